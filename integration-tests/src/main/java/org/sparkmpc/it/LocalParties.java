@@ -1,0 +1,192 @@
+package org.sparkmpc.it;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+import org.sparkmpc.net.KeyGen;
+
+/**
+ * Several parties on this machine, each a JVM of its own running the party runner with its own local
+ * Spark, talking over TLS on loopback. Used by the demo, the benchmark and the cross-party tests.
+ */
+public final class LocalParties {
+  private LocalParties() {}
+
+  /** What one party process did. */
+  public record Outcome(String party, int exitCode, String stdout, String stderr, Path dir) {
+    public boolean ok() {
+      return exitCode == 0;
+    }
+
+    @Override
+    public String toString() {
+      return party + " exit " + exitCode + "\n--- stdout\n" + tail(stdout) + "\n--- stderr\n"
+          + tail(stderr);
+    }
+  }
+
+  /** Free loopback ports (bound, then released). */
+  public static int[] freePorts(int n) {
+    int[] ports = new int[n];
+    List<ServerSocket> open = new ArrayList<>();
+    try {
+      for (int i = 0; i < n; i++) {
+        ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress());
+        open.add(s);
+        ports[i] = s.getLocalPort();
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } finally {
+      for (ServerSocket s : open) {
+        try {
+          s.close();
+        } catch (IOException ignored) {
+          // released anyway
+        }
+      }
+    }
+    return ports;
+  }
+
+  /** Keys and certificates for {@code names} in {@code dir}, plus the trust file. */
+  public static Path keys(Path dir, List<String> names) {
+    KeyGen.generateDemo(names, dir);
+    return dir;
+  }
+
+  /** {@code name=127.0.0.1:port,...}. */
+  public static String partiesSpec(List<String> names, int[] ports) {
+    StringBuilder sb = new StringBuilder();
+    for (int i = 0; i < names.size(); i++) {
+      if (i > 0) {
+        sb.append(',');
+      }
+      sb.append(names.get(i)).append("=127.0.0.1:").append(ports[i]);
+    }
+    return sb.toString();
+  }
+
+  /** The common part of every party's config. */
+  public static Properties baseConfig(String party, String partiesSpec, Path keyDir,
+      Duration timeout) {
+    Properties p = new Properties();
+    p.setProperty("spark.mpc.party", party);
+    p.setProperty("spark.mpc.parties", partiesSpec);
+    p.setProperty("spark.mpc.keyDir", keyDir.toString());
+    p.setProperty("spark.mpc.timeout", timeout.toMillis() + "ms");
+    p.setProperty("spark.master", "local[2]");
+    p.setProperty("spark.ui.enabled", "false");
+    p.setProperty("spark.sql.shuffle.partitions", "4");
+    p.setProperty("spark.driver.host", "127.0.0.1");
+    return p;
+  }
+
+  /**
+   * Start one runner JVM per config (keyed by party name), wait for all, and return their outcomes.
+   * Each party's files (config, stdout, stderr) go under {@code work/<party>}.
+   */
+  public static List<Outcome> run(Path work, Map<String, Properties> configs, String heap,
+      Duration limit) {
+    Map<String, Process> procs = new LinkedHashMap<>();
+    try {
+      for (Map.Entry<String, Properties> e : configs.entrySet()) {
+        Path dir = work.resolve(e.getKey());
+        Files.createDirectories(dir);
+        Path conf = dir.resolve("party.properties");
+        try (var out = Files.newOutputStream(conf)) {
+          e.getValue().store(out, "spark-mpc party config");
+        }
+        procs.put(e.getKey(), start(dir, heap, conf));
+      }
+      long deadline = System.nanoTime() + limit.toNanos();
+      List<Outcome> out = new ArrayList<>();
+      for (Map.Entry<String, Process> e : procs.entrySet()) {
+        Process p = e.getValue();
+        long left = Math.max(1, deadline - System.nanoTime());
+        if (!p.waitFor(left, TimeUnit.NANOSECONDS)) {
+          p.destroyForcibly().waitFor();
+        }
+        Path dir = work.resolve(e.getKey());
+        out.add(new Outcome(e.getKey(), p.isAlive() ? -1 : p.exitValue(),
+            read(dir.resolve("stdout.txt")), read(dir.resolve("stderr.txt")), dir));
+      }
+      return out;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    } finally {
+      procs.values().forEach(Process::destroyForcibly);
+    }
+  }
+
+  /** Start one party runner JVM. */
+  public static Process start(Path dir, String heap, Path conf) throws IOException {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.add(heap);
+    cmd.addAll(jvmFlags());
+    cmd.add("-Dlog4j2.configurationFile=" + log4jConfig(dir));
+    cmd.add("-cp");
+    cmd.add(System.getProperty("java.class.path"));
+    cmd.add("org.sparkmpc.spark.runner.PartyRunner");
+    cmd.add(conf.toString());
+    ProcessBuilder pb = new ProcessBuilder(cmd);
+    pb.environment().put("SPARK_LOCAL_IP", "127.0.0.1");
+    pb.redirectOutput(dir.resolve("stdout.txt").toFile());
+    pb.redirectError(dir.resolve("stderr.txt").toFile());
+    return pb.start();
+  }
+
+  /** The JVM flags Spark needs on Java 17+, from the parent pom (filtered resource). */
+  public static List<String> jvmFlags() {
+    try (InputStream in = LocalParties.class.getResourceAsStream("/sparkmpc-jvm-flags.txt")) {
+      String flags = new String(in.readAllBytes(), StandardCharsets.UTF_8).trim();
+      return Arrays.asList(flags.split("\\s+"));
+    } catch (IOException | NullPointerException e) {
+      throw new IllegalStateException("sparkmpc-jvm-flags.txt missing from the classpath", e);
+    }
+  }
+
+  /** A log4j2 config that keeps Spark's INFO chatter in a file of the party's own folder. */
+  private static Path log4jConfig(Path dir) throws IOException {
+    Path f = dir.resolve("log4j2.properties");
+    Files.writeString(f, String.join("\n",
+        "rootLogger.level = warn",
+        "rootLogger.appenderRef.file.ref = file",
+        "appender.file.type = File",
+        "appender.file.name = file",
+        "appender.file.fileName = " + dir.resolve("party.log"),
+        "appender.file.layout.type = PatternLayout",
+        "appender.file.layout.pattern = %d{HH:mm:ss.SSS} %-5p %c{1}: %m%n",
+        "logger.mpc.name = org.sparkmpc",
+        "logger.mpc.level = info", ""));
+    return f;
+  }
+
+  private static String read(Path p) {
+    try {
+      return Files.exists(p) ? Files.readString(p) : "";
+    } catch (IOException e) {
+      return "";
+    }
+  }
+
+  private static String tail(String s) {
+    return s.length() > 6000 ? s.substring(0, 4000) + "\n...\n" + s.substring(s.length() - 2000) : s;
+  }
+}

@@ -1,0 +1,108 @@
+package org.sparkmpc.crypto;
+
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.util.Arrays;
+import org.bouncycastle.crypto.agreement.X25519Agreement;
+import org.bouncycastle.crypto.params.X25519PrivateKeyParameters;
+import org.bouncycastle.crypto.params.X25519PublicKeyParameters;
+
+/**
+ * This party's pairwise keys with every other party of a session, from an X25519 agreement on
+ * ephemeral keys exchanged at session start over the authenticated channel (Bouncy Castle).
+ *
+ * <p>Key {@code K(p,q)} is known to exactly parties p and q; from it both derive, per (operator,
+ * partition, stream), the same PRG seed. That is how input sharing and zero-sharing move almost no
+ * bytes. Keys never leave the party's memory and never appear in logs or messages.
+ */
+public final class PairwiseKeys {
+  private final int self;
+  private final byte[][] keys;
+
+  private PairwiseKeys(int self, byte[][] keys) {
+    this.self = self;
+    this.keys = keys;
+  }
+
+  /** An ephemeral X25519 key pair for one session. */
+  public static final class Ephemeral {
+    private final X25519PrivateKeyParameters priv;
+
+    public Ephemeral(SecureRandom random) {
+      this.priv = new X25519PrivateKeyParameters(random);
+    }
+
+    /** The 32-byte public key to send to the peers. */
+    public byte[] publicKey() {
+      return priv.generatePublicKey().getEncoded();
+    }
+  }
+
+  /**
+   * Complete the agreement with every peer's public key.
+   *
+   * @param self       this party's index
+   * @param mine       this party's ephemeral key
+   * @param publicKeys every party's public key by index (this party's own entry is ignored)
+   * @param sessionSalt bytes both sides agree on (the session id), bound into every derived key
+   */
+  public static PairwiseKeys agree(int self, Ephemeral mine, byte[][] publicKeys, byte[] sessionSalt) {
+    byte[][] keys = new byte[publicKeys.length][];
+    for (int q = 0; q < publicKeys.length; q++) {
+      if (q == self) {
+        continue;
+      }
+      if (publicKeys[q] == null || publicKeys[q].length != X25519PublicKeyParameters.KEY_SIZE) {
+        throw new IllegalArgumentException("party " + q + " sent a malformed X25519 public key");
+      }
+      X25519Agreement agreement = new X25519Agreement();
+      agreement.init(mine.priv);
+      byte[] shared = new byte[agreement.getAgreementSize()];
+      agreement.calculateAgreement(new X25519PublicKeyParameters(publicKeys[q], 0), shared, 0);
+      int lo = Math.min(self, q);
+      int hi = Math.max(self, q);
+      keys[q] = Hkdf.derive(shared, sessionSalt, "sparkmpc/pairwise/" + lo + "/" + hi, 32);
+      Arrays.fill(shared, (byte) 0);
+    }
+    return new PairwiseKeys(self, keys);
+  }
+
+  /** Keys given directly (tests that need fixed keys; parties as threads). */
+  public static PairwiseKeys of(int self, byte[][] keys) {
+    return new PairwiseKeys(self, keys.clone());
+  }
+
+  public int self() {
+    return self;
+  }
+
+  public int parties() {
+    return keys.length;
+  }
+
+  /**
+   * A PRG seed shared with party {@code peer} for the given label: both parties that call this with
+   * the same label get the same seed. The label must name session, operator, partition and stream.
+   */
+  public byte[] seedWith(int peer, String label) {
+    if (peer == self) {
+      throw new IllegalArgumentException("no pairwise key with oneself");
+    }
+    return Hkdf.derive(keys[peer], null, "sparkmpc/prg/" + label, 32);
+  }
+
+  /** A PRG for the pair (self, peer) and the label. */
+  public AesCtrPrg prgWith(int peer, String label) {
+    return new AesCtrPrg(seedWith(peer, label));
+  }
+
+  /** Label bytes helper for callers that build salts. */
+  public static byte[] utf8(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  @Override
+  public String toString() {
+    return "PairwiseKeys(self=" + self + ", parties=" + keys.length + ")";
+  }
+}

@@ -1,0 +1,52 @@
+package org.sparkmpc.net;
+
+import java.time.Duration;
+
+/**
+ * The share-exchange channel as a party's protocol code sees it: send a payload to one peer and wait
+ * for the payload a peer sent under a key. Implementations: {@link Gateway} (mutual TLS 1.3 between
+ * processes) and {@link LocalChannelHub} (parties as threads in one JVM, for protocol tests).
+ *
+ * <p>Buffer ownership: {@link #send} takes ownership of {@code payload}; the caller must not modify
+ * it afterwards. {@link #receive} returns an array the caller owns (a copy of what the gateway
+ * keeps, so a retried task can read it again).
+ *
+ * <p>Every call is thread-safe: the tasks of one party share one channel.
+ */
+public interface Channel extends AutoCloseable {
+
+  /** The party list (same order at every party) and this party's index in it. */
+  PartyDirectory directory();
+
+  /** Index of this party. */
+  default int self() {
+    return directory().selfIndex();
+  }
+
+  /**
+   * Deliver {@code payload} to party {@code to} under {@code key}; {@code key.sender()} must be this
+   * party. Returns once the peer's gateway accepted it (a duplicate with identical bytes counts as
+   * accepted).
+   *
+   * @throws PeerUnavailableException if the peer cannot be reached within the timeout
+   * @throws ProtocolException if the peer refuses the message (conflicting duplicate, ended session)
+   */
+  void send(int to, MessageKey key, byte[] payload);
+
+  /**
+   * Wait for the payload that party {@code key.sender()} sent to this party under {@code key}.
+   *
+   * @throws PeerTimeoutException naming the peer and the round, if nothing arrives within {@code timeout}
+   * @throws ProtocolException if the peer sent conflicting payloads under this key
+   */
+  byte[] receive(MessageKey key, Duration timeout);
+
+  /** Forget every message of {@code session}; later messages for it are refused as replays. */
+  void endSession(String session);
+
+  /** Counters of bytes and messages this channel sent and received (all sessions). */
+  ChannelStats stats();
+
+  @Override
+  void close();
+}

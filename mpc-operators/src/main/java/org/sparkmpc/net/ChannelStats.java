@@ -1,0 +1,37 @@
+package org.sparkmpc.net;
+
+import java.util.concurrent.atomic.LongAdder;
+
+/** Running totals of what a channel moved; read by the Spark operators' SQL metrics and the benchmark. */
+public final class ChannelStats {
+  private final LongAdder bytesSent = new LongAdder();
+  private final LongAdder bytesReceived = new LongAdder();
+  private final LongAdder messagesSent = new LongAdder();
+  private final LongAdder messagesReceived = new LongAdder();
+
+  public void recordSent(long bytes) {
+    bytesSent.add(bytes);
+    messagesSent.increment();
+  }
+
+  public void recordReceived(long bytes) {
+    bytesReceived.add(bytes);
+    messagesReceived.increment();
+  }
+
+  public long bytesSent() {
+    return bytesSent.sum();
+  }
+
+  public long bytesReceived() {
+    return bytesReceived.sum();
+  }
+
+  public long messagesSent() {
+    return messagesSent.sum();
+  }
+
+  public long messagesReceived() {
+    return messagesReceived.sum();
+  }
+}

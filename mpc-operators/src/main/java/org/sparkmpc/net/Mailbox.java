@@ -1,0 +1,481 @@
+package org.sparkmpc.net;
+
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The receiving side of one party's channel: keeps at most one payload per {@link MessageKey} until
+ * the key's session ends, so a retried task can read a message again. Used by {@link Gateway} (fed
+ * from TLS connections) and {@link LocalChannelHub} (fed by the other party threads).
+ *
+ * <ul>
+ *   <li>{@link #put}: a new key is stored ({@link DeliveryStatus#OK}); the same key with identical
+ *       bytes is accepted once more without a second copy ({@code OK}); the same key with different
+ *       bytes is {@link DeliveryStatus#CONFLICT} and the conflict is recorded, so whoever waits for
+ *       or later asks for that key gets a {@link ProtocolException}; a key of an ended session is
+ *       {@link DeliveryStatus#ENDED} (a replay). Sessions never seen before are accepted: a peer may
+ *       start a session earlier than this party.
+ *   <li>Memory bound: the stored payload bytes (plus bytes reserved for frames being read) never
+ *       exceed {@code maxBufferedBytes}. A put that does not fit waits up to the put timeout for
+ *       {@link #endSession} to free space (back-pressure), then fails with {@link
+ *       DeliveryStatus#OVER_CAPACITY} and a reason naming {@value #MAX_BUFFERED_BYTES_SETTING}.
+ *   <li>{@link #take}: waits on a condition (no polling) and returns a copy of the stored payload.
+ * </ul>
+ *
+ * <p>Buffer ownership: {@code put} takes ownership of the array it stores (callers must not modify it
+ * afterwards); {@code take} returns a fresh copy the caller owns. Stored arrays are never modified.
+ *
+ * <p>What it reveals: reasons and exception messages name parties, sessions, operators, partitions,
+ * rounds and byte counts, never payload bytes.
+ *
+ * <p>Thread-safe. The set of ended sessions remembers the most recent {@value #MAX_ENDED_SESSIONS}
+ * sessions.
+ */
+public final class Mailbox implements AutoCloseable {
+
+  /** The configuration key that bounds the receive buffer; named in over-capacity errors. */
+  public static final String MAX_BUFFERED_BYTES_SETTING = "spark.mpc.gateway.maxBufferedBytes";
+
+  /** How many ended sessions are remembered to refuse replays. */
+  public static final int MAX_ENDED_SESSIONS = 100_000;
+
+  /**
+   * Outcome of a {@link #put}: the status and a short human-readable reason (coordinates and byte
+   * counts only).
+   */
+  public record PutResult(DeliveryStatus status, String reason) {
+    public PutResult {
+      Objects.requireNonNull(status, "status");
+      Objects.requireNonNull(reason, "reason");
+    }
+
+    /** Whether the message is (now) stored: {@link DeliveryStatus#OK}. */
+    public boolean accepted() {
+      return status == DeliveryStatus.OK;
+    }
+  }
+
+  /** What {@link #admit} decided for a frame header, before its payload is read. */
+  enum AdmissionKind {
+    /** Space for the payload is reserved; finish with {@link #commit} or {@link #release}. */
+    RESERVED,
+    /** The key is already stored; compare and finish with {@link #resolveExisting}. */
+    EXISTING,
+    /** Refused; the payload must be discarded and {@code refusal} answered. */
+    REFUSED
+  }
+
+  /** Decision of {@link #admit}. */
+  record Admission(AdmissionKind kind, byte[] existing, PutResult refusal) {}
+
+  private static final class Entry {
+    final byte[] payload;
+    boolean conflict;
+
+    Entry(byte[] payload) {
+      this.payload = payload;
+    }
+  }
+
+  private static final PutResult STORED = new PutResult(DeliveryStatus.OK, "stored");
+  private static final PutResult DUPLICATE = new PutResult(DeliveryStatus.OK, "identical duplicate accepted");
+
+  private final PartyDirectory directory;
+  private final long maxBufferedBytes;
+  private final Duration putTimeout;
+
+  private final ReentrantLock lock = new ReentrantLock();
+  /** Signalled on arrivals, conflicts, ended sessions and close. */
+  private final Condition changed = lock.newCondition();
+  /** Signalled when buffered bytes are freed. */
+  private final Condition space = lock.newCondition();
+  private final Map<String, Map<MessageKey, Entry>> sessions = new HashMap<>();
+  private final LinkedHashSet<String> ended = new LinkedHashSet<>();
+  private long used;
+  private boolean closed;
+
+  /**
+   * @param directory        the parties, seen from the receiving party (names senders in errors)
+   * @param maxBufferedBytes bound on buffered payload bytes ({@value #MAX_BUFFERED_BYTES_SETTING})
+   * @param putTimeout       how long a put waits for buffer space before {@code OVER_CAPACITY}
+   */
+  public Mailbox(PartyDirectory directory, long maxBufferedBytes, Duration putTimeout) {
+    this.directory = Objects.requireNonNull(directory, "directory");
+    if (maxBufferedBytes <= 0) {
+      throw new IllegalArgumentException(
+          MAX_BUFFERED_BYTES_SETTING + " must be positive, was " + maxBufferedBytes);
+    }
+    this.maxBufferedBytes = maxBufferedBytes;
+    this.putTimeout = requirePositive(putTimeout, "put timeout");
+  }
+
+  /** The bound on buffered payload bytes. */
+  public long maxBufferedBytes() {
+    return maxBufferedBytes;
+  }
+
+  /** Payload bytes currently stored or reserved for frames being read. */
+  public long bufferedBytes() {
+    lock.lock();
+    try {
+      return used;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Number of stored messages (all sessions). */
+  public int messageCount() {
+    lock.lock();
+    try {
+      int n = 0;
+      for (Map<MessageKey, Entry> m : sessions.values()) {
+        n += m.size();
+      }
+      return n;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Whether {@code session} has ended here (messages for it are refused as replays). */
+  public boolean isEnded(String session) {
+    lock.lock();
+    try {
+      return ended.contains(session);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Store {@code payload} under {@code key}, taking ownership of the array. Waits up to the put
+   * timeout for buffer space. Never throws for the outcomes listed in the class comment: they are
+   * returned as a {@link PutResult}.
+   */
+  public PutResult put(MessageKey key, byte[] payload) {
+    Objects.requireNonNull(key, "key");
+    Objects.requireNonNull(payload, "payload");
+    checkSender(key);
+    Admission a = admit(key, payload.length);
+    switch (a.kind()) {
+      case REFUSED:
+        return a.refusal();
+      case EXISTING:
+        return resolveExisting(key, a.existing(), Arrays.equals(a.existing(), payload));
+      case RESERVED:
+      default:
+        return commit(key, payload);
+    }
+  }
+
+  /**
+   * Wait up to {@code timeout} for the payload party {@code key.sender()} sent under {@code key} and
+   * return a copy of it.
+   *
+   * @throws PeerTimeoutException naming the sender and the coordinates, after {@code timeout}
+   * @throws ProtocolException if the sender sent conflicting payloads, or the session has ended
+   * @throws MpcChannelException if the mailbox is closed or the waiting thread is interrupted
+   */
+  public byte[] take(MessageKey key, Duration timeout) {
+    Objects.requireNonNull(key, "key");
+    checkSender(key);
+    long waitNanos = Objects.requireNonNull(timeout, "timeout").isNegative() ? 0 : saturatedNanos(timeout);
+    long deadline = System.nanoTime() + waitNanos;
+    byte[] stored;
+    lock.lock();
+    try {
+      while (true) {
+        if (closed) {
+          throw new MpcChannelException("the channel of party '" + selfName()
+              + "' is closed; stopped waiting for party '" + senderName(key) + "' (" + key.describe() + ")");
+        }
+        if (ended.contains(key.session())) {
+          throw new ProtocolException("session " + key.session() + " has ended at party '" + selfName()
+              + "'; cannot receive from party '" + senderName(key) + "' (" + key.describe() + ")");
+        }
+        Entry e = entry(key);
+        if (e != null) {
+          if (e.conflict) {
+            throw new ProtocolException(conflictText(key));
+          }
+          stored = e.payload;
+          break;
+        }
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          throw new PeerTimeoutException("timed out after " + human(timeout) + " waiting for party '"
+              + senderName(key) + "' (" + key.describe() + ")");
+        }
+        try {
+          changed.awaitNanos(left);
+        } catch (InterruptedException ie) {
+          Thread.currentThread().interrupt();
+          throw new MpcChannelException("interrupted while waiting for party '" + senderName(key)
+              + "' (" + key.describe() + ")");
+        }
+      }
+    } finally {
+      lock.unlock();
+    }
+    // Stored arrays are never modified, so the copy can be made outside the lock.
+    return stored.clone();
+  }
+
+  /**
+   * Drop every message of {@code session}, free their bytes (waking puts that wait for space) and
+   * remember the session as ended, so later messages for it are refused as replays.
+   */
+  public void endSession(String session) {
+    Objects.requireNonNull(session, "session");
+    lock.lock();
+    try {
+      Map<MessageKey, Entry> m = sessions.remove(session);
+      if (m != null) {
+        for (Entry e : m.values()) {
+          used -= e.payload.length;
+        }
+      }
+      ended.remove(session);
+      ended.add(session);
+      if (ended.size() > MAX_ENDED_SESSIONS) {
+        Iterator<String> it = ended.iterator();
+        it.next();
+        it.remove();
+      }
+      changed.signalAll();
+      space.signalAll();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Drop all messages and wake every waiter; later puts are refused and takes fail. */
+  @Override
+  public void close() {
+    lock.lock();
+    try {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      for (Map<MessageKey, Entry> m : sessions.values()) {
+        for (Entry e : m.values()) {
+          used -= e.payload.length;
+        }
+      }
+      sessions.clear();
+      changed.signalAll();
+      space.signalAll();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  // ---- two-phase put, for the gateway: decide on the header, then read the payload ----
+
+  /**
+   * Decide on a message of {@code length} bytes before reading it: refuse it, point at the stored
+   * copy to compare against, or reserve {@code length} bytes (waiting up to the put timeout).
+   */
+  Admission admit(MessageKey key, long length) {
+    checkSender(key);
+    long deadline = System.nanoTime() + saturatedNanos(putTimeout);
+    lock.lock();
+    try {
+      while (true) {
+        if (closed) {
+          return refused(DeliveryStatus.REFUSED, "the channel of party '" + selfName() + "' is closed");
+        }
+        if (ended.contains(key.session())) {
+          return refused(DeliveryStatus.ENDED, endedText(key));
+        }
+        Entry e = entry(key);
+        if (e != null) {
+          return new Admission(AdmissionKind.EXISTING, e.payload, null);
+        }
+        if (length > maxBufferedBytes) {
+          return refused(DeliveryStatus.OVER_CAPACITY, "a message of " + length + " bytes from party '"
+              + senderName(key) + "' (" + key.describe() + ") exceeds the receive buffer of party '"
+              + selfName() + "' (" + maxBufferedBytes + " bytes); raise " + MAX_BUFFERED_BYTES_SETTING);
+        }
+        if (used + length <= maxBufferedBytes) {
+          used += length;
+          return new Admission(AdmissionKind.RESERVED, null, null);
+        }
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          return refused(DeliveryStatus.OVER_CAPACITY, "the receive buffer of party '" + selfName()
+              + "' is full (" + used + " of " + maxBufferedBytes + " bytes in use); a message of " + length
+              + " bytes from party '" + senderName(key) + "' (" + key.describe() + ") did not fit within "
+              + human(putTimeout) + "; raise " + MAX_BUFFERED_BYTES_SETTING + " or end finished sessions");
+        }
+        try {
+          space.awaitNanos(left);
+        } catch (InterruptedException ie) {
+          Thread.currentThread().interrupt();
+          return refused(DeliveryStatus.REFUSED, "party '" + selfName() + "' was interrupted");
+        }
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Store {@code payload}, whose length was reserved by {@link #admit}; releases the reservation. */
+  PutResult commit(MessageKey key, byte[] payload) {
+    lock.lock();
+    try {
+      if (closed) {
+        // close() does not count reservations; nothing to release.
+        return new PutResult(DeliveryStatus.REFUSED, "the channel of party '" + selfName() + "' is closed");
+      }
+      if (ended.contains(key.session())) {
+        releaseLocked(payload.length);
+        return new PutResult(DeliveryStatus.ENDED, endedText(key));
+      }
+      Entry e = entry(key);
+      if (e != null) {
+        // Another connection stored the same key while this payload was read.
+        releaseLocked(payload.length);
+        return resolveLocked(key, e, Arrays.equals(e.payload, payload));
+      }
+      sessions.computeIfAbsent(key.session(), s -> new HashMap<>()).put(key, new Entry(payload));
+      changed.signalAll();
+      return STORED;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Give back a reservation made by {@link #admit} whose payload was not read. */
+  void release(long length) {
+    lock.lock();
+    try {
+      if (!closed) {
+        releaseLocked(length);
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Finish a put whose key was already stored: {@code identical} says whether the arrived bytes equal
+   * {@code existing}, the stored array {@link #admit} returned.
+   */
+  PutResult resolveExisting(MessageKey key, byte[] existing, boolean identical) {
+    lock.lock();
+    try {
+      if (closed) {
+        return new PutResult(DeliveryStatus.REFUSED, "the channel of party '" + selfName() + "' is closed");
+      }
+      Entry e = entry(key);
+      if (e == null || e.payload != existing) {
+        // The only way a stored entry disappears is the end of its session.
+        return new PutResult(DeliveryStatus.ENDED, endedText(key));
+      }
+      return resolveLocked(key, e, identical);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Error text for a refused delivery as the sender sees it; names receiver and coordinates only. */
+  static MpcChannelException refusal(String receiverName, MessageKey key, PutResult result) {
+    String text = "party '" + receiverName + "' refused the message (" + key.describe() + "): "
+        + result.status() + ": " + result.reason();
+    if (result.status() == DeliveryStatus.OVER_CAPACITY) {
+      return new MpcChannelException(text);
+    }
+    return new ProtocolException(text);
+  }
+
+  /** {@code 30 s}, {@code 250 ms}, {@code 2.5 s}: a duration for error messages. */
+  static String human(Duration d) {
+    long ms = d.toMillis();
+    if (ms < 1000) {
+      return ms + " ms";
+    }
+    if (ms % 1000 == 0) {
+      return (ms / 1000) + " s";
+    }
+    return String.format(Locale.ROOT, "%.1f s", ms / 1000.0);
+  }
+
+  static long saturatedNanos(Duration d) {
+    try {
+      return d.toNanos();
+    } catch (ArithmeticException e) {
+      return Long.MAX_VALUE / 4;
+    }
+  }
+
+  static Duration requirePositive(Duration d, String what) {
+    Objects.requireNonNull(d, what);
+    if (d.isNegative() || d.isZero()) {
+      throw new IllegalArgumentException(what + " must be positive, was " + d);
+    }
+    return d;
+  }
+
+  private PutResult resolveLocked(MessageKey key, Entry e, boolean identical) {
+    if (identical) {
+      return DUPLICATE;
+    }
+    e.conflict = true;
+    changed.signalAll();
+    return new PutResult(DeliveryStatus.CONFLICT, conflictText(key));
+  }
+
+  private void releaseLocked(long length) {
+    used -= length;
+    space.signalAll();
+  }
+
+  private Entry entry(MessageKey key) {
+    Map<MessageKey, Entry> m = sessions.get(key.session());
+    return m == null ? null : m.get(key);
+  }
+
+  private static Admission refused(DeliveryStatus status, String reason) {
+    return new Admission(AdmissionKind.REFUSED, null, new PutResult(status, reason));
+  }
+
+  private void checkSender(MessageKey key) {
+    if (key.sender() >= directory.size()) {
+      throw new IllegalArgumentException("sender index " + key.sender() + " is not a party; there are "
+          + directory.size() + " parties");
+    }
+    if (key.sender() == directory.selfIndex()) {
+      throw new IllegalArgumentException("party '" + selfName() + "' cannot exchange messages with itself ("
+          + key.describe() + ")");
+    }
+  }
+
+  private String conflictText(MessageKey key) {
+    return "conflicting duplicate: party '" + senderName(key) + "' sent two different payloads for the same"
+        + " message (" + key.describe() + "); a re-sent message must be byte-identical";
+  }
+
+  private String endedText(MessageKey key) {
+    return "session " + key.session() + " has ended at party '" + selfName() + "'; message from party '"
+        + senderName(key) + "' (" + key.describe() + ") refused as a replay";
+  }
+
+  private String selfName() {
+    return directory.self().name();
+  }
+
+  private String senderName(MessageKey key) {
+    return directory.name(key.sender());
+  }
+}

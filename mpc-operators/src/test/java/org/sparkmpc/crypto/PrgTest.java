@@ -1,0 +1,66 @@
+package org.sparkmpc.crypto;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.security.SecureRandom;
+import java.util.Arrays;
+import org.junit.jupiter.api.Test;
+
+class PrgTest {
+
+  @Test
+  void sameSeedSameStreamAcrossChunkBoundaries() {
+    byte[] seed = Hkdf.derive(new byte[32], null, "t", 32);
+    long[] a = new AesCtrPrg(seed).next(100_000);
+    AesCtrPrg b = new AesCtrPrg(seed);
+    long[] c = new long[100_000];
+    b.fill(c, 0, 33_333);
+    b.fill(c, 33_333, 100_000 - 33_333);
+    assertArrayEquals(a, c);
+    long[] d = new long[100_000];
+    new AesCtrPrg(seed).addTo(d, 0, d.length);
+    assertArrayEquals(a, d);
+  }
+
+  @Test
+  void differentLabelsGiveIndependentStreams() {
+    byte[] k = new byte[32];
+    long[] a = new AesCtrPrg(Hkdf.derive(k, null, "a", 32)).next(64);
+    long[] b = new AesCtrPrg(Hkdf.derive(k, null, "b", 32)).next(64);
+    assertFalse(Arrays.equals(a, b));
+  }
+
+  @Test
+  void x25519PairwiseKeysMatchBetweenThePairOnly() {
+    SecureRandom r = new SecureRandom();
+    PairwiseKeys.Ephemeral[] e = new PairwiseKeys.Ephemeral[3];
+    byte[][] pks = new byte[3][];
+    for (int i = 0; i < 3; i++) {
+      e[i] = new PairwiseKeys.Ephemeral(r);
+      pks[i] = e[i].publicKey();
+    }
+    byte[] salt = "session".getBytes();
+    PairwiseKeys k0 = PairwiseKeys.agree(0, e[0], pks, salt);
+    PairwiseKeys k1 = PairwiseKeys.agree(1, e[1], pks, salt);
+    PairwiseKeys k2 = PairwiseKeys.agree(2, e[2], pks, salt);
+    assertArrayEquals(k0.seedWith(1, "x"), k1.seedWith(0, "x"));
+    assertArrayEquals(k1.seedWith(2, "x"), k2.seedWith(1, "x"));
+    assertFalse(Arrays.equals(k0.seedWith(1, "x"), k0.seedWith(2, "x")));
+    assertFalse(k0.toString().contains(Arrays.toString(k0.seedWith(1, "x"))));
+  }
+
+  @Test
+  void prgOutputIsBalanced() {
+    long[] v = new AesCtrPrg(Hkdf.derive(new byte[] {1}, null, "bal", 32)).next(100_000);
+    long ones = 0;
+    for (long x : v) {
+      ones += Long.bitCount(x);
+    }
+    double frac = ones / (64.0 * v.length);
+    assertTrue(Math.abs(frac - 0.5) < 0.001, "fraction of ones " + frac);
+    assertEquals(100_000, v.length);
+  }
+}

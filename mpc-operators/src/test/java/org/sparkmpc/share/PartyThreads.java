@@ -1,0 +1,55 @@
+package org.sparkmpc.share;
+
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import org.sparkmpc.net.LocalChannelHub;
+import org.sparkmpc.session.MpcContext;
+
+/**
+ * Runs one body per party, each on its own thread with its own {@link MpcContext}, over an in-JVM
+ * channel hub: the FRESCO-style harness for protocol tests. The session hello runs for real, so the
+ * pairwise keys come from a real X25519 agreement.
+ */
+public final class PartyThreads {
+  private PartyThreads() {}
+
+  public static List<String> names(int n) {
+    List<String> names = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      names.add("p" + i);
+    }
+    return names;
+  }
+
+  /** Run {@code body} for each of {@code n} parties; results by party index. */
+  public static <T> List<T> run(int n, Function<MpcContext, T> body) throws Exception {
+    return run(n, Duration.ofSeconds(20), body);
+  }
+
+  public static <T> List<T> run(int n, Duration timeout, Function<MpcContext, T> body)
+      throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(n);
+    try (LocalChannelHub hub = new LocalChannelHub(names(n), timeout)) {
+      List<Future<T>> fs = new ArrayList<>();
+      for (int i = 0; i < n; i++) {
+        int p = i;
+        fs.add(pool.submit(() -> body.apply(
+            MpcContext.establish(hub.channel(p), "test", timeout, new SecureRandom()))));
+      }
+      List<T> out = new ArrayList<>();
+      for (Future<T> f : fs) {
+        out.add(f.get(60, TimeUnit.SECONDS));
+      }
+      return out;
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+}

@@ -1,0 +1,133 @@
+package org.sparkmpc.spark;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.function.Function;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * Every {@code spark.mpc.*} setting, typed and documented in one place. The README's settings table
+ * is generated from {@link #ALL} by {@link #markdownTable()}; a test keeps the two in step.
+ */
+public final class MpcConf {
+  private MpcConf() {}
+
+  /** One setting: key, default (as text, or null if required), documentation and a parser. */
+  public record Setting<T>(String key, String defaultValue, String doc, Function<String, T> parser) {
+
+    /** The value in {@code spark}'s runtime configuration, or the default. */
+    public T get(SparkSession spark) {
+      String raw = spark.conf().get(key, defaultValue);
+      return parse(raw);
+    }
+
+    /** Parse a raw value; errors name the key. */
+    public T parse(String raw) {
+      if (raw == null || raw.isBlank()) {
+        if (defaultValue != null && defaultValue.isEmpty()) {
+          return parser.apply(""); // optional setting left empty
+        }
+        throw new IllegalArgumentException("setting " + key + " is required: " + doc);
+      }
+      try {
+        return parser.apply(raw.trim());
+      } catch (RuntimeException e) {
+        throw new IllegalArgumentException("setting " + key + " has an invalid value: "
+            + e.getMessage(), e);
+      }
+    }
+  }
+
+  public static final Setting<String> PARTY = new Setting<>("spark.mpc.party", null,
+      "This party's name, as in spark.mpc.parties and in its certificate.", s -> s);
+
+  public static final Setting<String> PARTIES = new Setting<>("spark.mpc.parties", null,
+      "All parties in the same order at every party: name=host:port,... (the gateway addresses).",
+      s -> s);
+
+  public static final Setting<String> KEY_DIR = new Setting<>("spark.mpc.keyDir", "",
+      "Folder written by keygen; gives the defaults <party>.key.pem, <party>.crt.pem and trust.pem.",
+      s -> s);
+
+  public static final Setting<String> KEY_FILE = new Setting<>("spark.mpc.keyFile", "",
+      "This party's private key (PEM, PKCS#8). Default: <keyDir>/<party>.key.pem.", s -> s);
+
+  public static final Setting<String> CERT_FILE = new Setting<>("spark.mpc.certFile", "",
+      "This party's certificate (PEM). Default: <keyDir>/<party>.crt.pem.", s -> s);
+
+  public static final Setting<String> TRUST_FILE = new Setting<>("spark.mpc.trustFile", "",
+      "PEM bundle with every party's certificate; a peer not in it is refused. "
+          + "Default: <keyDir>/trust.pem.", s -> s);
+
+  public static final Setting<Duration> TIMEOUT = new Setting<>("spark.mpc.timeout", "120s",
+      "How long a party waits for a peer's message (or to reach a peer) before failing the query "
+          + "with an error naming the peer and the round.", MpcConf::parseDuration);
+
+  public static final Setting<Integer> SCALE_BITS = new Setting<>("spark.mpc.fixedPoint.scaleBits",
+      "16", "Fixed-point scale (bits) for fractional secure columns: values are encoded as "
+          + "round(v * 2^bits). Integral columns are shared exactly (scale 0).", Integer::parseInt);
+
+  public static final Setting<String> SESSION_NAME = new Setting<>("spark.mpc.session.name",
+      "spark-mpc", "Name of the joint job; every party must use the same one.", s -> s);
+
+  public static final Setting<Long> MAX_BUFFERED = new Setting<>(
+      "spark.mpc.gateway.maxBufferedBytes", "512m",
+      "Upper bound on message bytes the gateway keeps for a session (for retried tasks); past it "
+          + "senders are slowed, then refused with an error naming this setting.",
+      MpcConf::parseBytes);
+
+  public static final Setting<Integer> SHARE_PARTITIONS = new Setting<>(
+      "spark.mpc.share.partitions", "0",
+      "Partitions each party splits its own rows into when sharing (0 keeps the input's "
+          + "partitioning). More partitions spread sharing over more executor cores.",
+      Integer::parseInt);
+
+  /** All settings, in documentation order. */
+  public static final List<Setting<?>> ALL = List.of(PARTY, PARTIES, KEY_DIR, KEY_FILE, CERT_FILE,
+      TRUST_FILE, TIMEOUT, SCALE_BITS, SESSION_NAME, MAX_BUFFERED, SHARE_PARTITIONS);
+
+  /** The settings table for the README. */
+  public static String markdownTable() {
+    StringBuilder sb = new StringBuilder("| setting | default | meaning |\n| --- | --- | --- |\n");
+    for (Setting<?> s : ALL) {
+      String d = s.defaultValue() == null ? "(required)"
+          : s.defaultValue().isEmpty() ? "(none)" : "`" + s.defaultValue() + "`";
+      sb.append("| `").append(s.key()).append("` | ").append(d).append(" | ").append(s.doc())
+          .append(" |\n");
+    }
+    return sb.toString();
+  }
+
+  /** {@code 30s}, {@code 2m}, {@code 500ms} or plain seconds. */
+  public static Duration parseDuration(String s) {
+    String t = s.toLowerCase(Locale.ROOT);
+    if (t.endsWith("ms")) {
+      return Duration.ofMillis(Long.parseLong(t.substring(0, t.length() - 2)));
+    }
+    if (t.endsWith("s")) {
+      return Duration.ofMillis(Math.round(Double.parseDouble(t.substring(0, t.length() - 1)) * 1000));
+    }
+    if (t.endsWith("m")) {
+      return Duration.ofSeconds(Long.parseLong(t.substring(0, t.length() - 1)) * 60);
+    }
+    return Duration.ofSeconds(Long.parseLong(t));
+  }
+
+  /** {@code 512m}, {@code 2g}, {@code 64k} or plain bytes. */
+  public static long parseBytes(String s) {
+    String t = s.toLowerCase(Locale.ROOT);
+    long mult = 1;
+    char last = t.charAt(t.length() - 1);
+    if (last == 'k' || last == 'm' || last == 'g') {
+      mult = last == 'k' ? 1L << 10 : last == 'm' ? 1L << 20 : 1L << 30;
+      t = t.substring(0, t.length() - 1);
+    }
+    return Long.parseLong(t) * mult;
+  }
+
+  /** Print the table (used to refresh the README). */
+  public static void main(String[] args) {
+    System.out.print(markdownTable());
+  }
+}

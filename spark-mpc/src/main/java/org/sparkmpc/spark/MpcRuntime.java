@@ -1,0 +1,145 @@
+package org.sparkmpc.spark;
+
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.spark.sql.SparkSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.sparkmpc.net.Gateway;
+import org.sparkmpc.net.GatewayConfig;
+import org.sparkmpc.net.PartyDirectory;
+import org.sparkmpc.session.MpcContext;
+
+/**
+ * The party's MPC runtime inside one JVM: the gateway (embedded in the driver), the agreed session,
+ * the operator counter that gives secure operators deterministic ids, and the partitioning contracts
+ * of the secure tables. Tasks find it by session id ({@link #context(String)}), since the channel
+ * cannot be serialised into a closure.
+ */
+public final class MpcRuntime implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(MpcRuntime.class);
+  private static final Map<String, MpcRuntime> BY_SESSION = new ConcurrentHashMap<>();
+  private static volatile MpcRuntime current;
+
+  private final Gateway gateway;
+  private final MpcContext context;
+  private final int scaleBits;
+  private final AtomicLong operators = new AtomicLong();
+  private final AtomicLong tables = new AtomicLong();
+  private final Map<String, long[]> contracts = new ConcurrentHashMap<>();
+
+  private MpcRuntime(Gateway gateway, MpcContext context, int scaleBits) {
+    this.gateway = gateway;
+    this.context = context;
+    this.scaleBits = scaleBits;
+  }
+
+  /** The runtime of {@code spark}'s party, started on first use from the {@code spark.mpc.*} settings. */
+  public static synchronized MpcRuntime getOrStart(SparkSession spark) {
+    MpcRuntime rt = current;
+    if (rt != null) {
+      return rt;
+    }
+    String party = MpcConf.PARTY.get(spark);
+    PartyDirectory dir = PartyDirectory.parse(MpcConf.PARTIES.get(spark), party);
+    String keyDir = MpcConf.KEY_DIR.get(spark);
+    Path key = file(MpcConf.KEY_FILE.get(spark), keyDir, party + ".key.pem", MpcConf.KEY_FILE.key());
+    Path cert = file(MpcConf.CERT_FILE.get(spark), keyDir, party + ".crt.pem",
+        MpcConf.CERT_FILE.key());
+    Path trust = file(MpcConf.TRUST_FILE.get(spark), keyDir, "trust.pem", MpcConf.TRUST_FILE.key());
+    Duration timeout = MpcConf.TIMEOUT.get(spark);
+    GatewayConfig gc = new GatewayConfig(dir, key, cert, trust, timeout,
+        MpcConf.MAX_BUFFERED.get(spark));
+    Gateway gw = Gateway.start(gc);
+    try {
+      LOG.info("party {}: gateway listening on {}; agreeing a session with {} parties", party,
+          dir.self().address(), dir.size());
+      MpcContext ctx = MpcContext.establish(gw, MpcConf.SESSION_NAME.get(spark), timeout,
+          new SecureRandom());
+      LOG.info("party {}: session {} agreed", party, ctx.sessionId());
+      rt = new MpcRuntime(gw, ctx, MpcConf.SCALE_BITS.get(spark));
+    } catch (RuntimeException e) {
+      gw.close();
+      throw e;
+    }
+    BY_SESSION.put(rt.context.sessionId(), rt);
+    current = rt;
+    return rt;
+  }
+
+  /** The running runtime, or null. */
+  public static MpcRuntime current() {
+    return current;
+  }
+
+  /** The party context of {@code sessionId} in this JVM (task side). */
+  public static MpcContext context(String sessionId) {
+    MpcRuntime rt = BY_SESSION.get(sessionId);
+    if (rt == null) {
+      throw new IllegalStateException("no MPC session " + sessionId + " in this JVM; executors "
+          + "must run inside the party's driver JVM or reach its gateway");
+    }
+    return rt.context;
+  }
+
+  public MpcContext context() {
+    return context;
+  }
+
+  public int defaultScaleBits() {
+    return scaleBits;
+  }
+
+  /** The next secure operator id; parties in lockstep allocate the same sequence. */
+  public long nextOperatorId() {
+    return operators.incrementAndGet();
+  }
+
+  /** The next secure table id ({@code t1}, {@code t2}, ...). */
+  public String nextTableId() {
+    return "t" + tables.incrementAndGet();
+  }
+
+  /** Record a secure table's partitioning contract (rows per partition, equal at every party). */
+  public void registerContract(String table, long[] rowsPerPartition) {
+    contracts.put(table, rowsPerPartition.clone());
+  }
+
+  /** The contract of {@code table}, or null if it is not known to this party. */
+  public long[] contract(String table) {
+    long[] c = contracts.get(table);
+    return c == null ? null : c.clone();
+  }
+
+  public Gateway gateway() {
+    return gateway;
+  }
+
+  @Override
+  public synchronized void close() {
+    BY_SESSION.remove(context.sessionId());
+    if (current == this) {
+      current = null;
+    }
+    try {
+      gateway.endSession(context.sessionId());
+    } finally {
+      gateway.close();
+    }
+  }
+
+  private static Path file(String explicit, String dir, String name, String key) {
+    if (explicit != null && !explicit.isBlank()) {
+      return Path.of(explicit);
+    }
+    if (dir == null || dir.isBlank()) {
+      throw new IllegalArgumentException("setting " + key + " is required (or set "
+          + MpcConf.KEY_DIR.key() + " to the folder keygen wrote)");
+    }
+    return Path.of(dir, name);
+  }
+}

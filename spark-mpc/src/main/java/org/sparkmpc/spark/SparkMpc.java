@@ -1,0 +1,147 @@
+package org.sparkmpc.spark;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.storage.StorageLevel;
+import org.sparkmpc.MpcInputException;
+import org.sparkmpc.spark.catalyst.SecureReveal;
+import org.sparkmpc.spark.catalyst.SecureShare;
+
+/**
+ * The DataFrame entry point of Spark MPC for one party.
+ *
+ * <pre>{@code
+ * SparkMpc mpc = SparkMpc.of(spark);                       // gateway + session from spark.mpc.*
+ * Dataset<Row> tx = mpc.share(myRows, "amount");           // every party's rows; amount shared
+ * Dataset<Row> agg = tx.groupBy("region").agg(sum("amount"), count("amount"), avg("amount"));
+ * mpc.reveal(agg).show();                                  // opened to every party
+ * mpc.revealTo(agg, "bank1");                              // rows only at bank1
+ * }</pre>
+ *
+ * Every party runs the same calls in the same order with its own rows (lockstep); a party that runs
+ * something else is refused by the plan agreement before any share moves.
+ */
+public final class SparkMpc implements AutoCloseable {
+  private final SparkSession spark;
+  private final MpcRuntime runtime;
+
+  private SparkMpc(SparkSession spark, MpcRuntime runtime) {
+    this.spark = spark;
+    this.runtime = runtime;
+  }
+
+  /** This party's MPC handle; starts the gateway and agrees the session on first use. */
+  public static SparkMpc of(SparkSession spark) {
+    return new SparkMpc(spark, MpcRuntime.getOrStart(spark));
+  }
+
+  /** This party's name. */
+  public String party() {
+    return runtime.context().directory().self().name();
+  }
+
+  /** The parties, in order. */
+  public List<String> parties() {
+    List<String> out = new ArrayList<>();
+    runtime.context().directory().parties().forEach(p -> out.add(p.name()));
+    return out;
+  }
+
+  /**
+   * Share this party's rows into a horizontally split secure table: the result holds every party's
+   * rows, in party order; {@code secretColumns} become secure columns (shares), every other column
+   * stays public and is sent to the other parties as it is. Numeric columns only; nulls and values
+   * outside the fixed-point range are refused with an error naming the column and party. The table
+   * is materialised (and cached) before this returns.
+   */
+  public Dataset<Row> share(Dataset<Row> ownRows, String... secretColumns) {
+    if (secretColumns.length == 0) {
+      throw new MpcInputException("share: name at least one column to share");
+    }
+    List<String> cols = Arrays.asList(secretColumns);
+    for (String c : cols) {
+      if (!Arrays.asList(ownRows.columns()).contains(c)) {
+        throw new MpcInputException("share: party " + party() + " has no column '" + c
+            + "'; its columns are " + Arrays.toString(ownRows.columns()));
+      }
+    }
+    int parts = MpcConf.SHARE_PARTITIONS.get(spark);
+    Dataset<Row> input = parts > 0 ? ownRows.repartition(parts) : ownRows;
+    String table = runtime.nextTableId();
+    SecureShare node = SecureShare.of(logical(input), cols, runtime.defaultScaleBits(), table);
+    Dataset<Row> secure = org.apache.spark.sql.classic.Dataset.ofRows(classic(), node);
+    secure.persist(StorageLevel.MEMORY_AND_DISK());
+    List<Long> counts = ((org.apache.spark.sql.classic.Dataset<Row>) secure).queryExecution()
+        .toRdd().toJavaRDD().mapPartitions(SparkMpc::countRows).collect();
+    long[] contract = counts.stream().mapToLong(Long::longValue).toArray();
+    runtime.registerContract(table, contract);
+    return secure;
+  }
+
+  /** Open every secure column of {@code secure} to every party. */
+  public Dataset<Row> reveal(Dataset<Row> secure) {
+    return revealTo(secure);
+  }
+
+  /**
+   * Open every secure column of {@code secure} to the named parties only (all parties if none are
+   * named). At any other party the result has the same schema and no rows.
+   */
+  public Dataset<Row> revealTo(Dataset<Row> secure, String... parties) {
+    List<String> to = new ArrayList<>();
+    for (String p : parties) {
+      runtime.context().directory().indexOf(p);
+      if (!to.contains(p)) {
+        to.add(p);
+      }
+    }
+    to.sort(null);
+    return org.apache.spark.sql.classic.Dataset.ofRows(classic(),
+        SecureReveal.of(to, logical(secure)));
+  }
+
+  /**
+   * Whether this party receives rows of {@code result}: true unless every reveal in its plan names
+   * other parties. A query with no reveal yields this party's shares, which it "receives".
+   */
+  public boolean isRecipient(Dataset<Row> result) {
+    org.apache.spark.sql.catalyst.plans.logical.LogicalPlan plan = logical(result);
+    boolean[] recipient = {true};
+    plan.foreach(node -> {
+      if (node instanceof SecureReveal r && !r.recipients().isEmpty()
+          && !r.recipients().contains(party())) {
+        recipient[0] = false;
+      }
+      return scala.runtime.BoxedUnit.UNIT;
+    });
+    return recipient[0];
+  }
+
+  /** End the session: peers' messages are dropped and the gateway stops. */
+  @Override
+  public void close() {
+    runtime.close();
+  }
+
+  private org.apache.spark.sql.classic.SparkSession classic() {
+    return (org.apache.spark.sql.classic.SparkSession) spark;
+  }
+
+  private static org.apache.spark.sql.catalyst.plans.logical.LogicalPlan logical(Dataset<Row> ds) {
+    return ((org.apache.spark.sql.classic.Dataset<Row>) ds).logicalPlan();
+  }
+
+  private static java.util.Iterator<Long> countRows(java.util.Iterator<InternalRow> it) {
+    long n = 0;
+    while (it.hasNext()) {
+      it.next();
+      n++;
+    }
+    return List.of(n).iterator();
+  }
+}

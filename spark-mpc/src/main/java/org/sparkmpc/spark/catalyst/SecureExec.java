@@ -1,0 +1,179 @@
+package org.sparkmpc.spark.catalyst;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.SparkContext;
+import org.apache.spark.sql.catalyst.expressions.Attribute;
+import org.apache.spark.sql.execution.ColumnarToRowExec;
+import org.apache.spark.sql.execution.FilterExec;
+import org.apache.spark.sql.execution.ProjectExec;
+import org.apache.spark.sql.execution.SQLExecution;
+import org.apache.spark.sql.execution.SparkPlan;
+import org.apache.spark.sql.execution.columnar.InMemoryTableScanExec;
+import org.apache.spark.sql.execution.metric.SQLMetric;
+import org.apache.spark.sql.execution.metric.SQLMetrics;
+import org.sparkmpc.session.MpcContext;
+import org.sparkmpc.spark.MpcRuntime;
+import org.sparkmpc.spark.SecureColumns;
+
+/**
+ * Base of the secure physical operators: the Scala-product boilerplate Catalyst needs, the SQL
+ * metrics every secure operator shows (rounds, bytes sent, bytes received), and the driver-side
+ * start of an operator: a deterministic operator id and the plan agreement with every peer before
+ * any share moves.
+ */
+public abstract class SecureExec extends SparkPlan {
+  private static final long serialVersionUID = 1L;
+
+  private transient Map<String, SQLMetric> metricMap;
+
+  /** Constructor arguments in order (for Catalyst's reflective copies). */
+  protected abstract Object[] fields();
+
+  @Override
+  public int productArity() {
+    return fields().length;
+  }
+
+  @Override
+  public Object productElement(int n) {
+    return fields()[n];
+  }
+
+  @Override
+  public boolean canEqual(Object that) {
+    return that != null && that.getClass() == getClass();
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o != null && o.getClass() == getClass()
+        && Arrays.equals(fields(), ((SecureExec) o).fields());
+  }
+
+  @Override
+  public int hashCode() {
+    return getClass().hashCode() * 31 + Arrays.hashCode(fields());
+  }
+
+  @Override
+  public scala.collection.immutable.Map<String, SQLMetric> metrics() {
+    if (metricMap == null) {
+      SparkContext sc = sparkContext();
+      Map<String, SQLMetric> m = new HashMap<>();
+      m.put("rounds", SQLMetrics.createMetric(sc, "MPC rounds"));
+      m.put("bytesSent", SQLMetrics.createSizeMetric(sc, "MPC bytes sent", -1L));
+      m.put("bytesReceived", SQLMetrics.createSizeMetric(sc, "MPC bytes received", -1L));
+      m.put("rows", SQLMetrics.createMetric(sc, "rows processed"));
+      metricMap = m;
+    }
+    return scala.collection.immutable.Map.from(scala.jdk.javaapi.CollectionConverters.asScala(metricMap));
+  }
+
+  protected SQLMetric metric(String name) {
+    return metrics().apply(name);
+  }
+
+  /** Publish metric updates made on the driver (agreement and driver-side reveal rounds). */
+  protected void postDriverMetrics() {
+    String executionId = sparkContext().getLocalProperty(SQLExecution.EXECUTION_ID_KEY());
+    List<SQLMetric> ms = new ArrayList<>(List.of(metric("rounds"), metric("bytesSent"),
+        metric("bytesReceived")));
+    SQLMetrics.postDriverMetricUpdates(sparkContext(), executionId, ScalaInterop.seq(ms));
+  }
+
+  /** The party runtime of this Spark session. */
+  protected MpcRuntime runtime() {
+    return MpcRuntime.getOrStart(session());
+  }
+
+  /**
+   * Start this operator on the driver: the next operator id, then the plan agreement, recorded in
+   * the metrics. Returns the operator id.
+   */
+  protected long begin(MpcRuntime rt, String description) {
+    long op = rt.nextOperatorId();
+    agree(rt.context(), op, description);
+    return op;
+  }
+
+  protected void agree(MpcContext ctx, long op, String description) {
+    ctx.agree(op, description);
+    long bytes = (long) description.getBytes(StandardCharsets.UTF_8).length * (ctx.parties() - 1);
+    metric("rounds").add(1);
+    metric("bytesSent").add(bytes);
+    metric("bytesReceived").add(bytes);
+  }
+
+  /**
+   * A description of an input plan that is the same at every party running the same query: secure
+   * table scans by table id and partitioning contract, other operators by name and their public
+   * expressions. Anything party-specific (a local file, a private table) makes the descriptions
+   * differ, which the agreement refuses.
+   */
+  protected static String describeInput(SparkPlan plan, MpcRuntime rt) {
+    if (plan instanceof InMemoryTableScanExec scan) {
+      String table = null;
+      for (Attribute a : ScalaInterop.list(scan.relation().output())) {
+        if (SecureColumns.isSecure(a)) {
+          table = SecureColumns.table(a.metadata());
+        }
+      }
+      if (table != null) {
+        long[] contract = rt.contract(table);
+        String c = contract == null ? "unregistered" : contractText(contract);
+        return "SecureTable(" + table + ", " + c + ")" + names(scan.output());
+      }
+    }
+    if (plan instanceof SecureShareExec s) {
+      return "SecureShare(" + s.tableId() + ")";
+    }
+    String head;
+    if (plan instanceof FilterExec f) {
+      head = "Filter(" + f.condition().sql() + ")";
+    } else if (plan instanceof ProjectExec p) {
+      head = "Project" + names(p.output());
+    } else if (plan instanceof ColumnarToRowExec) {
+      head = "";
+    } else if (plan.children().isEmpty()) {
+      head = plan.simpleString(100).replaceAll("#\\d+L?", "");
+    } else {
+      head = plan.nodeName();
+    }
+    StringBuilder sb = new StringBuilder(head);
+    for (SparkPlan c : ScalaInterop.list(plan.children())) {
+      sb.append(head.isEmpty() ? "" : "<-").append(describeInput(c, rt));
+    }
+    return sb.toString();
+  }
+
+  /** Partition count, total rows and a digest of rows per partition. */
+  static String contractText(long[] rows) {
+    long total = 0;
+    StringBuilder sb = new StringBuilder();
+    for (long r : rows) {
+      total += r;
+      sb.append(r).append(',');
+    }
+    return rows.length + " partitions, " + total + " rows, layout "
+        + MpcContext.fingerprint(sb.toString());
+  }
+
+  static String names(scala.collection.Seq<Attribute> attrs) {
+    StringBuilder sb = new StringBuilder("[");
+    for (Attribute a : ScalaInterop.list(attrs)) {
+      if (sb.length() > 1) {
+        sb.append(", ");
+      }
+      sb.append(a.name()).append(':').append(a.dataType().simpleString());
+      if (SecureColumns.isSecure(a)) {
+        sb.append(" secure@").append(SecureColumns.scale(a.metadata()));
+      }
+    }
+    return sb.append(']').toString();
+  }
+}

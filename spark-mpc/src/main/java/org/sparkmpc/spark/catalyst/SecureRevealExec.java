@@ -1,0 +1,188 @@
+package org.sparkmpc.spark.catalyst;
+
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import org.apache.spark.api.java.function.Function2;
+import org.apache.spark.rdd.RDD;
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.catalyst.expressions.Attribute;
+import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
+import org.apache.spark.sql.catalyst.expressions.UnsafeProjection;
+import org.apache.spark.sql.execution.SparkPlan;
+import org.apache.spark.sql.execution.metric.SQLMetric;
+import org.apache.spark.sql.types.DataType;
+import org.sparkmpc.ring.FixedPoint;
+import org.sparkmpc.session.MpcContext;
+import org.sparkmpc.share.Reveal;
+import org.sparkmpc.spark.MpcRuntime;
+import org.sparkmpc.spark.SecureColumns;
+import scala.collection.immutable.IndexedSeq;
+import scala.collection.immutable.Seq;
+
+/**
+ * Physical operator of a {@link SecureReveal} over rows (not fused into an aggregate): opens every
+ * secure column of each partition in one message per partition to each recipient, and decodes the
+ * fixed-point values. Public columns pass through. Non-recipients produce no rows.
+ *
+ * <p>Rounds: the plan agreement, then 1 per partition (all partitions in parallel). Bytes: 8 per
+ * secure value to each recipient. Reveals: the secure columns' values to the recipients, which is
+ * what the query declared.
+ */
+public final class SecureRevealExec extends SecureExec {
+  private static final long serialVersionUID = 1L;
+
+  private final Seq<String> recipients;
+  private final Seq<Attribute> output;
+  private final SparkPlan child;
+
+  public SecureRevealExec(Seq<String> recipients, Seq<Attribute> output, SparkPlan child) {
+    this.recipients = recipients;
+    this.output = output;
+    this.child = child;
+  }
+
+  @Override
+  public Seq<Attribute> output() {
+    return output;
+  }
+
+  @Override
+  public Seq<SparkPlan> children() {
+    return ScalaInterop.seqOf(child);
+  }
+
+  @Override
+  public SparkPlan withNewChildrenInternal(IndexedSeq<SparkPlan> c) {
+    return new SecureRevealExec(recipients, output, c.apply(0));
+  }
+
+  @Override
+  protected Object[] fields() {
+    return new Object[] {recipients, output, child};
+  }
+
+  @Override
+  public RDD<InternalRow> doExecute() {
+    MpcRuntime rt = runtime();
+    MpcContext ctx = rt.context();
+    List<String> to = ScalaInterop.list(recipients);
+    List<Attribute> in = ScalaInterop.list(child.output());
+    String desc = "SecureReveal to=" + (to.isEmpty() ? "all" : to.toString()) + " input="
+        + describeInput(child, rt);
+    long op = begin(rt, desc);
+    postDriverMetrics();
+    int n = in.size();
+    boolean[] secure = new boolean[n];
+    int[] scale = new int[n];
+    boolean[] integral = new boolean[n];
+    DataType[] outTypes = new DataType[n];
+    List<Attribute> outAttrs = ScalaInterop.list(output);
+    for (int i = 0; i < n; i++) {
+      Attribute a = in.get(i);
+      secure[i] = SecureColumns.isSecure(a);
+      if (secure[i]) {
+        scale[i] = SecureColumns.scale(a.metadata());
+        integral[i] = "long".equals(SecureColumns.plainType(a.metadata()));
+      }
+      outTypes[i] = outAttrs.get(i).dataType();
+    }
+    int[] idx = to.isEmpty() ? null : to.stream().mapToInt(ctx.directory()::indexOf).toArray();
+    Task task = new Task(ctx.sessionId(), op, idx, secure, scale, integral, in.stream()
+        .map(Attribute::dataType).toArray(DataType[]::new), outTypes, metric("bytesSent"),
+        metric("bytesReceived"), metric("rows"));
+    return child.execute().toJavaRDD().mapPartitionsWithIndex(task, false).rdd();
+  }
+
+  /** Reveal of one partition. */
+  static final class Task implements Function2<Integer, Iterator<InternalRow>, Iterator<InternalRow>> {
+    private static final long serialVersionUID = 1L;
+    private final String sid;
+    private final long op;
+    private final int[] recipients;
+    private final boolean[] secure;
+    private final int[] scale;
+    private final boolean[] integral;
+    private final DataType[] inTypes;
+    private final DataType[] outTypes;
+    private final SQLMetric sent;
+    private final SQLMetric received;
+    private final SQLMetric rowsMetric;
+
+    Task(String sid, long op, int[] recipients, boolean[] secure, int[] scale, boolean[] integral,
+        DataType[] inTypes, DataType[] outTypes, SQLMetric sent, SQLMetric received,
+        SQLMetric rowsMetric) {
+      this.sid = sid;
+      this.op = op;
+      this.recipients = recipients;
+      this.secure = secure;
+      this.scale = scale;
+      this.integral = integral;
+      this.inTypes = inTypes;
+      this.outTypes = outTypes;
+      this.sent = sent;
+      this.received = received;
+      this.rowsMetric = rowsMetric;
+    }
+
+    @Override
+    public Iterator<InternalRow> call(Integer partition, Iterator<InternalRow> it) {
+      MpcContext ctx = MpcRuntime.context(sid);
+      List<InternalRow> rows = new ArrayList<>();
+      while (it.hasNext()) {
+        rows.add(it.next().copy());
+      }
+      int m = rows.size();
+      List<Integer> sec = new ArrayList<>();
+      for (int i = 0; i < secure.length; i++) {
+        if (secure[i]) {
+          sec.add(i);
+        }
+      }
+      long[] flat = new long[m * sec.size()];
+      for (int s = 0; s < sec.size(); s++) {
+        int ord = sec.get(s);
+        for (int r = 0; r < m; r++) {
+          flat[s * m + r] = rows.get(r).getLong(ord);
+        }
+      }
+      long[] values = recipients == null ? Reveal.toAll(ctx, op, partition, 0, flat, flat.length)
+          : Reveal.toParties(ctx, op, partition, 0, flat, flat.length, recipients);
+      int others = ctx.parties() - 1;
+      long bytes = (long) flat.length * 8;
+      sent.add(recipients == null ? bytes * others : bytes * countOthers(ctx.self()));
+      rowsMetric.add(m);
+      if (values == null) {
+        return java.util.Collections.emptyIterator();
+      }
+      received.add(bytes * others);
+      UnsafeProjection toUnsafe = UnsafeProjection.create(outTypes);
+      List<InternalRow> out = new ArrayList<>(m);
+      for (int r = 0; r < m; r++) {
+        Object[] vals = new Object[secure.length];
+        int s = 0;
+        for (int i = 0; i < secure.length; i++) {
+          if (secure[i]) {
+            long v = values[s * m + r];
+            vals[i] = integral[i] ? (Object) v : (Object) new FixedPoint(scale[i]).decode(v);
+            s++;
+          } else {
+            vals[i] = rows.get(r).get(i, inTypes[i]);
+          }
+        }
+        out.add(toUnsafe.apply(new GenericInternalRow(vals)).copy());
+      }
+      return out.iterator();
+    }
+
+    private long countOthers(int self) {
+      long c = 0;
+      for (int r : recipients) {
+        if (r != self) {
+          c++;
+        }
+      }
+      return c;
+    }
+  }
+}

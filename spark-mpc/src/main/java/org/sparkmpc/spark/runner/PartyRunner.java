@@ -1,0 +1,161 @@
+package org.sparkmpc.spark.runner;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import java.util.TreeSet;
+import org.apache.spark.sql.DataFrameReader;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.sparkmpc.MpcInputException;
+import org.sparkmpc.spark.SparkMpc;
+import org.sparkmpc.spark.SparkMpcExtensions;
+
+/**
+ * The main class a party hands to {@code spark-submit}: one party's side of a joint job.
+ *
+ * <p>It reads a party config file (Java properties): the {@code spark.mpc.*} settings, the party's
+ * input tables, the columns of each to share, and one SQL query over the secure tables; it runs the
+ * query in lockstep with the other parties and writes the revealed result as CSV. A party that is not
+ * a recipient of the result writes nothing.
+ *
+ * <pre>
+ * spark.mpc.party=bank1
+ * spark.mpc.parties=bank1=10.0.0.1:7101,bank2=10.0.0.2:7101,bank3=10.0.0.3:7101
+ * spark.mpc.keyDir=/etc/spark-mpc/keys
+ * input.tx.path=/data/bank1/transactions.csv     # CSV (header row) or Parquet
+ * input.tx.format=csv                            # csv (default) or parquet
+ * input.tx.schema=region STRING, amount DOUBLE   # optional DDL schema for CSV
+ * input.tx.share=amount                          # columns to secret-share; the rest stay public
+ * query=SELECT region, reveal(SUM(amount)) AS total, COUNT(*) AS n FROM tx GROUP BY region
+ * output=/data/bank1/result                      # a folder; CSV with a header
+ * explain=/data/bank1/plan.txt                   # optional: the executed plan
+ * </pre>
+ *
+ * Every other {@code spark.*} key is passed to the Spark session (under spark-submit the master and
+ * resources come from the command line).
+ */
+public final class PartyRunner {
+  private PartyRunner() {}
+
+  public static void main(String[] args) throws IOException {
+    if (args.length != 1) {
+      System.err.println("usage: PartyRunner <party.properties>");
+      System.exit(2);
+    }
+    Properties conf = load(Path.of(args[0]));
+    int code = 0;
+    try {
+      run(conf);
+    } catch (Exception e) {
+      // Messages of this project's errors name parties, columns and settings, never values.
+      System.err.println("spark-mpc: party " + conf.getProperty("spark.mpc.party", "?")
+          + " failed: " + e.getMessage());
+      code = 1;
+    }
+    System.exit(code);
+  }
+
+  /** Load a party config file; errors name the file. */
+  public static Properties load(Path file) throws IOException {
+    Properties p = new Properties();
+    try (InputStream in = Files.newInputStream(file)) {
+      p.load(in);
+    }
+    return p;
+  }
+
+  /** Run one party's job. Returns the number of result rows written (0 at a non-recipient). */
+  public static long run(Properties conf) {
+    SparkSession.Builder b = SparkSession.builder().appName("spark-mpc-"
+        + require(conf, "spark.mpc.party"));
+    for (String k : conf.stringPropertyNames()) {
+      if (k.startsWith("spark.")) {
+        b.config(k, conf.getProperty(k));
+      }
+    }
+    b.config("spark.sql.extensions", SparkMpcExtensions.class.getName());
+    if (!conf.containsKey("spark.master") && System.getProperty("spark.master") == null) {
+      b.master("local[*]");
+    }
+    SparkSession spark = b.getOrCreate();
+    try (SparkMpc mpc = SparkMpc.of(spark)) {
+      for (String table : inputs(conf)) {
+        Dataset<Row> own = read(spark, conf, table);
+        String[] cols = require(conf, "input." + table + ".share").split("\\s*,\\s*");
+        mpc.share(own, cols).createOrReplaceTempView(table);
+      }
+      Dataset<Row> result = spark.sql(require(conf, "query"));
+      String explain = conf.getProperty("explain");
+      if (explain != null) {
+        writeText(Path.of(explain), result.queryExecution().executedPlan().toString());
+      }
+      List<Row> rows = result.collectAsList();
+      if (!mpc.isRecipient(result)) {
+        return 0;
+      }
+      Path out = Path.of(require(conf, "output"));
+      spark.createDataFrame(rows, result.schema()).coalesce(1).write().mode("overwrite")
+          .option("header", "true").csv(out.toString());
+      System.out.println("spark-mpc: party " + mpc.party() + " wrote " + rows.size()
+          + " result rows to " + out);
+      return rows.size();
+    } finally {
+      spark.stop();
+    }
+  }
+
+  private static Dataset<Row> read(SparkSession spark, Properties conf, String table) {
+    String path = require(conf, "input." + table + ".path");
+    String format = conf.getProperty("input." + table + ".format", "csv");
+    DataFrameReader r = spark.read();
+    if (format.equals("csv")) {
+      r = r.option("header", "true");
+      String schema = conf.getProperty("input." + table + ".schema");
+      r = schema != null ? r.schema(schema) : r.option("inferSchema", "true");
+      return r.csv(path);
+    }
+    if (format.equals("parquet")) {
+      return r.parquet(path);
+    }
+    throw new MpcInputException("input." + table + ".format must be csv or parquet, was '"
+        + format + "'");
+  }
+
+  private static List<String> inputs(Properties conf) {
+    TreeSet<String> names = new TreeSet<>();
+    for (String k : conf.stringPropertyNames()) {
+      if (k.startsWith("input.") && k.endsWith(".path")) {
+        names.add(k.substring("input.".length(), k.length() - ".path".length()));
+      }
+    }
+    if (names.isEmpty()) {
+      throw new MpcInputException("the party config names no input table (input.<name>.path)");
+    }
+    return new ArrayList<>(names);
+  }
+
+  private static String require(Properties conf, String key) {
+    String v = conf.getProperty(key);
+    if (v == null || v.isBlank()) {
+      throw new MpcInputException("the party config has no '" + key + "'");
+    }
+    return v.trim();
+  }
+
+  private static void writeText(Path file, String text) {
+    try {
+      if (file.getParent() != null) {
+        Files.createDirectories(file.getParent());
+      }
+      Files.writeString(file, text);
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot write " + file, e);
+    }
+  }
+}
