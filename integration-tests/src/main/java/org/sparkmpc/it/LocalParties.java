@@ -63,7 +63,7 @@ public final class LocalParties {
 
   /** Keys and certificates for {@code names} in {@code dir}, plus the trust file. */
   public static Path keys(Path dir, List<String> names) {
-    KeyGen.generateDemo(names, dir);
+    KeyGen.generateDemo(names, dir, KeyGen.DEFAULT_DAYS, true);
     return dir;
   }
 
@@ -100,6 +100,12 @@ public final class LocalParties {
    */
   public static List<Outcome> run(Path work, Map<String, Properties> configs, String heap,
       Duration limit) {
+    return run(work, configs, heap, limit, "org.sparkmpc.spark.runner.PartyRunner", List.of());
+  }
+
+  /** As above, with another main class and extra JVM options (tests use a scenario main). */
+  public static List<Outcome> run(Path work, Map<String, Properties> configs, String heap,
+      Duration limit, String mainClass, List<String> extraJvmOptions) {
     Map<String, Process> procs = new LinkedHashMap<>();
     try {
       for (Map.Entry<String, Properties> e : configs.entrySet()) {
@@ -109,7 +115,7 @@ public final class LocalParties {
         try (var out = Files.newOutputStream(conf)) {
           e.getValue().store(out, "spark-mpc party config");
         }
-        procs.put(e.getKey(), start(dir, heap, conf));
+        procs.put(e.getKey(), start(dir, heap, conf, mainClass, extraJvmOptions));
       }
       long deadline = System.nanoTime() + limit.toNanos();
       List<Outcome> out = new ArrayList<>();
@@ -135,15 +141,17 @@ public final class LocalParties {
   }
 
   /** Start one party runner JVM. */
-  public static Process start(Path dir, String heap, Path conf) throws IOException {
+  public static Process start(Path dir, String heap, Path conf, String mainClass,
+      List<String> extraJvmOptions) throws IOException {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.add(heap);
+    cmd.addAll(extraJvmOptions);
     cmd.addAll(jvmFlags());
     cmd.add("-Dlog4j2.configurationFile=" + log4jConfig(dir));
     cmd.add("-cp");
     cmd.add(System.getProperty("java.class.path"));
-    cmd.add("org.sparkmpc.spark.runner.PartyRunner");
+    cmd.add(mainClass);
     cmd.add(conf.toString());
     ProcessBuilder pb = new ProcessBuilder(cmd);
     pb.environment().put("SPARK_LOCAL_IP", "127.0.0.1");
@@ -171,6 +179,7 @@ public final class LocalParties {
         "appender.file.type = File",
         "appender.file.name = file",
         "appender.file.fileName = " + dir.resolve("party.log"),
+        "appender.file.append = false",
         "appender.file.layout.type = PatternLayout",
         "appender.file.layout.pattern = %d{HH:mm:ss.SSS} %-5p %c{1}: %m%n",
         "logger.mpc.name = org.sparkmpc",

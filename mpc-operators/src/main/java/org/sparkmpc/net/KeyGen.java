@@ -77,7 +77,13 @@ public final class KeyGen {
   /** Name of the trust file {@code demo} writes. */
   public static final String TRUST_FILE_NAME = "trust.pem";
 
-  /** The key and certificate files written for one party. */
+  /**
+   * The files written for one party.
+   *
+   * @param name     the party name (the certificate's CN)
+   * @param keyFile  {@code DIR/NAME.key.pem}, the private key (secret)
+   * @param certFile {@code DIR/NAME.crt.pem}, the certificate (public; goes to the other parties)
+   */
   public record PartyFiles(String name, Path keyFile, Path certFile) {}
 
   private static final SecureRandom RANDOM = new SecureRandom();

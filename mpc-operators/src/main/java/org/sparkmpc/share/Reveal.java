@@ -31,24 +31,41 @@ public final class Reveal {
    */
   public static long[] toParties(MpcContext ctx, long operator, int partition, int round,
       long[] shares, int n, int[] recipients) {
-    int self = ctx.self();
+    send(ctx, operator, partition, round, shares, n, recipients);
+    for (int r : recipients) {
+      if (r == ctx.self()) {
+        return receive(ctx, operator, partition, round, shares, n);
+      }
+    }
+    return null;
+  }
+
+  /**
+   * First half of a reveal: send this party's shares to every recipient other than itself. Never
+   * waits for a peer's message (Spark tasks that only send cannot deadlock).
+   */
+  public static void send(MpcContext ctx, long operator, int partition, int round, long[] shares,
+      int n, int[] recipients) {
     MessageKey mine = ctx.key(operator, partition, round);
     byte[] payload = LongCodec.encode(shares, 0, n);
-    boolean selfReceives = false;
     for (int r : recipients) {
-      if (r == self) {
-        selfReceives = true;
-      } else {
+      if (r != ctx.self()) {
         ctx.channel().send(r, mine, payload);
       }
     }
-    if (!selfReceives) {
-      return null;
-    }
+  }
+
+  /**
+   * Second half, at a recipient: wait for every peer's shares and add them to this party's own.
+   * A peer that sent a different number of values fails with an error naming it.
+   */
+  public static long[] receive(MpcContext ctx, long operator, int partition, int round,
+      long[] shares, int n) {
+    MessageKey mine = ctx.key(operator, partition, round);
     long[] out = new long[n];
     System.arraycopy(shares, 0, out, 0, n);
     for (int q = 0; q < ctx.parties(); q++) {
-      if (q == self) {
+      if (q == ctx.self()) {
         continue;
       }
       byte[] in = ctx.channel().receive(mine.withSender(q), ctx.timeout());

@@ -31,6 +31,8 @@ public final class MpcRuntime implements AutoCloseable {
   private final AtomicLong operators = new AtomicLong();
   private final AtomicLong tables = new AtomicLong();
   private final Map<String, long[]> contracts = new ConcurrentHashMap<>();
+  private final Map<String, org.apache.spark.api.java.JavaRDD<?>> ownSegments =
+      new ConcurrentHashMap<>();
 
   private MpcRuntime(Gateway gateway, MpcContext context, int scaleBits) {
     this.gateway = gateway;
@@ -113,6 +115,19 @@ public final class MpcRuntime implements AutoCloseable {
   public long[] contract(String table) {
     long[] c = contracts.get(table);
     return c == null ? null : c.clone();
+  }
+
+  /** Keep the cached send stage of a secure table until the table itself is cached. */
+  public void keepOwnSegment(String table, org.apache.spark.api.java.JavaRDD<?> rdd) {
+    ownSegments.put(table, rdd);
+  }
+
+  /** Drop the send stage's cache of {@code table} (its lineage stays for recomputation). */
+  public void releaseOwnSegment(String table) {
+    org.apache.spark.api.java.JavaRDD<?> rdd = ownSegments.remove(table);
+    if (rdd != null) {
+      rdd.unpersist(false);
+    }
   }
 
   public Gateway gateway() {

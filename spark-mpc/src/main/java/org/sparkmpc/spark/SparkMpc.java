@@ -80,6 +80,7 @@ public final class SparkMpc implements AutoCloseable {
         .toRdd().toJavaRDD().mapPartitions(SparkMpc::countRows).collect();
     long[] contract = counts.stream().mapToLong(Long::longValue).toArray();
     runtime.registerContract(table, contract);
+    runtime.releaseOwnSegment(table);
     return secure;
   }
 

@@ -105,7 +105,9 @@ public final class SecureCheckRule extends AbstractFunction1<LogicalPlan, BoxedU
       });
       return;
     }
-    firstSecureInput(node).ifPresent(a -> {
+    Optional<Attribute> used = ScalaInterop.list(node.references().toSeq()).stream()
+        .filter(SecureColumns::isSecure).findFirst();
+    used.or(() -> firstSecureInput(node)).ifPresent(a -> {
       throw refuse("the operator " + node.nodeName() + " over secure column '" + a.name() + "'");
     });
   }

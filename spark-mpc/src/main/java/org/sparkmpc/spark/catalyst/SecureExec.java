@@ -28,6 +28,7 @@ import org.sparkmpc.spark.SecureColumns;
  */
 public abstract class SecureExec extends SparkPlan {
   private static final long serialVersionUID = 1L;
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(SecureExec.class);
 
   private transient Map<String, SQLMetric> metricMap;
 
@@ -102,7 +103,10 @@ public abstract class SecureExec extends SparkPlan {
   }
 
   protected void agree(MpcContext ctx, long op, String description) {
+    long t0 = System.nanoTime();
     ctx.agree(op, description);
+    LOG.info("operator {}: {} agreed by all parties in {} ms", op, nodeName(),
+        (System.nanoTime() - t0) / 1_000_000);
     long bytes = (long) description.getBytes(StandardCharsets.UTF_8).length * (ctx.parties() - 1);
     metric("rounds").add(1);
     metric("bytesSent").add(bytes);

@@ -3,7 +3,6 @@ package org.sparkmpc.spark.catalyst;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
-import org.apache.spark.api.java.function.Function2;
 import org.apache.spark.rdd.RDD;
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.catalyst.expressions.Attribute;
@@ -24,6 +23,9 @@ import scala.collection.immutable.Seq;
  * Physical operator of a {@link SecureReveal} over rows (not fused into an aggregate): opens every
  * secure column of each partition in one message per partition to each recipient, and decodes the
  * fixed-point values. Public columns pass through. Non-recipients produce no rows.
+ *
+ * <p>The round runs as two Spark jobs (send stage, then receive stage) so that no task waits on a
+ * peer while holding a slot the peer's progress needs.
  *
  * <p>Rounds: the plan agreement, then 1 per partition (all partitions in parallel). Bytes: 8 per
  * secure value to each recipient. Reveals: the secure columns' values to the recipients, which is
@@ -91,11 +93,16 @@ public final class SecureRevealExec extends SecureExec {
     Task task = new Task(ctx.sessionId(), op, idx, secure, scale, integral, in.stream()
         .map(Attribute::dataType).toArray(DataType[]::new), outTypes, metric("bytesSent"),
         metric("bytesReceived"), metric("rows"));
-    return child.execute().toJavaRDD().mapPartitionsWithIndex(task, false).rdd();
+    // Send stage: every partition's shares go out in a job whose tasks never wait on a peer. The
+    // receive stage then recomputes the child's partitions (a cached secure table, deterministic)
+    // and waits only for the peers' send stages.
+    org.apache.spark.api.java.JavaRDD<InternalRow> input = child.execute().toJavaRDD();
+    input.mapPartitionsWithIndex(task::send, false).count();
+    return input.mapPartitionsWithIndex(task::receive, false).rdd();
   }
 
   /** Reveal of one partition. */
-  static final class Task implements Function2<Integer, Iterator<InternalRow>, Iterator<InternalRow>> {
+  static final class Task implements java.io.Serializable {
     private static final long serialVersionUID = 1L;
     private final String sid;
     private final long op;
@@ -125,37 +132,30 @@ public final class SecureRevealExec extends SecureExec {
       this.rowsMetric = rowsMetric;
     }
 
-    @Override
-    public Iterator<InternalRow> call(Integer partition, Iterator<InternalRow> it) {
+    /** Send stage: this party's shares of the partition, to every recipient. Never waits. */
+    Iterator<Integer> send(Integer partition, Iterator<InternalRow> it) {
       MpcContext ctx = MpcRuntime.context(sid);
-      List<InternalRow> rows = new ArrayList<>();
-      while (it.hasNext()) {
-        rows.add(it.next().copy());
-      }
-      int m = rows.size();
-      List<Integer> sec = new ArrayList<>();
-      for (int i = 0; i < secure.length; i++) {
-        if (secure[i]) {
-          sec.add(i);
-        }
-      }
-      long[] flat = new long[m * sec.size()];
-      for (int s = 0; s < sec.size(); s++) {
-        int ord = sec.get(s);
-        for (int r = 0; r < m; r++) {
-          flat[s * m + r] = rows.get(r).getLong(ord);
-        }
-      }
-      long[] values = recipients == null ? Reveal.toAll(ctx, op, partition, 0, flat, flat.length)
-          : Reveal.toParties(ctx, op, partition, 0, flat, flat.length, recipients);
-      int others = ctx.parties() - 1;
-      long bytes = (long) flat.length * 8;
-      sent.add(recipients == null ? bytes * others : bytes * countOthers(ctx.self()));
-      rowsMetric.add(m);
-      if (values == null) {
+      List<InternalRow> rows = collect(it);
+      long[] flat = shares(rows);
+      int[] to = recipients == null ? allParties(ctx.parties()) : recipients;
+      Reveal.send(ctx, op, partition, 0, flat, flat.length, to);
+      sent.add((long) flat.length * 8 * countOthers(ctx.self(), to));
+      rowsMetric.add(rows.size());
+      return java.util.Collections.emptyIterator();
+    }
+
+    /** Receive stage: at a recipient, the peers' shares are added to this party's and decoded. */
+    Iterator<InternalRow> receive(Integer partition, Iterator<InternalRow> it) {
+      MpcContext ctx = MpcRuntime.context(sid);
+      int[] to = recipients == null ? allParties(ctx.parties()) : recipients;
+      if (java.util.Arrays.stream(to).noneMatch(r -> r == ctx.self())) {
         return java.util.Collections.emptyIterator();
       }
-      received.add(bytes * others);
+      List<InternalRow> rows = collect(it);
+      long[] flat = shares(rows);
+      int m = rows.size();
+      long[] values = Reveal.receive(ctx, op, partition, 0, flat, flat.length);
+      received.add((long) flat.length * 8 * (ctx.parties() - 1));
       UnsafeProjection toUnsafe = UnsafeProjection.create(outTypes);
       List<InternalRow> out = new ArrayList<>(m);
       for (int r = 0; r < m; r++) {
@@ -175,9 +175,44 @@ public final class SecureRevealExec extends SecureExec {
       return out.iterator();
     }
 
-    private long countOthers(int self) {
+    private static List<InternalRow> collect(Iterator<InternalRow> it) {
+      List<InternalRow> rows = new ArrayList<>();
+      while (it.hasNext()) {
+        rows.add(it.next().copy());
+      }
+      return rows;
+    }
+
+    /** The secure columns of {@code rows}, column after column. */
+    private long[] shares(List<InternalRow> rows) {
+      int m = rows.size();
+      List<Integer> sec = new ArrayList<>();
+      for (int i = 0; i < secure.length; i++) {
+        if (secure[i]) {
+          sec.add(i);
+        }
+      }
+      long[] flat = new long[m * sec.size()];
+      for (int s = 0; s < sec.size(); s++) {
+        int ord = sec.get(s);
+        for (int r = 0; r < m; r++) {
+          flat[s * m + r] = rows.get(r).getLong(ord);
+        }
+      }
+      return flat;
+    }
+
+    private static int[] allParties(int n) {
+      int[] all = new int[n];
+      for (int i = 0; i < n; i++) {
+        all[i] = i;
+      }
+      return all;
+    }
+
+    private static long countOthers(int self, int[] to) {
       long c = 0;
-      for (int r : recipients) {
+      for (int r : to) {
         if (r != self) {
           c++;
         }

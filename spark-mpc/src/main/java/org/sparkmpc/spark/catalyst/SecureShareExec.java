@@ -7,7 +7,6 @@ import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collections;
 import java.util.Iterator;
 import java.util.List;
 import org.apache.arrow.memory.BufferAllocator;
@@ -53,7 +52,7 @@ import scala.collection.immutable.Seq;
 
 /**
  * Physical operator of {@link SecureShare}: builds this party's view of a horizontally split secure
- * table, partition by partition, as Arrow columnar batches.
+ * table, partition by partition, on Arrow columnar batches.
  *
  * <p>Layout: the table's partitions are every party's own partitions, in party order. For a partition
  * this party owns, its task encodes the secret columns (fixed point; nulls and out-of-range values
@@ -62,12 +61,19 @@ import scala.collection.immutable.Seq;
  * round 0. For a partition owner {@code p} holds, the task receives p's public columns and expands
  * its shares {@code PRG(K(p,self))} locally.
  *
+ * <p>The round runs as two Spark jobs: a send stage over this party's own partitions (tasks send and
+ * never wait; the result is kept), then the union with the peers' partitions, whose tasks wait only
+ * for the peers' send stages. A task that waited on a peer while holding an executor slot the peer's
+ * progress depends on could deadlock, since Spark, not the protocol, orders tasks.
+ *
  * <p>Rounds: 1 (plus the driver's plan agreement). Bytes per row: the public columns' Arrow size to
  * each peer; 0 for secret columns. Reveals: public columns and row counts per partition (public
  * metadata); nothing about secret values.
  */
 public final class SecureShareExec extends SecureExec {
   private static final long serialVersionUID = 1L;
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(
+      SecureShareExec.class);
 
   private final SparkPlan child;
   private final Seq<String> secretColumns;
@@ -109,17 +115,7 @@ public final class SecureShareExec extends SecureExec {
   }
 
   @Override
-  public boolean supportsColumnar() {
-    return true;
-  }
-
-  @Override
   public RDD<InternalRow> doExecute() {
-    throw new IllegalStateException("SecureShareExec produces columnar batches only");
-  }
-
-  @Override
-  public RDD<ColumnarBatch> doExecuteColumnar() {
     MpcRuntime rt = runtime();
     MpcContext ctx = rt.context();
     long op = rt.nextOperatorId();
@@ -178,28 +174,44 @@ public final class SecureShareExec extends SecureExec {
     int[] parts = agreeWithPartitionCounts(ctx, op, desc.toString(), myParts);
 
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(sparkContext());
-    List<JavaRDD<ColumnarBatch>> segments = new ArrayList<>();
+    List<JavaRDD<InternalRow>> segments = new ArrayList<>();
     int offset = 0;
     SQLMetric sent = metric("bytesSent");
     SQLMetric received = metric("bytesReceived");
     SQLMetric rowsMetric = metric("rows");
     String sid = ctx.sessionId();
+    int myOffset = 0;
+    for (int p = 0; p < ctx.self(); p++) {
+      myOffset += parts[p];
+    }
+    // Send stage: a job of this party's own partitions, whose tasks send and never wait. Its output
+    // (public columns and this party's shares) is kept, so the receive stage below never blocks a
+    // task slot that a peer's progress depends on.
+    JavaRDD<InternalRow> own = rows.toJavaRDD().mapPartitionsWithIndex(
+        new OwnerTask(sid, op, myOffset, layout, selfName, output, sent, rowsMetric), false);
+    own.persist(org.apache.spark.storage.StorageLevel.MEMORY_AND_DISK());
+    long sendStart = System.nanoTime();
+    own.count();
+    LOG.info("operator {} ({}): send stage of {} partitions took {} ms", op, tableId, myParts,
+        (System.nanoTime() - sendStart) / 1_000_000);
+    rt.keepOwnSegment(tableId, own);
     for (int p = 0; p < ctx.parties(); p++) {
       if (p == ctx.self()) {
-        segments.add(rows.toJavaRDD().mapPartitionsWithIndex(
-            new OwnerTask(sid, op, offset, layout, selfName, sent, rowsMetric), false));
+        segments.add(own);
       } else {
         List<Integer> idx = new ArrayList<>();
         for (int i = 0; i < parts[p]; i++) {
           idx.add(i);
         }
         segments.add(jsc.parallelize(idx, Math.max(1, parts[p])).mapPartitionsWithIndex(
-            new PeerTask(sid, op, offset, p, layout, received, rowsMetric), false));
+            new PeerTask(sid, op, offset, p, layout, output, received, rowsMetric), false));
       }
       offset += parts[p];
     }
     metric("rounds").add(1);
     postDriverMetrics();
+    // Receive stage: the union in party order; peers' partitions wait only for the peers' send
+    // stages, which finish on their own.
     return jsc.union(ScalaInterop.seq(segments)).rdd();
   }
 
@@ -234,34 +246,37 @@ public final class SecureShareExec extends SecureExec {
 
   /** Task for a partition this party owns. */
   static final class OwnerTask
-      implements Function2<Integer, Iterator<InternalRow>, Iterator<ColumnarBatch>> {
+      implements Function2<Integer, Iterator<InternalRow>, Iterator<InternalRow>> {
     private static final long serialVersionUID = 1L;
     private final String sid;
     private final long op;
     private final int offset;
     private final Layout layout;
     private final String selfName;
+    private final Seq<Attribute> output;
     private final SQLMetric sent;
     private final SQLMetric rowsMetric;
 
-    OwnerTask(String sid, long op, int offset, Layout layout, String selfName, SQLMetric sent,
-        SQLMetric rowsMetric) {
+    OwnerTask(String sid, long op, int offset, Layout layout, String selfName, Seq<Attribute> output,
+        SQLMetric sent, SQLMetric rowsMetric) {
       this.sid = sid;
       this.op = op;
       this.offset = offset;
       this.layout = layout;
       this.selfName = selfName;
+      this.output = output;
       this.sent = sent;
       this.rowsMetric = rowsMetric;
     }
 
     @Override
-    public Iterator<ColumnarBatch> call(Integer localIndex, Iterator<InternalRow> it) {
+    public Iterator<InternalRow> call(Integer localIndex, Iterator<InternalRow> it) {
       MpcContext ctx = MpcRuntime.context(sid);
       int partition = offset + localIndex;
       BufferAllocator alloc = taskAllocator("share-" + op + "-" + partition);
       try {
-        return Collections.singletonList(share(ctx, partition, localIndex, it, alloc)).iterator();
+        // Kept by the send stage's cache, hence copied.
+        return rows(share(ctx, partition, localIndex, it, alloc), output, true);
       } catch (RuntimeException e) {
         ctx.abort(op, e);
         throw e;
@@ -339,29 +354,31 @@ public final class SecureShareExec extends SecureExec {
 
   /** Task for a partition another party owns. */
   static final class PeerTask
-      implements Function2<Integer, Iterator<Integer>, Iterator<ColumnarBatch>> {
+      implements Function2<Integer, Iterator<Integer>, Iterator<InternalRow>> {
     private static final long serialVersionUID = 1L;
     private final String sid;
     private final long op;
     private final int offset;
     private final int owner;
     private final Layout layout;
+    private final Seq<Attribute> output;
     private final SQLMetric received;
     private final SQLMetric rowsMetric;
 
-    PeerTask(String sid, long op, int offset, int owner, Layout layout, SQLMetric received,
-        SQLMetric rowsMetric) {
+    PeerTask(String sid, long op, int offset, int owner, Layout layout, Seq<Attribute> output,
+        SQLMetric received, SQLMetric rowsMetric) {
       this.sid = sid;
       this.op = op;
       this.offset = offset;
       this.owner = owner;
       this.layout = layout;
+      this.output = output;
       this.received = received;
       this.rowsMetric = rowsMetric;
     }
 
     @Override
-    public Iterator<ColumnarBatch> call(Integer localIndex, Iterator<Integer> ignored) {
+    public Iterator<InternalRow> call(Integer localIndex, Iterator<Integer> ignored) {
       MpcContext ctx = MpcRuntime.context(sid);
       int partition = offset + localIndex;
       BufferAllocator alloc = taskAllocator("share-" + op + "-" + partition);
@@ -401,8 +418,28 @@ public final class SecureShareExec extends SecureExec {
         secret[c] = AdditiveSharing.peerShare(ctx, owner, op, partition, c, n);
       }
       rowsMetric.add(n);
-      return Collections.singletonList(batch(layout, root, secret, n, alloc)).iterator();
+      return rows(batch(layout, root, secret, n, alloc), output, false);
     }
+  }
+
+  /** The rows of an Arrow batch as unsafe rows (copied when the consumer keeps them). */
+  private static Iterator<InternalRow> rows(ColumnarBatch batch, Seq<Attribute> output,
+      boolean copy) {
+    UnsafeProjection proj = UnsafeProjection.create(ScalaInterop.list(output).stream()
+        .map(Attribute::dataType).toArray(DataType[]::new));
+    Iterator<InternalRow> it = batch.rowIterator();
+    return new Iterator<>() {
+      @Override
+      public boolean hasNext() {
+        return it.hasNext();
+      }
+
+      @Override
+      public InternalRow next() {
+        InternalRow r = proj.apply(it.next());
+        return copy ? r.copy() : r;
+      }
+    };
   }
 
   private static Schema arrowSchema(StructType schema) {

@@ -84,18 +84,24 @@ public final class PartyRunner {
       b.master("local[*]");
     }
     SparkSession spark = b.getOrCreate();
+    long t0 = System.nanoTime();
     try (SparkMpc mpc = SparkMpc.of(spark)) {
+      long t1 = System.nanoTime();
       for (String table : inputs(conf)) {
         Dataset<Row> own = read(spark, conf, table);
         String[] cols = require(conf, "input." + table + ".share").split("\\s*,\\s*");
         mpc.share(own, cols).createOrReplaceTempView(table);
       }
+      long t2 = System.nanoTime();
       Dataset<Row> result = spark.sql(require(conf, "query"));
       String explain = conf.getProperty("explain");
       if (explain != null) {
         writeText(Path.of(explain), result.queryExecution().executedPlan().toString());
       }
       List<Row> rows = result.collectAsList();
+      long t3 = System.nanoTime();
+      System.out.printf("spark-mpc: party %s timings: session %d ms, share %d ms, query %d ms%n",
+          mpc.party(), (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000, (t3 - t2) / 1_000_000);
       if (!mpc.isRecipient(result)) {
         return 0;
       }

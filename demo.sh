@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The demo: three banks on this machine, each its own JVM and Spark, over TLS on loopback.
+# Builds the project on first use (Java 17 and Maven needed). Arguments: [--rows N] [--work DIR]
+set -euo pipefail
+root="$(cd "$(dirname "$0")" && pwd)"
+. "$root/bin/mpc-env.sh"
+cp="$(spark_mpc_classpath "$root")"
+# shellcheck disable=SC2086
+exec java -Xmx2g $SPARK_MPC_JVM_FLAGS -cp "$cp" org.sparkmpc.it.Demo "$@"

@@ -1,0 +1,114 @@
+package org.sparkmpc.it;
+
+import static org.apache.spark.sql.functions.avg;
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.sum;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Properties;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.execution.SparkPlan;
+import org.sparkmpc.spark.SparkMpc;
+import org.sparkmpc.spark.SparkMpcExtensions;
+import org.sparkmpc.spark.runner.PartyRunner;
+
+/**
+ * One party of a cross-party test scenario: runs several steps in one MPC session, in lockstep with
+ * the other parties, and records each step's outcome in {@code <out>/<step>/}: {@code result.csv}
+ * (revealed rows), {@code plan.txt}, {@code metrics.txt}, or {@code error.txt} when the step failed.
+ * Steps are SQL jobs ({@code step.N.input}, {@code .schema}, {@code .share}, {@code .query}) or the
+ * DataFrame API walkthrough ({@code step.N.kind=api}).
+ */
+public final class ScenarioParty {
+  private ScenarioParty() {}
+
+  public static void main(String[] args) throws Exception {
+    Properties conf = PartyRunner.load(Path.of(args[0]));
+    Path out = Path.of(conf.getProperty("out"));
+    SparkSession.Builder b = SparkSession.builder().appName("scenario");
+    for (String k : conf.stringPropertyNames()) {
+      if (k.startsWith("spark.")) {
+        b.config(k, conf.getProperty(k));
+      }
+    }
+    SparkSession spark = b.config("spark.sql.extensions", SparkMpcExtensions.class.getName())
+        .getOrCreate();
+    try (SparkMpc mpc = SparkMpc.of(spark)) {
+      for (String step : conf.getProperty("steps").split(",")) {
+        Path dir = out.resolve(step);
+        Files.createDirectories(dir);
+        try {
+          if ("api".equals(conf.getProperty("step." + step + ".kind"))) {
+            api(spark, mpc, conf, dir);
+          } else {
+            sql(spark, mpc, conf, step, dir);
+          }
+        } catch (Exception e) {
+          Files.writeString(dir.resolve("error.txt"), String.valueOf(e.getMessage()));
+        }
+      }
+    } finally {
+      spark.stop();
+    }
+    System.exit(0);
+  }
+
+  private static void sql(SparkSession spark, SparkMpc mpc, Properties conf, String step, Path dir)
+      throws Exception {
+    String p = "step." + step + ".";
+    Dataset<Row> own = spark.read().option("header", "true").schema(conf.getProperty(p + "schema"))
+        .csv(conf.getProperty(p + "input"));
+    mpc.share(own, conf.getProperty(p + "share").split(",")).createOrReplaceTempView("tx");
+    write(mpc, spark.sql(conf.getProperty(p + "query")), dir);
+  }
+
+  /** The DataFrame API walkthrough of the README. */
+  private static void api(SparkSession spark, SparkMpc mpc, Properties conf, Path dir)
+      throws Exception {
+    Dataset<Row> own = spark.read().option("header", "true")
+        .schema("region STRING, amount DOUBLE, items INT").csv(conf.getProperty("input"));
+    Dataset<Row> tx = mpc.share(own, "amount", "items");
+    Dataset<Row> agg = tx.groupBy("region").agg(sum("amount").as("total"),
+        count("amount").as("n"), avg("amount").as("mean"), sum("items").as("items"));
+    write(mpc, mpc.reveal(agg), dir.resolve("all"));
+    Dataset<Row> totals = tx.groupBy("region").agg(sum("amount").as("total"));
+    write(mpc, mpc.revealTo(totals, "bank1"), dir.resolve("to_bank1"));
+    tx.createOrReplaceTempView("tx");
+    Dataset<Row> shares = spark.sql("SELECT region, SUM(items) AS items FROM tx GROUP BY region");
+    write(mpc, mpc.reveal(shares), dir.resolve("sql_shares_then_reveal"));
+    write(mpc, mpc.reveal(tx.filter(col("region").equalTo("islands")).select("region", "amount")),
+        dir.resolve("rows_islands"));
+    write(mpc, mpc.reveal(tx.agg(sum("amount").as("total"), count("*").as("n"))),
+        dir.resolve("global"));
+  }
+
+  private static void write(SparkMpc mpc, Dataset<Row> result, Path dir) throws Exception {
+    Files.createDirectories(dir);
+    List<Row> rows = result.collectAsList();
+    SparkPlan plan = result.queryExecution().executedPlan();
+    Files.writeString(dir.resolve("plan.txt"), plan.toString());
+    StringBuilder metrics = new StringBuilder();
+    plan.foreach(node -> {
+      if (node.nodeName().startsWith("Secure")) {
+        node.metrics().foreach(kv -> metrics.append(node.nodeName()).append('.').append(kv._1())
+            .append('=').append(kv._2().value()).append('\n'));
+      }
+      return scala.runtime.BoxedUnit.UNIT;
+    });
+    Files.writeString(dir.resolve("metrics.txt"), metrics.toString());
+    StringBuilder csv = new StringBuilder(String.join(",", result.columns())).append('\n');
+    for (Row r : rows) {
+      for (int i = 0; i < r.length(); i++) {
+        csv.append(i > 0 ? "," : "").append(r.isNullAt(i) ? "" : r.get(i).toString());
+      }
+      csv.append('\n');
+    }
+    Files.writeString(dir.resolve(mpc.isRecipient(result) ? "result.csv" : "not-recipient.csv"),
+        csv.toString());
+  }
+}

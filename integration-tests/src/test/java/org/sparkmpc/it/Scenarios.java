@@ -1,0 +1,42 @@
+package org.sparkmpc.it;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.function.BiConsumer;
+
+/** Runs {@link ScenarioParty} as one JVM per party and reads back what each step left. */
+final class Scenarios {
+  private Scenarios() {}
+
+  /** Fast-starting JVMs for tests (not for the benchmark). */
+  static final List<String> TEST_JVM = List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC");
+
+  static List<LocalParties.Outcome> run(Path work, List<String> parties, Duration timeout,
+      BiConsumer<Integer, Properties> configure) {
+    Path keys = LocalParties.keys(work.resolve("keys"), parties);
+    String spec = LocalParties.partiesSpec(parties, LocalParties.freePorts(parties.size()));
+    Map<String, Properties> confs = new LinkedHashMap<>();
+    for (int i = 0; i < parties.size(); i++) {
+      Properties p = LocalParties.baseConfig(parties.get(i), spec, keys, timeout);
+      p.setProperty("out", work.resolve(parties.get(i)).resolve("steps").toString());
+      configure.accept(i, p);
+      confs.put(parties.get(i), p);
+    }
+    return LocalParties.run(work, confs, "-Xmx768m", Duration.ofMinutes(5),
+        ScenarioParty.class.getName(), TEST_JVM);
+  }
+
+  static Path step(Path work, String party, String step) {
+    return work.resolve(party).resolve("steps").resolve(step);
+  }
+
+  static String error(Path work, String party, String step) throws Exception {
+    Path f = step(work, party, step).resolve("error.txt");
+    return Files.exists(f) ? Files.readString(f) : null;
+  }
+}
