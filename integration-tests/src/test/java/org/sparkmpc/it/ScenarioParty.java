@@ -38,7 +38,19 @@ public final class ScenarioParty {
     }
     SparkSession spark = b.config("spark.sql.extensions", SparkMpcExtensions.class.getName())
         .getOrCreate();
-    try (SparkMpc mpc = SparkMpc.of(spark)) {
+    Files.createDirectories(out);
+    long t0 = System.nanoTime();
+    SparkMpc started;
+    try {
+      started = SparkMpc.of(spark);
+    } catch (RuntimeException e) {
+      Files.writeString(out.resolve("session-error.txt"), e.getMessage() + "\nafter_ms="
+          + (System.nanoTime() - t0) / 1_000_000);
+      spark.stop();
+      System.exit(3);
+      return;
+    }
+    try (SparkMpc mpc = started) {
       for (String step : conf.getProperty("steps").split(",")) {
         Path dir = out.resolve(step);
         Files.createDirectories(dir);

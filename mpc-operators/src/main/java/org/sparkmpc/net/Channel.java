@@ -41,6 +41,34 @@ public interface Channel extends AutoCloseable {
    */
   byte[] receive(MessageKey key, Duration timeout);
 
+  /** Partition number reserved for abort notices (real partitions are >= -1). */
+  int ABORT_PARTITION = -2;
+
+  /**
+   * Tell every peer that this party stopped {@code operator}: any of their receives from this party
+   * for that operator then fails at once with {@code reason} instead of waiting for the timeout.
+   * The notice is an ordinary message under partition {@link #ABORT_PARTITION}, so it travels the
+   * same authenticated path. {@code reason} must hold no secret (it is shown to the peers). Peers
+   * that cannot be reached are skipped: they will time out, naming this party.
+   */
+  default void abort(String session, long operator, String reason) {
+    String text = reason == null ? "no reason given" : reason;
+    if (text.length() > 1000) {
+      text = text.substring(0, 1000) + "...";
+    }
+    byte[] payload = text.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    MessageKey key = new MessageKey(session, operator, ABORT_PARTITION, 0, self());
+    for (int q = 0; q < directory().size(); q++) {
+      if (q != self()) {
+        try {
+          send(q, key, payload.clone());
+        } catch (MpcChannelException e) {
+          // unreachable or already told (a retried task aborting again with another text)
+        }
+      }
+    }
+  }
+
   /** Forget every message of {@code session}; later messages for it are refused as replays. */
   void endSession(String session);
 

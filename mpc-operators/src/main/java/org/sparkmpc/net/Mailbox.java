@@ -210,6 +210,14 @@ public final class Mailbox implements AutoCloseable {
           stored = e.payload;
           break;
         }
+        Entry abort = key.partition() == Channel.ABORT_PARTITION ? null
+            : entry(new MessageKey(key.session(), key.operator(), Channel.ABORT_PARTITION, 0,
+                key.sender()));
+        if (abort != null) {
+          throw new PeerAbortedException("party '" + senderName(key) + "' stopped operator "
+              + key.operator() + ": " + new String(abort.payload,
+                  java.nio.charset.StandardCharsets.UTF_8) + " (" + key.describe() + ")");
+        }
         long left = deadline - System.nanoTime();
         if (left <= 0) {
           throw new PeerTimeoutException("timed out after " + human(timeout) + " waiting for party '"

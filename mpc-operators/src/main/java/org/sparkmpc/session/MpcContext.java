@@ -193,7 +193,7 @@ public final class MpcContext {
           + cause.getClass().getSimpleName() + " (details in its own log)";
     }
     try {
-      if (reason.isEmpty()) { throw new IllegalStateException(); } // ABORT-PENDING channel.abort(sessionId, operator, reason);
+      channel.abort(sessionId, operator, reason);
     } catch (RuntimeException e) {
       cause.addSuppressed(e);
     }

@@ -205,4 +205,43 @@ class SharingTest {
           ctxs.get(0).keys().seedWith(2, "L")));
     }
   }
+
+  @ParameterizedTest
+  @ValueSource(ints = {2, 3})
+  void aPartyThatStopsAnOperatorTellsThePeersWhyAtOnce(int parties) {
+    long start = System.nanoTime();
+    ExecutionException e = assertThrows(ExecutionException.class, () -> PartyThreads.run(parties,
+        java.time.Duration.ofSeconds(30), ctx -> {
+          if (ctx.self() == 1) {
+            ctx.abort(8, new org.sparkmpc.MpcInputException("column 'amount' of party p1 has a null"));
+            throw new IllegalStateException("p1 stopped");
+          }
+          return Reveal.toAll(ctx, 8, 0, 0, new long[] {123456789L}, 1);
+        }));
+    assertTrue((System.nanoTime() - start) / 1e9 < 10, "peers waited for the timeout");
+    assertTrue(e.getCause() instanceof org.sparkmpc.net.PeerAbortedException
+        || e.getCause().getMessage().contains("p1 stopped"), e.getCause().toString());
+  }
+
+  @ParameterizedTest
+  @ValueSource(ints = {2, 3})
+  void abortsForwardOnlySecretFreeReasons(int parties) throws Exception {
+    List<String> seen = PartyThreads.run(parties, ctx -> {
+      if (ctx.self() == 0) {
+        ctx.abort(9, new NumberFormatException("For input string: \"31337.42\""));
+        return "";
+      }
+      try {
+        Reveal.toAll(ctx, 9, 0, 0, new long[1], 1);
+        return "no error";
+      } catch (org.sparkmpc.net.PeerAbortedException ex) {
+        return ex.getMessage();
+      }
+    });
+    for (int p = 1; p < parties; p++) {
+      assertTrue(seen.get(p).contains("stopped operator 9"), seen.get(p));
+      assertTrue(seen.get(p).contains("NumberFormatException"), seen.get(p));
+      assertFalse(seen.get(p).contains("31337"), seen.get(p));
+    }
+  }
 }
