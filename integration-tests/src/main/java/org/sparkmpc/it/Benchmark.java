@@ -110,7 +110,8 @@ public final class Benchmark {
         + "columns send 0) | %.1f | |%n", sent / (double) Math.max(1, ownRows));
     System.out.println();
     System.out.println("Secure timings are bank1's (the others ran concurrently on the same cores);"
-        + " medians of 5 runs (secure) and 7 runs (plaintext).");
+        + " medians of 3 runs (end to end), 5 runs (over shares) and 7 runs (plaintext), all in"
+        + " warm JVMs.");
   }
 
   static String machine() {

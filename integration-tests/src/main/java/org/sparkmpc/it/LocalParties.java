@@ -183,7 +183,7 @@ public final class LocalParties {
         "appender.file.layout.type = PatternLayout",
         "appender.file.layout.pattern = %d{HH:mm:ss.SSS} %-5p %c{1}: %m%n",
         "logger.mpc.name = org.sparkmpc",
-        "logger.mpc.level = info", ""));
+        "logger.mpc.level = " + System.getProperty("sparkmpc.partyLogLevel", "info"), ""));
     return f;
   }
 

@@ -86,8 +86,9 @@ class ApiScenarioTest {
         assertEquals(e.getLong(4), Long.parseLong(r[4]), b);
       }
       String metrics = Files.readString(Scenarios.step(work, b, "api").resolve("all/metrics.txt"));
-      assertTrue(metrics.contains("rounds=2"), metrics);
-      assertFalse(metrics.contains("bytesSent=0\n"), metrics);
+      assertTrue(metrics.contains("SecureHashAggregate.rounds=2"), metrics);
+      assertFalse(metrics.contains("SecureHashAggregate.bytesSent=0\n"), metrics);
+      assertTrue(metrics.contains("SecureHashAggregate.rows=45000"), metrics);
     }
   }
 

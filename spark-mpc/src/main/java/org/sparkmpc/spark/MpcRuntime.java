@@ -31,7 +31,7 @@ public final class MpcRuntime implements AutoCloseable {
   private final AtomicLong operators = new AtomicLong();
   private final AtomicLong tables = new AtomicLong();
   private final Map<String, long[]> contracts = new ConcurrentHashMap<>();
-  private final Map<String, org.apache.spark.api.java.JavaRDD<?>> ownSegments =
+  private final Map<String, org.sparkmpc.spark.table.SecureTable> tablesById =
       new ConcurrentHashMap<>();
 
   private MpcRuntime(Gateway gateway, MpcContext context, int scaleBits) {
@@ -117,17 +117,27 @@ public final class MpcRuntime implements AutoCloseable {
     return c == null ? null : c.clone();
   }
 
-  /** Keep the cached send stage of a secure table until the table itself is cached. */
-  public void keepOwnSegment(String table, org.apache.spark.api.java.JavaRDD<?> rdd) {
-    ownSegments.put(table, rdd);
+  /** Register a materialised secure table (and its contract). */
+  public void registerTable(org.sparkmpc.spark.table.SecureTable table) {
+    tablesById.put(table.id(), table);
+    registerContract(table.id(), table.contract());
   }
 
-  /** Drop the send stage's cache of {@code table} (its lineage stays for recomputation). */
-  public void releaseOwnSegment(String table) {
-    org.apache.spark.api.java.JavaRDD<?> rdd = ownSegments.remove(table);
-    if (rdd != null) {
-      rdd.unpersist(false);
+  /** Release a secure table's partitions. */
+  public void dropTable(String id) {
+    org.sparkmpc.spark.table.SecureTable t = tablesById.remove(id);
+    if (t != null) {
+      t.partitions().unpersist(false);
     }
+  }
+
+  /** The secure table {@code id}; an error naming it if this party has none. */
+  public org.sparkmpc.spark.table.SecureTable table(String id) {
+    org.sparkmpc.spark.table.SecureTable t = tablesById.get(id);
+    if (t == null) {
+      throw new IllegalStateException("secure table " + id + " is not materialised at this party");
+    }
+    return t;
   }
 
   public Gateway gateway() {
@@ -137,6 +147,8 @@ public final class MpcRuntime implements AutoCloseable {
   @Override
   public synchronized void close() {
     BY_SESSION.remove(context.sessionId());
+    tablesById.values().forEach(t -> t.partitions().unpersist(false));
+    tablesById.clear();
     if (current == this) {
       current = null;
     }

@@ -6,11 +6,12 @@ import java.util.List;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.catalyst.InternalRow;
-import org.apache.spark.storage.StorageLevel;
 import org.sparkmpc.MpcInputException;
 import org.sparkmpc.spark.catalyst.SecureReveal;
-import org.sparkmpc.spark.catalyst.SecureShare;
+import org.sparkmpc.spark.catalyst.ScalaInterop;
+import org.sparkmpc.spark.catalyst.SecureTableRelation;
+import org.sparkmpc.spark.table.HorizontalShare;
+import org.sparkmpc.spark.table.SecureTable;
 
 /**
  * The DataFrame entry point of Spark MPC for one party.
@@ -57,7 +58,7 @@ public final class SparkMpc implements AutoCloseable {
    * rows, in party order; {@code secretColumns} become secure columns (shares), every other column
    * stays public and is sent to the other parties as it is. Numeric columns only; nulls and values
    * outside the fixed-point range are refused with an error naming the column and party. The table
-   * is materialised (and cached) before this returns.
+   * is materialised (kept in this party's block manager) before this returns.
    */
   public Dataset<Row> share(Dataset<Row> ownRows, String... secretColumns) {
     if (secretColumns.length == 0) {
@@ -72,16 +73,23 @@ public final class SparkMpc implements AutoCloseable {
     }
     int parts = MpcConf.SHARE_PARTITIONS.get(spark);
     Dataset<Row> input = parts > 0 ? ownRows.repartition(parts) : ownRows;
-    String table = runtime.nextTableId();
-    SecureShare node = SecureShare.of(logical(input), cols, runtime.defaultScaleBits(), table);
-    Dataset<Row> secure = org.apache.spark.sql.classic.Dataset.ofRows(classic(), node);
-    secure.persist(StorageLevel.MEMORY_AND_DISK());
-    List<Long> counts = ((org.apache.spark.sql.classic.Dataset<Row>) secure).queryExecution()
-        .toRdd().toJavaRDD().mapPartitions(SparkMpc::countRows).collect();
-    long[] contract = counts.stream().mapToLong(Long::longValue).toArray();
-    runtime.registerContract(table, contract);
-    runtime.releaseOwnSegment(table);
-    return secure;
+    String id = runtime.nextTableId();
+    SecureTable table = HorizontalShare.share(runtime, input, cols, runtime.defaultScaleBits(), id);
+    runtime.registerTable(table);
+    return org.apache.spark.sql.classic.Dataset.ofRows(classic(),
+        new SecureTableRelation(id, ScalaInterop.seq(table.output())));
+  }
+
+  /**
+   * Release a secure table returned by {@link #share}: its partitions leave this party's block
+   * manager (memory and local disk). Queries over it fail afterwards.
+   */
+  public void drop(Dataset<Row> secureTable) {
+    org.apache.spark.sql.catalyst.plans.logical.LogicalPlan plan = logical(secureTable);
+    if (!(plan instanceof SecureTableRelation rel)) {
+      throw new MpcInputException("drop takes a table returned by share(), not a query over one");
+    }
+    runtime.dropTable(rel.tableId());
   }
 
   /** Open every secure column of {@code secure} to every party. */
@@ -137,12 +145,4 @@ public final class SparkMpc implements AutoCloseable {
     return ((org.apache.spark.sql.classic.Dataset<Row>) ds).logicalPlan();
   }
 
-  private static java.util.Iterator<Long> countRows(java.util.Iterator<InternalRow> it) {
-    long n = 0;
-    while (it.hasNext()) {
-      it.next();
-      n++;
-    }
-    return List.of(n).iterator();
-  }
 }

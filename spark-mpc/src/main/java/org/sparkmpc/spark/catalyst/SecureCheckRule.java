@@ -49,7 +49,7 @@ public final class SecureCheckRule extends AbstractFunction1<LogicalPlan, BoxedU
           + "public columns; all reveals of a query must go to the same parties, and if one output "
           + "of an aggregate is revealed every secure output must be (" + marker.get().sql() + ")");
     }
-    if (node instanceof SecureShare || node instanceof SecureAggregate
+    if (node instanceof SecureTableRelation || node instanceof SecureAggregate
         || node instanceof SecureReveal || node instanceof LeafNode
         || node instanceof SubqueryAlias || node instanceof View) {
       return;

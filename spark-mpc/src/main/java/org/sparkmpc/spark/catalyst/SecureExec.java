@@ -13,7 +13,6 @@ import org.apache.spark.sql.execution.FilterExec;
 import org.apache.spark.sql.execution.ProjectExec;
 import org.apache.spark.sql.execution.SQLExecution;
 import org.apache.spark.sql.execution.SparkPlan;
-import org.apache.spark.sql.execution.columnar.InMemoryTableScanExec;
 import org.apache.spark.sql.execution.metric.SQLMetric;
 import org.apache.spark.sql.execution.metric.SQLMetrics;
 import org.sparkmpc.session.MpcContext;
@@ -120,21 +119,10 @@ public abstract class SecureExec extends SparkPlan {
    * differ, which the agreement refuses.
    */
   protected static String describeInput(SparkPlan plan, MpcRuntime rt) {
-    if (plan instanceof InMemoryTableScanExec scan) {
-      String table = null;
-      for (Attribute a : ScalaInterop.list(scan.relation().output())) {
-        if (SecureColumns.isSecure(a)) {
-          table = SecureColumns.table(a.metadata());
-        }
-      }
-      if (table != null) {
-        long[] contract = rt.contract(table);
-        String c = contract == null ? "unregistered" : contractText(contract);
-        return "SecureTable(" + table + ", " + c + ")" + names(scan.output());
-      }
-    }
-    if (plan instanceof SecureShareExec s) {
-      return "SecureShare(" + s.tableId() + ")";
+    if (plan instanceof SecureTableScanExec scan) {
+      long[] contract = rt.contract(scan.tableId());
+      String c = contract == null ? "unregistered" : contractText(contract);
+      return "SecureTable(" + scan.tableId() + ", " + c + ")" + names(scan.output());
     }
     String head;
     if (plan instanceof FilterExec f) {

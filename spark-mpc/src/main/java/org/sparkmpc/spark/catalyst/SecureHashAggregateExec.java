@@ -145,7 +145,11 @@ public final class SecureHashAggregateExec extends SecureExec {
     PartialTask task = new PartialTask(keyOrdinals, keyTypes, shareOrds, rowsMetric);
     List<Partial> partials;
     SparkPlan columnar = columnarSource(child);
-    if (columnar != null) {
+    TablePartialTask direct = TablePartialTask.over(child, groups,
+        shareOrdinals.stream().map(childOut::get).toList(), keyTypes, rowsMetric);
+    if (direct != null) {
+      partials = direct.table.partitions().mapPartitions(direct::partials).collect();
+    } else if (columnar != null) {
       partials = columnar.executeColumnar().toJavaRDD().mapPartitions(task::fromBatches).collect();
     } else {
       partials = child.execute().toJavaRDD().mapPartitions(task::fromRows).collect();
@@ -384,6 +388,155 @@ public final class SecureHashAggregateExec extends SecureExec {
         acc.rows++;
       }
       return List.of(acc.done()).iterator();
+    }
+  }
+
+  /**
+   * The local phase straight over a secure table's partitions (the table scan, possibly under a
+   * projection of plain columns): public group keys are dictionary codes, so grouping is array
+   * indexing and each share column is summed with one pass over its {@code long[]}.
+   */
+  static final class TablePartialTask implements Serializable {
+    private static final long serialVersionUID = 1L;
+    final transient org.sparkmpc.spark.table.SecureTable table;
+    private final int[] keyColumns;
+    private final DataType[] keyTypes;
+    private final int[] shareColumns;
+    private final SQLMetric rowsMetric;
+
+    private TablePartialTask(org.sparkmpc.spark.table.SecureTable table, int[] keyColumns,
+        DataType[] keyTypes, int[] shareColumns, SQLMetric rowsMetric) {
+      this.table = table;
+      this.keyColumns = keyColumns;
+      this.keyTypes = keyTypes;
+      this.shareColumns = shareColumns;
+      this.rowsMetric = rowsMetric;
+    }
+
+    /** The task if {@code child} reads a secure table directly, else null. */
+    static TablePartialTask over(SparkPlan child, List<Attribute> groups, List<Attribute> shares,
+        DataType[] keyTypes, SQLMetric rowsMetric) {
+      Map<org.apache.spark.sql.catalyst.expressions.ExprId, Attribute> rename = new HashMap<>();
+      SparkPlan c = child;
+      if (c instanceof org.apache.spark.sql.execution.ProjectExec p) {
+        for (org.apache.spark.sql.catalyst.expressions.NamedExpression ne
+            : ScalaInterop.list(p.projectList())) {
+          if (ne instanceof Attribute a) {
+            rename.put(a.exprId(), a);
+          } else if (ne instanceof org.apache.spark.sql.catalyst.expressions.Alias al
+              && al.child() instanceof Attribute a) {
+            rename.put(al.exprId(), a);
+          } else {
+            return null;
+          }
+        }
+        c = p.child();
+      }
+      if (!(c instanceof SecureTableScanExec scan)) {
+        return null;
+      }
+      org.sparkmpc.spark.table.SecureTable t = scan.table();
+      int[] keys = new int[groups.size()];
+      for (int i = 0; i < keys.length; i++) {
+        int pos = t.position(rename.getOrDefault(groups.get(i).exprId(), groups.get(i)));
+        if (pos < 0 || t.secure()[pos]) {
+          return null;
+        }
+        keys[i] = t.index()[pos];
+      }
+      int[] sh = new int[shares.size()];
+      for (int i = 0; i < sh.length; i++) {
+        int pos = t.position(rename.getOrDefault(shares.get(i).exprId(), shares.get(i)));
+        if (pos < 0 || !t.secure()[pos]) {
+          return null;
+        }
+        sh[i] = t.index()[pos];
+      }
+      return new TablePartialTask(t, keys, keyTypes, sh, rowsMetric);
+    }
+
+    Iterator<Partial> partials(Iterator<org.sparkmpc.spark.table.SharePartition> it) {
+      List<Partial> out = new ArrayList<>();
+      while (it.hasNext()) {
+        out.add(partial(it.next()));
+      }
+      return out.iterator();
+    }
+
+    private Partial partial(org.sparkmpc.spark.table.SharePartition p) {
+      int n = p.rows();
+      rowsMetric.add(n);
+      // Group id = the key columns' codes in mixed radix when that stays small, else compacted.
+      long span = 1;
+      for (int k : keyColumns) {
+        span = Math.min(Long.MAX_VALUE / 2, span * Math.max(1, p.dictionary(k).length));
+      }
+      int[] gid = new int[n];
+      int groups;
+      long[] radixOf;
+      if (span <= 1 << 16) {
+        for (int ki = 0; ki < keyColumns.length; ki++) {
+          int[] codes = p.codes(keyColumns[ki]);
+          int d = p.dictionary(keyColumns[ki]).length;
+          for (int i = 0; i < n; i++) {
+            gid[i] = gid[i] * d + codes[i];
+          }
+        }
+        groups = (int) span;
+        radixOf = null;
+      } else {
+        Map<Long, Integer> compact = new HashMap<>();
+        List<Long> keys = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+          long key = 0;
+          for (int k : keyColumns) {
+            key = key * p.dictionary(k).length + p.codes(k)[i];
+          }
+          Integer g = compact.get(key);
+          if (g == null) {
+            g = keys.size();
+            compact.put(key, g);
+            keys.add(key);
+          }
+          gid[i] = g;
+        }
+        groups = keys.size();
+        radixOf = keys.stream().mapToLong(Long::longValue).toArray();
+      }
+      long[] counts = new long[groups];
+      for (int i = 0; i < n; i++) {
+        counts[gid[i]]++;
+      }
+      long[][] sums = new long[shareColumns.length][groups];
+      for (int s = 0; s < shareColumns.length; s++) {
+        Ring64.groupSum(p.shares(shareColumns[s]), gid, n, sums[s]);
+      }
+      UnsafeProjection toKey = UnsafeProjection.create(keyTypes);
+      List<byte[]> keys = new ArrayList<>();
+      List<Integer> used = new ArrayList<>();
+      for (int g = 0; g < groups; g++) {
+        if (counts[g] == 0) {
+          continue;
+        }
+        long code = radixOf == null ? g : radixOf[g];
+        Object[] values = new Object[keyColumns.length];
+        for (int ki = keyColumns.length - 1; ki >= 0; ki--) {
+          Object[] dict = p.dictionary(keyColumns[ki]);
+          values[ki] = dict[(int) (code % dict.length)];
+          code /= dict.length;
+        }
+        keys.add(toKey.apply(new GenericInternalRow(values)).copy().getBytes());
+        used.add(g);
+      }
+      long[][] s2 = new long[sums.length][used.size()];
+      long[] c2 = new long[used.size()];
+      for (int j = 0; j < used.size(); j++) {
+        c2[j] = counts[used.get(j)];
+        for (int s = 0; s < sums.length; s++) {
+          s2[s][j] = sums[s][used.get(j)];
+        }
+      }
+      return new Partial(keys, s2, c2);
     }
   }
 

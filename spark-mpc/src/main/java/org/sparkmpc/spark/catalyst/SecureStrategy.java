@@ -15,9 +15,8 @@ public final class SecureStrategy extends SparkStrategy {
 
   @Override
   public Seq<SparkPlan> apply(LogicalPlan plan) {
-    if (plan instanceof SecureShare s) {
-      return ScalaInterop.seqOf(new SecureShareExec(planLater(s.child()),
-          ScalaInterop.seq(s.secretColumns()), s.scaleBits(), s.tableId(), s.output()));
+    if (plan instanceof SecureTableRelation t) {
+      return ScalaInterop.seqOf(new SecureTableScanExec(t.tableId(), t.output()));
     }
     if (plan instanceof SecureReveal r && r.child() instanceof SecureAggregate a) {
       return ScalaInterop.seqOf(new SecureHashAggregateExec(ScalaInterop.seq(a.grouping()),

@@ -1,0 +1,346 @@
+package org.sparkmpc.spark.table;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.List;
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.api.java.function.Function2;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.catalyst.expressions.Attribute;
+import org.apache.spark.sql.catalyst.expressions.AttributeReference;
+import org.apache.spark.sql.catalyst.expressions.NamedExpression;
+import org.apache.spark.sql.types.ByteType;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.DecimalType;
+import org.apache.spark.sql.types.FloatType;
+import org.apache.spark.sql.types.IntegerType;
+import org.apache.spark.sql.types.LongType;
+import org.apache.spark.sql.types.Metadata;
+import org.apache.spark.sql.types.ShortType;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.util.ArrowUtils;
+import org.apache.spark.storage.StorageLevel;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.sparkmpc.MpcInputException;
+import org.sparkmpc.net.MessageKey;
+import org.sparkmpc.net.ProtocolException;
+import org.sparkmpc.ring.FixedPoint;
+import org.sparkmpc.session.MpcContext;
+import org.sparkmpc.share.AdditiveSharing;
+import org.sparkmpc.spark.MpcRuntime;
+import org.sparkmpc.spark.SecureColumns;
+import org.sparkmpc.spark.catalyst.ScalaInterop;
+import org.sparkmpc.spark.catalyst.SecureTypes;
+
+/**
+ * Sharing of horizontally split data: every party contributes its own rows, and every party ends up
+ * holding the union of all parties' rows, in party order, with the secret columns as its additive
+ * shares and the public columns as they are.
+ *
+ * <p>Layout: the table's partitions are every party's own partitions, in party order. For a partition
+ * this party owns, its task encodes the secret columns in fixed point (nulls and out-of-range values
+ * fail naming the column and the party), keeps {@code x - sum_q PRG(K(self,q))} as its share, and
+ * sends the public columns, dictionary-coded, to every peer. For a partition party {@code p} owns,
+ * the task receives p's public columns and expands its shares {@code PRG(K(p,self))} locally.
+ *
+ * <p>The round runs as two Spark jobs: a send stage over this party's own partitions, whose tasks
+ * send and never wait (its output is kept), then the receive stage for the peers' partitions, whose
+ * tasks wait only for the peers' send stages. A task that waited on a peer while holding an executor
+ * slot the peer's progress depends on could deadlock: Spark, not the protocol, orders tasks.
+ *
+ * <p>Rounds: 1 (plus the plan agreement). Bytes per row to each peer: the public columns' codes
+ * (one byte for up to 256 distinct values) plus their dictionaries; 0 for secret columns. Reveals:
+ * public columns and row counts (public metadata), nothing about the secret values.
+ */
+public final class HorizontalShare {
+  private static final Logger LOG = LoggerFactory.getLogger(HorizontalShare.class);
+
+  private HorizontalShare() {}
+
+  /** Share {@code own} (this party's rows) as table {@code tableId}; blocks until materialised. */
+  public static SecureTable share(MpcRuntime rt, Dataset<Row> own, List<String> secret,
+      int scaleBits, String tableId) {
+    MpcContext ctx = rt.context();
+    String self = ctx.directory().self().name();
+    long op = rt.nextOperatorId();
+    StructField[] fields = own.schema().fields();
+
+    Layout layout = new Layout();
+    List<Attribute> output = new ArrayList<>();
+    boolean[] secure = new boolean[fields.length];
+    int[] index = new int[fields.length];
+    StringBuilder desc = new StringBuilder("Share(" + tableId + ") columns=[");
+    String problem = null;
+    for (String s : secret) {
+      if (Arrays.stream(fields).noneMatch(f -> f.name().equals(s))) {
+        problem = "party " + self + " has no column '" + s + "' to share";
+      }
+    }
+    for (int i = 0; i < fields.length; i++) {
+      StructField f = fields[i];
+      DataType t = f.dataType();
+      if (secret.contains(f.name())) {
+        boolean integral = SecureTypes.isIntegral(t);
+        if (!SecureTypes.isShareable(t) && problem == null) {
+          problem = "column '" + f.name() + "' of party " + self + " has type " + t.simpleString()
+              + "; only numeric columns (integral, floating, decimal) can be shared";
+        }
+        secure[i] = true;
+        index[i] = layout.secretOrdinals.size();
+        layout.secretOrdinals.add(i);
+        layout.secretTypes.add(t);
+        layout.secretNames.add(f.name());
+        output.add(new AttributeReference(f.name(), DataTypes.LongType, false,
+            SecureColumns.metadata(integral ? 0 : scaleBits, integral ? "long" : "double", tableId),
+            NamedExpression.newExprId(), ScalaInterop.seqOf()));
+        desc.append(f.name()).append(":secure@").append(integral ? 0 : scaleBits).append(' ');
+      } else {
+        if (!PublicColumns.supported(t) && problem == null) {
+          problem = PublicColumns.unsupported(f.name(), t, self).getMessage();
+        }
+        index[i] = layout.publicOrdinals.size();
+        layout.publicOrdinals.add(i);
+        layout.publicTypes.add(t);
+        output.add(new AttributeReference(f.name(), t, f.nullable(), Metadata.empty(),
+            NamedExpression.newExprId(), ScalaInterop.seqOf()));
+        desc.append(f.name()).append(':').append(t.simpleString()).append(' ');
+      }
+    }
+    desc.append(']');
+    layout.scaleBits = scaleBits;
+    if (problem != null) {
+      MpcInputException e = new MpcInputException(problem);
+      ctx.abort(op, e);
+      throw e;
+    }
+
+    JavaRDD<InternalRow> rows = own.queryExecution().toRdd().toJavaRDD();
+    int myParts = rows.getNumPartitions();
+    ctx.agree(op, desc.toString());
+    int[] parts = partitionCounts(ctx, op, myParts);
+    int myOffset = 0;
+    for (int p = 0; p < ctx.self(); p++) {
+      myOffset += parts[p];
+    }
+
+    String sid = ctx.sessionId();
+    long t0 = System.nanoTime();
+    JavaRDD<SharePartition> mine = rows.mapPartitionsWithIndex(
+        new OwnerTask(sid, op, myOffset, layout, self), false);
+    mine.persist(StorageLevel.MEMORY_AND_DISK());
+    mine.count();
+    long t1 = System.nanoTime();
+
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(own.sparkSession().sparkContext());
+    List<JavaRDD<SharePartition>> segments = new ArrayList<>();
+    int offset = 0;
+    for (int p = 0; p < ctx.parties(); p++) {
+      if (p == ctx.self()) {
+        segments.add(mine);
+      } else {
+        List<Integer> idx = new ArrayList<>();
+        for (int i = 0; i < parts[p]; i++) {
+          idx.add(i);
+        }
+        segments.add(jsc.parallelize(idx, Math.max(1, parts[p]))
+            .mapPartitionsWithIndex(new PeerTask(sid, op, offset, p, layout), false));
+      }
+      offset += parts[p];
+    }
+    JavaRDD<SharePartition> table = jsc.union(ScalaInterop.seq(segments));
+    table.persist(StorageLevel.MEMORY_AND_DISK());
+    List<Integer> counts = table.map(SharePartition::rows).collect();
+    mine.unpersist(false); // its partitions live on in the table's cache
+    long t2 = System.nanoTime();
+    LOG.info("operator {} ({}): send stage {} ms, receive stage {} ms, {} partitions", op, tableId,
+        (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000, counts.size());
+    long[] contract = counts.stream().mapToLong(Integer::longValue).toArray();
+    return new SecureTable(tableId, output, secure, index, table, contract);
+  }
+
+  private static int[] partitionCounts(MpcContext ctx, long op, int myParts) {
+    byte[][] counts = ctx.exchangeAll(op, -1, 1, ByteBuffer.allocate(4).putInt(myParts).array());
+    int[] parts = new int[ctx.parties()];
+    for (int q = 0; q < parts.length; q++) {
+      if (counts[q].length != 4) {
+        throw new ProtocolException("party '" + ctx.directory().name(q)
+            + "' sent a malformed partition count for operator " + op);
+      }
+      parts[q] = ByteBuffer.wrap(counts[q]).getInt();
+    }
+    return parts;
+  }
+
+  /** Where the public and secret columns sit in the input rows. */
+  static final class Layout implements java.io.Serializable {
+    private static final long serialVersionUID = 1L;
+    final List<Integer> publicOrdinals = new ArrayList<>();
+    final List<DataType> publicTypes = new ArrayList<>();
+    final List<Integer> secretOrdinals = new ArrayList<>();
+    final List<DataType> secretTypes = new ArrayList<>();
+    final List<String> secretNames = new ArrayList<>();
+    int scaleBits;
+
+    DataType[] publicTypeArray() {
+      return publicTypes.toArray(new DataType[0]);
+    }
+  }
+
+  /** Send stage task: a partition this party owns. Never waits on a peer. */
+  static final class OwnerTask
+      implements Function2<Integer, Iterator<InternalRow>, Iterator<SharePartition>> {
+    private static final long serialVersionUID = 1L;
+    private final String sid;
+    private final long op;
+    private final int offset;
+    private final Layout layout;
+    private final String self;
+
+    OwnerTask(String sid, long op, int offset, Layout layout, String self) {
+      this.sid = sid;
+      this.op = op;
+      this.offset = offset;
+      this.layout = layout;
+      this.self = self;
+    }
+
+    @Override
+    public Iterator<SharePartition> call(Integer local, Iterator<InternalRow> it) {
+      MpcContext ctx = MpcRuntime.context(sid);
+      try {
+        return List.of(share(ctx, offset + local, local, it)).iterator();
+      } catch (RuntimeException e) {
+        ctx.abort(op, e);
+        throw e;
+      }
+    }
+
+    private SharePartition share(MpcContext ctx, int partition, int local,
+        Iterator<InternalRow> it) {
+      int k = layout.secretOrdinals.size();
+      int[] secretOrd = layout.secretOrdinals.stream().mapToInt(Integer::intValue).toArray();
+      DataType[] secretTypes = layout.secretTypes.toArray(new DataType[0]);
+      PublicColumns.Encoder[] enc = new PublicColumns.Encoder[layout.publicOrdinals.size()];
+      int[] publicOrd = layout.publicOrdinals.stream().mapToInt(Integer::intValue).toArray();
+      for (int c = 0; c < enc.length; c++) {
+        enc[c] = new PublicColumns.Encoder(layout.publicTypes.get(c));
+      }
+      FixedPoint fp = new FixedPoint(layout.scaleBits);
+      long tStart = System.nanoTime();
+      long[][] secret = new long[k][1024];
+      int n = 0;
+      while (it.hasNext()) {
+        InternalRow r = it.next();
+        if (k > 0 && n == secret[0].length) {
+          for (int c = 0; c < k; c++) {
+            secret[c] = Arrays.copyOf(secret[c], n * 2);
+          }
+        }
+        for (int c = 0; c < k; c++) {
+          int ord = secretOrd[c];
+          if (r.isNullAt(ord)) {
+            throw new MpcInputException("column '" + layout.secretNames.get(c) + "' of party "
+                + self + " has a null (row " + n + " of its partition " + local + "); secure "
+                + "columns may not hold nulls: filter or fill them before sharing");
+          }
+          secret[c][n] = encode(r, ord, secretTypes[c], fp, layout.secretNames.get(c));
+        }
+        for (int c = 0; c < enc.length; c++) {
+          enc[c].add(r, publicOrd[c]);
+        }
+        n++;
+      }
+      int[][] codes = new int[enc.length][];
+      Object[][] dicts = new Object[enc.length][];
+      for (int c = 0; c < enc.length; c++) {
+        codes[c] = enc[c].codes();
+        dicts[c] = enc[c].dictionary();
+      }
+      long tEncoded = System.nanoTime();
+      byte[] payload;
+      try (BufferAllocator alloc = ArrowUtils.rootAllocator().newChildAllocator(
+          "share-" + op + "-" + partition, 0, Long.MAX_VALUE)) {
+        payload = PublicColumns.encode(n, codes, dicts, layout.publicTypeArray(), alloc);
+      }
+      for (int q = 0; q < ctx.parties(); q++) {
+        if (q != ctx.self()) {
+          ctx.channel().send(q, ctx.key(op, partition, 0), payload);
+        }
+      }
+      long tSent = System.nanoTime();
+      long[][] shares = new long[k][];
+      for (int c = 0; c < k; c++) {
+        shares[c] = Arrays.copyOf(secret[c], n);
+        AdditiveSharing.shareOwnInPlace(ctx, op, partition, c, shares[c], n);
+      }
+      LOG.debug("operator {} partition {}: {} rows read and encoded in {} ms, sent in {} ms, "
+          + "shared in {} ms", op, partition, n, (tEncoded - tStart) / 1_000_000,
+          (tSent - tEncoded) / 1_000_000, (System.nanoTime() - tSent) / 1_000_000);
+      return new SharePartition(n, shares, codes, dicts);
+    }
+
+    private static long encode(InternalRow r, int ord, DataType t, FixedPoint fp, String name) {
+      if (t instanceof IntegerType) {
+        return r.getInt(ord);
+      } else if (t instanceof LongType) {
+        return r.getLong(ord);
+      } else if (t instanceof ShortType) {
+        return r.getShort(ord);
+      } else if (t instanceof ByteType) {
+        return r.getByte(ord);
+      } else if (t instanceof FloatType) {
+        return fp.encode((double) r.getFloat(ord), name);
+      } else if (t instanceof DecimalType d) {
+        return fp.encode(r.getDecimal(ord, d.precision(), d.scale()).toDouble(), name);
+      }
+      return fp.encode(r.getDouble(ord), name);
+    }
+  }
+
+  /** Receive stage task: a partition party {@code owner} holds. */
+  static final class PeerTask
+      implements Function2<Integer, Iterator<Integer>, Iterator<SharePartition>> {
+    private static final long serialVersionUID = 1L;
+    private final String sid;
+    private final long op;
+    private final int offset;
+    private final int owner;
+    private final Layout layout;
+
+    PeerTask(String sid, long op, int offset, int owner, Layout layout) {
+      this.sid = sid;
+      this.op = op;
+      this.offset = offset;
+      this.owner = owner;
+      this.layout = layout;
+    }
+
+    @Override
+    public Iterator<SharePartition> call(Integer local, Iterator<Integer> ignored) {
+      MpcContext ctx = MpcRuntime.context(sid);
+      int partition = offset + local;
+      byte[] payload = ctx.channel().receive(new MessageKey(sid, op, partition, 0, owner),
+          ctx.timeout());
+      PublicColumns.Decoded d;
+      try (BufferAllocator alloc = ArrowUtils.rootAllocator().newChildAllocator(
+          "share-" + op + "-" + partition, 0, Long.MAX_VALUE)) {
+        d = PublicColumns.decode(payload, layout.publicTypeArray(), ctx.directory().name(owner),
+            "operator " + op + ", partition " + partition, alloc);
+      }
+      int k = layout.secretOrdinals.size();
+      long[][] shares = new long[k][];
+      for (int c = 0; c < k; c++) {
+        shares[c] = AdditiveSharing.peerShare(ctx, owner, op, partition, c, d.rows());
+      }
+      return List.of(new SharePartition(d.rows(), shares, d.codes(), d.dictionaries())).iterator();
+    }
+  }
+}

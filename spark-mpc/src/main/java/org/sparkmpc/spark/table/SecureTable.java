@@ -1,0 +1,39 @@
+package org.sparkmpc.spark.table;
+
+import java.util.List;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.sql.catalyst.expressions.Attribute;
+
+/**
+ * A materialised secure table at this party (driver side): its columns, where each column sits in
+ * the {@link SharePartition}s (a share column or a public column, by index), the cached partitions,
+ * and the partitioning contract (rows per partition), which every party holds alike.
+ *
+ * @param id        table id, the same at every party ({@code t1}, {@code t2}, ...)
+ * @param output    the columns as Spark attributes (share columns carry share metadata)
+ * @param secure    whether output column {@code i} is a share column
+ * @param index     index of output column {@code i} among the share or public columns
+ * @param partitions the partitions, persisted in this party's block manager
+ * @param contract  rows per partition
+ */
+public record SecureTable(String id, List<Attribute> output, boolean[] secure, int[] index,
+    JavaRDD<SharePartition> partitions, long[] contract) {
+
+  /** Position of the attribute with {@code a}'s expression id in the output, or -1. */
+  public int position(Attribute a) {
+    for (int i = 0; i < output.size(); i++) {
+      if (output.get(i).exprId().equals(a.exprId())) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  public long rows() {
+    long n = 0;
+    for (long r : contract) {
+      n += r;
+    }
+    return n;
+  }
+}
