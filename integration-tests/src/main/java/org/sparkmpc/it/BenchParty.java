@@ -14,7 +14,6 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.storage.StorageLevel;
 import org.sparkmpc.spark.MpcRuntime;
 import org.sparkmpc.spark.SparkMpc;
-import org.sparkmpc.spark.SparkMpcExtensions;
 import org.sparkmpc.spark.runner.PartyRunner;
 
 /**
@@ -29,14 +28,7 @@ public final class BenchParty {
 
   public static void main(String[] args) throws Exception {
     Properties conf = PartyRunner.load(Path.of(args[0]));
-    SparkSession.Builder b = SparkSession.builder().appName("bench");
-    for (String k : conf.stringPropertyNames()) {
-      if (k.startsWith("spark.")) {
-        b.config(k, conf.getProperty(k));
-      }
-    }
-    SparkSession spark = b.config("spark.sql.extensions", SparkMpcExtensions.class.getName())
-        .getOrCreate();
+    SparkSession spark = PartyRunner.session(conf);
     StringBuilder out = new StringBuilder();
     try (SparkMpc mpc = SparkMpc.of(spark)) {
       Dataset<Row> own = spark.read().option("header", "true")

@@ -14,7 +14,6 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.execution.SparkPlan;
 import org.sparkmpc.spark.SparkMpc;
-import org.sparkmpc.spark.SparkMpcExtensions;
 import org.sparkmpc.spark.runner.PartyRunner;
 
 /**
@@ -30,14 +29,7 @@ public final class ScenarioParty {
   public static void main(String[] args) throws Exception {
     Properties conf = PartyRunner.load(Path.of(args[0]));
     Path out = Path.of(conf.getProperty("out"));
-    SparkSession.Builder b = SparkSession.builder().appName("scenario");
-    for (String k : conf.stringPropertyNames()) {
-      if (k.startsWith("spark.")) {
-        b.config(k, conf.getProperty(k));
-      }
-    }
-    SparkSession spark = b.config("spark.sql.extensions", SparkMpcExtensions.class.getName())
-        .getOrCreate();
+    SparkSession spark = PartyRunner.session(conf);
     Files.createDirectories(out);
     long t0 = System.nanoTime();
     SparkMpc started;

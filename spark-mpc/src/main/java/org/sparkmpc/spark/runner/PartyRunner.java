@@ -70,8 +70,11 @@ public final class PartyRunner {
     return p;
   }
 
-  /** Run one party's job. Returns the number of result rows written (0 at a non-recipient). */
-  public static long run(Properties conf) {
+  /**
+   * The party's Spark session: every {@code spark.*} key of the config, the Spark MPC extension, and
+   * {@code local[*]} unless a master is given (spark-submit gives one).
+   */
+  public static SparkSession session(Properties conf) {
     SparkSession.Builder b = SparkSession.builder().appName("spark-mpc-"
         + require(conf, "spark.mpc.party"));
     for (String k : conf.stringPropertyNames()) {
@@ -83,7 +86,12 @@ public final class PartyRunner {
     if (!conf.containsKey("spark.master") && System.getProperty("spark.master") == null) {
       b.master("local[*]");
     }
-    SparkSession spark = b.getOrCreate();
+    return b.getOrCreate();
+  }
+
+  /** Run one party's job. Returns the number of result rows written (0 at a non-recipient). */
+  public static long run(Properties conf) {
+    SparkSession spark = session(conf);
     long t0 = System.nanoTime();
     try (SparkMpc mpc = SparkMpc.of(spark)) {
       long t1 = System.nanoTime();
