@@ -1,6 +1,7 @@
 package org.sparkmpc.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
@@ -18,7 +19,10 @@ import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Three banks, each its own JVM and Spark, run the aggregate through SQL and the party runner. */
+/**
+ * Three banks, each its own JVM and Spark, run the aggregate through SQL and the party runner; the
+ * result is revealed to bank1 and bank3 only, so bank2 must write nothing.
+ */
 class ThreeBanksSqlTest {
   static final List<String> BANKS = List.of("bank1", "bank2", "bank3");
 
@@ -39,8 +43,9 @@ class ThreeBanksSqlTest {
       p.setProperty("input.tx.path", data.toString());
       p.setProperty("input.tx.schema", "region STRING, amount DOUBLE, items INT");
       p.setProperty("input.tx.share", "amount,items");
-      p.setProperty("query", "SELECT region, reveal(SUM(amount)) AS total, COUNT(*) AS n, "
-          + "reveal(AVG(amount)) AS mean, reveal(SUM(items)) AS items FROM tx GROUP BY region");
+      p.setProperty("query", "SELECT region, reveal(SUM(amount), 'bank1,bank3') AS total, "
+          + "COUNT(*) AS n, reveal(AVG(amount), 'bank3,bank1') AS mean, "
+          + "reveal(SUM(items), 'bank1, bank3') AS items FROM tx GROUP BY region");
       p.setProperty("output", work.resolve(b + "/result").toString());
       p.setProperty("explain", work.resolve(b + "/plan.txt").toString());
       confs.put(b, p);
@@ -61,7 +66,9 @@ class ThreeBanksSqlTest {
         .collectAsList()) {
       expected.put(r.getString(0), r);
     }
-    for (String b : BANKS) {
+    assertTrue(Files.exists(work.resolve("bank2/plan.txt")), "bank2 ran the query");
+    assertFalse(Files.exists(work.resolve("bank2/result")), "bank2 is no recipient: no output");
+    for (String b : List.of("bank1", "bank3")) {
       String plan = Files.readString(work.resolve(b + "/plan.txt"));
       assertTrue(plan.contains("SecureHashAggregate"), plan);
       List<Row> got = spark.read().option("header", "true")
