@@ -32,14 +32,28 @@ public final class MpcContext {
   private final String sessionId;
   private final PairwiseKeys keys;
   private final Duration timeout;
+  private final int computing;
 
   public MpcContext(PartyDirectory directory, Channel channel, String sessionId, PairwiseKeys keys,
       Duration timeout) {
+    this(directory, channel, sessionId, keys, timeout, directory.size());
+  }
+
+  /**
+   * @param computing the number of computing parties: members {@code 0..computing-1} compute;
+   *     a member after them (the dealer) only hands out correlated randomness
+   */
+  public MpcContext(PartyDirectory directory, Channel channel, String sessionId, PairwiseKeys keys,
+      Duration timeout, int computing) {
+    if (computing < 2 || computing > directory.size()) {
+      throw new IllegalArgumentException("need 2 to " + directory.size() + " computing parties");
+    }
     this.directory = directory;
     this.channel = channel;
     this.sessionId = sessionId;
     this.keys = keys;
     this.timeout = timeout;
+    this.computing = computing;
   }
 
   /**
@@ -49,6 +63,15 @@ public final class MpcContext {
    */
   public static MpcContext establish(Channel channel, String jobName, Duration timeout,
       SecureRandom random) {
+    return establish(channel, jobName, timeout, random, null);
+  }
+
+  /**
+   * As above, with a dealer: {@code dealer} names the last member of the party list, which takes
+   * part in the hello (so it shares a pairwise key with every party) but not in the computation.
+   */
+  public static MpcContext establish(Channel channel, String jobName, Duration timeout,
+      SecureRandom random, String dealer) {
     PartyDirectory dir = channel.directory();
     int self = dir.selfIndex();
     int n = dir.size();
@@ -96,7 +119,15 @@ public final class MpcContext {
     byte[] digest = sha.digest();
     String sessionId = HexFormat.of().formatHex(digest, 0, 16);
     PairwiseKeys keys = PairwiseKeys.agree(self, eph, pks, digest);
-    return new MpcContext(dir, channel, sessionId, keys, timeout);
+    int computing = n;
+    if (dealer != null) {
+      if (dir.indexOf(dealer) != n - 1) {
+        throw new IllegalArgumentException("the dealer '" + dealer
+            + "' must be the last member of the party list");
+      }
+      computing = n - 1;
+    }
+    return new MpcContext(dir, channel, sessionId, keys, timeout, computing);
   }
 
   public PartyDirectory directory() {
@@ -123,8 +154,14 @@ public final class MpcContext {
     return directory.selfIndex();
   }
 
+  /** The number of computing parties (a dealer, if any, is not one). */
   public int parties() {
-    return directory.size();
+    return computing;
+  }
+
+  /** Index of the dealer in the party list, or -1 when there is none. */
+  public int dealer() {
+    return computing < directory.size() ? computing : -1;
   }
 
   /** The key of this party's message for (operator, partition, round). */

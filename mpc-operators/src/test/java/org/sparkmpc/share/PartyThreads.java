@@ -28,6 +28,36 @@ public final class PartyThreads {
     return names;
   }
 
+  /**
+   * Run {@code body} for each of {@code n} computing parties, with a dealer as an extra member on a
+   * thread of its own serving until the last party ends the session.
+   */
+  public static <T> List<T> runWithDealer(int n, Function<MpcContext, T> body) throws Exception {
+    Duration timeout = Duration.ofSeconds(30);
+    List<String> members = new ArrayList<>(names(n));
+    members.add("dealer");
+    ExecutorService pool = Executors.newFixedThreadPool(n + 1);
+    try (LocalChannelHub hub = new LocalChannelHub(members, timeout)) {
+      Future<Long> dealer = pool.submit(() -> org.sparkmpc.correlation.DealerService.serve(
+          MpcContext.establish(hub.channel(n), "test", timeout, new SecureRandom(), "dealer"),
+          timeout));
+      List<Future<T>> fs = new ArrayList<>();
+      for (int i = 0; i < n; i++) {
+        int p = i;
+        fs.add(pool.submit(() -> body.apply(
+            MpcContext.establish(hub.channel(p), "test", timeout, new SecureRandom(), "dealer"))));
+      }
+      List<T> out = new ArrayList<>();
+      for (Future<T> f : fs) {
+        out.add(f.get(120, TimeUnit.SECONDS));
+      }
+      dealer.get(60, TimeUnit.SECONDS);
+      return out;
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
   /** Run {@code body} for each of {@code n} parties; results by party index. */
   public static <T> List<T> run(int n, Function<MpcContext, T> body) throws Exception {
     return run(n, Duration.ofSeconds(20), body);
