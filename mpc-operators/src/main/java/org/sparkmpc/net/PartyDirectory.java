@@ -14,8 +14,11 @@ public final class PartyDirectory implements Serializable {
 
   private static final long serialVersionUID = 1L;
 
-  /** Largest number of parties the protocols support (additive sharing among 2..5 parties). */
-  public static final int MAX_PARTIES = 5;
+  /**
+   * Largest number of members: up to 5 computing parties (additive sharing among 2..5 parties)
+   * and a dealer.
+   */
+  public static final int MAX_PARTIES = 6;
 
   /** One party: a name (its certificate's common name) and its gateway's host and port. */
   public record Party(String name, String host, int port) implements Serializable {
@@ -42,7 +45,7 @@ public final class PartyDirectory implements Serializable {
   public PartyDirectory(List<Party> parties, String selfName) {
     if (parties.size() < 2 || parties.size() > MAX_PARTIES) {
       throw new IllegalArgumentException(
-          "a computation needs 2 to " + MAX_PARTIES + " parties, got " + parties.size());
+          "a computation needs 2 to 5 parties (and at most one dealer), got " + parties.size());
     }
     List<Party> copy = new ArrayList<>(parties);
     for (int i = 0; i < copy.size(); i++) {

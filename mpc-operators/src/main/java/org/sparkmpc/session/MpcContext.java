@@ -45,8 +45,9 @@ public final class MpcContext {
    */
   public MpcContext(PartyDirectory directory, Channel channel, String sessionId, PairwiseKeys keys,
       Duration timeout, int computing) {
-    if (computing < 2 || computing > directory.size()) {
-      throw new IllegalArgumentException("need 2 to " + directory.size() + " computing parties");
+    if (computing < 2 || computing > Math.min(5, directory.size())) {
+      throw new IllegalArgumentException("a computation needs 2 to 5 computing parties, got "
+          + computing);
     }
     this.directory = directory;
     this.channel = channel;

@@ -77,6 +77,11 @@ public final class MpcConf {
           + "senders are slowed, then refused with an error naming this setting.",
       MpcConf::parseBytes);
 
+  public static final Setting<String> DEALER = new Setting<>("spark.mpc.dealer", "",
+      "Name of the dealer in spark.mpc.parties (listed last), if correlated randomness comes from "
+          + "a dealer service; empty when there is none. The dealer must not collude with any party.",
+      s -> s);
+
   public static final Setting<Integer> SHARE_PARTITIONS = new Setting<>(
       "spark.mpc.share.partitions", "0",
       "Partitions each party splits its own rows into when sharing (0 keeps the input's "
@@ -85,7 +90,7 @@ public final class MpcConf {
 
   /** All settings, in documentation order. */
   public static final List<Setting<?>> ALL = List.of(PARTY, PARTIES, KEY_DIR, KEY_FILE, CERT_FILE,
-      TRUST_FILE, TIMEOUT, SCALE_BITS, SESSION_NAME, MAX_BUFFERED, SHARE_PARTITIONS);
+      TRUST_FILE, TIMEOUT, SCALE_BITS, SESSION_NAME, MAX_BUFFERED, DEALER, SHARE_PARTITIONS);
 
   /** The settings table for the README. */
   public static String markdownTable() {

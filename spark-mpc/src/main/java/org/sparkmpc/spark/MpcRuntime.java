@@ -9,6 +9,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import java.util.List;
+import org.sparkmpc.correlation.DealerCorrelationSource;
 import org.sparkmpc.net.Gateway;
 import org.sparkmpc.net.GatewayConfig;
 import org.sparkmpc.net.PartyDirectory;
@@ -34,10 +36,13 @@ public final class MpcRuntime implements AutoCloseable {
   private final Map<String, org.sparkmpc.spark.table.SecureTable> tablesById =
       new ConcurrentHashMap<>();
 
+  private final DealerCorrelationSource dealer;
+
   private MpcRuntime(Gateway gateway, MpcContext context, int scaleBits) {
     this.gateway = gateway;
     this.context = context;
     this.scaleBits = scaleBits;
+    this.dealer = context.dealer() >= 0 ? new DealerCorrelationSource(context) : null;
   }
 
   /** The runtime of {@code spark}'s party, started on first use from the {@code spark.mpc.*} settings. */
@@ -60,9 +65,11 @@ public final class MpcRuntime implements AutoCloseable {
     try {
       LOG.info("party {}: gateway listening on {}; agreeing a session with {} parties", party,
           dir.self().address(), dir.size());
+      String dealer = MpcConf.DEALER.get(spark);
       MpcContext ctx = MpcContext.establish(gw, MpcConf.SESSION_NAME.get(spark), timeout,
-          new SecureRandom());
-      LOG.info("party {}: session {} agreed", party, ctx.sessionId());
+          new SecureRandom(), dealer.isEmpty() ? null : dealer);
+      LOG.info("party {}: session {} agreed{}", party, ctx.sessionId(),
+          dealer.isEmpty() ? "" : " (dealer " + dealer + ")");
       rt = new MpcRuntime(gw, ctx, MpcConf.SCALE_BITS.get(spark));
     } catch (RuntimeException e) {
       gw.close();
@@ -96,9 +103,28 @@ public final class MpcRuntime implements AutoCloseable {
     return scaleBits;
   }
 
-  /** The next secure operator id; parties in lockstep allocate the same sequence. */
-  public long nextOperatorId() {
-    return operators.incrementAndGet();
+  /**
+   * Start a secure operator: the next operator id (parties in lockstep allocate the same
+   * sequence) and, with a dealer, the request for the operator's correlated randomness, sent in the
+   * same step so that the dealer, which serves operators in order, never waits for an id that was
+   * skipped.
+   */
+  public synchronized long beginOperator(List<DealerCorrelationSource.Need> needs) {
+    long op = operators.incrementAndGet();
+    if (dealer != null) {
+      dealer.request(op, needs);
+    }
+    return op;
+  }
+
+  /** Start a secure operator that needs no correlated randomness. */
+  public long beginOperator() {
+    return beginOperator(List.of());
+  }
+
+  /** The dealer's correlation source, or null when the session has no dealer. */
+  public DealerCorrelationSource dealer() {
+    return dealer;
   }
 
   /** The next secure table id ({@code t1}, {@code t2}, ...). */
@@ -146,6 +172,13 @@ public final class MpcRuntime implements AutoCloseable {
 
   @Override
   public synchronized void close() {
+    if (dealer != null) {
+      try {
+        dealer.finish(operators.get() + 1);
+      } catch (RuntimeException e) {
+        LOG.warn("could not tell the dealer that the session ended: {}", e.getMessage());
+      }
+    }
     BY_SESSION.remove(context.sessionId());
     tablesById.values().forEach(t -> t.partitions().unpersist(false));
     tablesById.clear();

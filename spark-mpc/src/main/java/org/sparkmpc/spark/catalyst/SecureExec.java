@@ -96,7 +96,7 @@ public abstract class SecureExec extends SparkPlan {
    * the metrics. Returns the operator id.
    */
   protected long begin(MpcRuntime rt, String description) {
-    long op = rt.nextOperatorId();
+    long op = rt.beginOperator();
     agree(rt.context(), op, description);
     return op;
   }

@@ -104,7 +104,7 @@ public final class SecureHashAggregateExec extends SecureExec {
     List<Attribute> groups = ScalaInterop.list(grouping);
     List<Attribute> out = ScalaInterop.list(output);
     List<String> to = ScalaInterop.list(recipients);
-    long op = rt.nextOperatorId();
+    long op = rt.beginOperator();
     if (!reveal && k.contains("AVG")) {
       MpcInputException e = new MpcInputException("AVG of a secure column must be revealed in the "
           + "same query (reveal(AVG(x)) or SparkMpc.reveal(df)); a secret-shared average would "

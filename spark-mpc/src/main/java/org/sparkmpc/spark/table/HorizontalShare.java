@@ -70,7 +70,7 @@ public final class HorizontalShare {
       int scaleBits, String tableId) {
     MpcContext ctx = rt.context();
     String self = ctx.directory().self().name();
-    long op = rt.nextOperatorId();
+    long op = rt.beginOperator();
     StructField[] fields = own.schema().fields();
 
     Layout layout = new Layout();
