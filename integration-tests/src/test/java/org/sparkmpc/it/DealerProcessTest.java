@@ -46,7 +46,14 @@ class DealerProcessTest {
       Properties p = LocalParties.baseConfig(b, spec, keys, Duration.ofSeconds(60));
       p.setProperty("spark.mpc.dealer", "dealer");
       p.setProperty("out", work.resolve(b).resolve("steps").toString());
-      p.setProperty("steps", "agg");
+      p.setProperty("steps", "agg,products");
+      Path gen = SampleData.transactions(work.resolve("d/gen" + i + ".csv"), i, 4_000 + 1_000 * i);
+      p.setProperty("step.products.input", gen.toString());
+      p.setProperty("step.products.schema", "region STRING, amount DOUBLE, items INT");
+      p.setProperty("step.products.share", "amount,items");
+      p.setProperty("step.products.query", "SELECT region, reveal(SUM(amount * items)) AS revenue, "
+          + "reveal(SUM(amount * 2.5)) AS scaled, reveal(SUM(items * items)) AS sq, "
+          + "reveal(AVG(amount * items)) AS mean FROM tx GROUP BY region");
       p.setProperty("step.agg.input", (i == 0 ? d1 : d2).toString());
       p.setProperty("step.agg.schema", "region STRING, amount DOUBLE");
       p.setProperty("step.agg.share", "amount");
@@ -66,6 +73,40 @@ class DealerProcessTest {
     assertTrue(dealer.waitFor(60, TimeUnit.SECONDS), "the dealer did not end with the session");
     String said = Files.readString(dealerDir.resolve("stdout.txt"));
     assertEquals(0, dealer.exitValue(), said + Files.readString(dealerDir.resolve("stderr.txt")));
-    assertTrue(said.contains("served 2 operators"), said);
+    assertTrue(said.contains("served 4 operators"), said);
+
+    // Products against plaintext Spark on the pooled rows.
+    org.apache.spark.sql.Dataset<org.apache.spark.sql.Row> pooled = PlaintextSpark.get().read()
+        .option("header", "true").schema("region STRING, amount DOUBLE, items INT")
+        .csv(work.resolve("d/gen0.csv").toString(), work.resolve("d/gen1.csv").toString());
+    pooled.createOrReplaceTempView("pooled");
+    Map<String, org.apache.spark.sql.Row> expected = new java.util.HashMap<>();
+    for (org.apache.spark.sql.Row r : PlaintextSpark.get().sql("SELECT region, SUM(amount * items),"
+        + " SUM(amount * 2.5), SUM(items * items), AVG(amount * items), COUNT(*) FROM pooled "
+        + "GROUP BY region").collectAsList()) {
+      expected.put(r.getString(0), r);
+    }
+    for (String b : List.of("bank1", "bank2")) {
+      assertNull(Scenarios.error(work, b, "products"), b);
+      String plan = Files.readString(Scenarios.step(work, b, "products").resolve("plan.txt"));
+      assertTrue(plan.contains("SecureHashAggregate"), plan);
+      List<String> lines = Files.readAllLines(Scenarios.step(work, b, "products")
+          .resolve("result.csv"));
+      assertEquals(expected.size(), lines.size() - 1, b);
+      for (String line : lines.subList(1, lines.size())) {
+        String[] f = line.split(",");
+        org.apache.spark.sql.Row e = expected.get(f[0]);
+        long n = e.getLong(5);
+        double tol = n * 20 * Math.scalb(1.0, -16) + 1e-6; // |items| < 20, 2^-17 per amount
+        assertEquals(e.getDouble(1), Double.parseDouble(f[1]), tol, "revenue " + f[0]);
+        assertEquals(((Number) e.get(2)).doubleValue(), Double.parseDouble(f[2]), n * 1e-5,
+            "scaled " + f[0]);
+        assertEquals(((Number) e.get(3)).longValue(), Long.parseLong(f[3]), "squares " + f[0]);
+        assertEquals(e.getDouble(4), Double.parseDouble(f[4]), 1e-3, "mean " + f[0]);
+      }
+      String metrics = Files.readString(Scenarios.step(work, b, "products")
+          .resolve("metrics.txt"));
+      assertTrue(metrics.contains("SecureHashAggregate.rounds=3"), metrics);
+    }
   }
 }

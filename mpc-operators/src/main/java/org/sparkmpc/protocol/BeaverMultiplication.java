@@ -36,6 +36,17 @@ public final class BeaverMultiplication {
   /** First half: fetch the triples, mask {@code x} and {@code y}, send the masked values. */
   public static Pending send(MpcContext ctx, CorrelationSource source, long operator,
       int partition, int round, int stream, long[] x, long[] y, int n) {
+    Pending p = prepare(source, operator, partition, stream, x, y, n);
+    sendMasked(ctx, operator, partition, round, p);
+    return p;
+  }
+
+  /**
+   * The local part of the first half: triples and masked values, nothing sent. Deterministic, so a
+   * receive stage can recompute it instead of keeping it.
+   */
+  public static Pending prepare(CorrelationSource source, long operator, int partition,
+      int stream, long[] x, long[] y, int n) {
     BeaverTriples t = source.triples(operator, partition, stream, n);
     long[] de = new long[2 * n];
     long[] a = t.a();
@@ -44,14 +55,19 @@ public final class BeaverMultiplication {
       de[i] = x[i] - a[i];
       de[n + i] = y[i] - b[i];
     }
-    byte[] payload = LongCodec.encode(de);
+    return new Pending(t, de, n);
+  }
+
+  /** Send this party's masked values of a prepared multiplication to every other party. */
+  public static void sendMasked(MpcContext ctx, long operator, int partition, int round,
+      Pending p) {
+    byte[] payload = LongCodec.encode(p.maskedDe());
     MessageKey mine = ctx.key(operator, partition, round);
     for (int q = 0; q < ctx.parties(); q++) {
       if (q != ctx.self()) {
         ctx.channel().send(q, mine, payload);
       }
     }
-    return new Pending(t, de, n);
   }
 
   /** Second half: open {@code d}, {@code e} and compute this party's share of {@code z}. */

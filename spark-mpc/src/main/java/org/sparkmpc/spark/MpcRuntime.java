@@ -99,6 +99,23 @@ public final class MpcRuntime implements AutoCloseable {
     return context;
   }
 
+  /**
+   * The correlation source of session {@code sessionId} in this JVM (task side): the dealer's, when
+   * the session has one; otherwise an error naming the setting.
+   */
+  public static org.sparkmpc.correlation.CorrelationSource correlations(String sessionId) {
+    MpcRuntime rt = BY_SESSION.get(sessionId);
+    if (rt == null) {
+      throw new IllegalStateException("no MPC session " + sessionId + " in this JVM");
+    }
+    if (rt.dealer == null) {
+      throw new org.sparkmpc.MpcInputException("multiplying secure columns needs correlated "
+          + "randomness: set " + MpcConf.DEALER.key() + " to the dealer's name (listed last in "
+          + MpcConf.PARTIES.key() + ")");
+    }
+    return rt.dealer;
+  }
+
   public int defaultScaleBits() {
     return scaleBits;
   }

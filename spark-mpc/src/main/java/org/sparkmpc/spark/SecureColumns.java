@@ -20,6 +20,8 @@ public final class SecureColumns {
   public static final String SCALE = "mpc.scale";
   public static final String PLAIN_TYPE = "mpc.plainType";
   public static final String TABLE = "mpc.table";
+  /** A public constant the shared value is to be multiplied by when it is decoded. */
+  public static final String FACTOR = "mpc.factor";
 
   /** Metadata of a share column. {@code plainType} is {@code long} or {@code double}. */
   public static Metadata metadata(int scaleBits, String plainType, String table) {

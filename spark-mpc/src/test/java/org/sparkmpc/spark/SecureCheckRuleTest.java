@@ -117,6 +117,18 @@ class SecureCheckRuleTest {
   }
 
   @Test
+  void productsOfSecureColumnsAndConstantsPlanSecurelyOtherArithmeticIsRefused() {
+    String plan = spark.sql("SELECT region, reveal(SUM(amount * items)) AS r, "
+        + "reveal(SUM(amount * 2.5)) AS s, reveal(AVG(3 * items)) AS a FROM tx GROUP BY region")
+        .queryExecution().executedPlan().toString();
+    assertTrue(plan.contains("SecureHashAggregate"), plan);
+    refused(() -> spark.sql("SELECT region, SUM(amount + items) FROM tx GROUP BY region"),
+        "'amount'");
+    refused(() -> spark.sql("SELECT region, SUM(amount * items * items) FROM tx GROUP BY region"),
+        "'amount'");
+  }
+
+  @Test
   void publicColumnsStayOrdinary() {
     assertTrue(other.filter(col("k").gt(0)).count() == 1);
     assertTrue(tx.filter(col("region").equalTo("north")).select("region").count() == 1);

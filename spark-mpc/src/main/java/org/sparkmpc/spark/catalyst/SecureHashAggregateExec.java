@@ -25,7 +25,6 @@ import org.apache.spark.sql.execution.metric.SQLMetric;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.vectorized.ColumnarBatch;
 import org.sparkmpc.MpcInputException;
-import org.sparkmpc.ring.FixedPoint;
 import org.sparkmpc.ring.Ring64;
 import org.sparkmpc.session.MpcContext;
 import org.sparkmpc.share.Reveal;
@@ -53,16 +52,21 @@ public final class SecureHashAggregateExec extends SecureExec {
   private final Seq<Attribute> grouping;
   private final Seq<String> kinds;
   private final Seq<Attribute> inputs;
+  private final Seq<Attribute> partners;
+  private final Seq<String> factors;
   private final Seq<Attribute> output;
   private final boolean reveal;
   private final Seq<String> recipients;
   private final SparkPlan child;
 
   public SecureHashAggregateExec(Seq<Attribute> grouping, Seq<String> kinds, Seq<Attribute> inputs,
-      Seq<Attribute> output, boolean reveal, Seq<String> recipients, SparkPlan child) {
+      Seq<Attribute> partners, Seq<String> factors, Seq<Attribute> output, boolean reveal,
+      Seq<String> recipients, SparkPlan child) {
     this.grouping = grouping;
     this.kinds = kinds;
     this.inputs = inputs;
+    this.partners = partners;
+    this.factors = factors;
     this.output = output;
     this.reveal = reveal;
     this.recipients = recipients;
@@ -81,13 +85,14 @@ public final class SecureHashAggregateExec extends SecureExec {
 
   @Override
   public SparkPlan withNewChildrenInternal(IndexedSeq<SparkPlan> c) {
-    return new SecureHashAggregateExec(grouping, kinds, inputs, output, reveal, recipients,
-        c.apply(0));
+    return new SecureHashAggregateExec(grouping, kinds, inputs, partners, factors, output, reveal,
+        recipients, c.apply(0));
   }
 
   @Override
   protected Object[] fields() {
-    return new Object[] {grouping, kinds, inputs, output, reveal, recipients, child};
+    return new Object[] {grouping, kinds, inputs, partners, factors, output, reveal, recipients,
+        child};
   }
 
   @Override
@@ -101,54 +106,111 @@ public final class SecureHashAggregateExec extends SecureExec {
     MpcContext ctx = rt.context();
     List<String> k = ScalaInterop.list(kinds);
     List<Attribute> in = ScalaInterop.list(inputs);
+    List<Attribute> with = ScalaInterop.list(partners);
     List<Attribute> groups = ScalaInterop.list(grouping);
     List<Attribute> out = ScalaInterop.list(output);
     List<String> to = ScalaInterop.list(recipients);
-    long op = rt.beginOperator();
-    if (!reveal && k.contains("AVG")) {
-      MpcInputException e = new MpcInputException("AVG of a secure column must be revealed in the "
-          + "same query (reveal(AVG(x)) or SparkMpc.reveal(df)); a secret-shared average would "
-          + "need secure division");
-      ctx.abort(op, e);
-      throw e;
-    }
-    StringBuilder desc = new StringBuilder("SecureAggregate group=").append(names(grouping))
-        .append(" out=[");
-    for (int i = 0; i < k.size(); i++) {
-      desc.append(k.get(i)).append('(').append(in.get(i).name()).append(") ");
-    }
-    desc.append("] reveal=").append(reveal ? (to.isEmpty() ? "all" : to.toString()) : "none")
-        .append(" input=").append(describeInput(child, rt));
-    agree(ctx, op, desc.toString());
 
-    // Which child columns feed the sums: the distinct secure inputs.
+    // Which values are summed: distinct secure inputs, then distinct products of two of them.
     List<Attribute> childOut = ScalaInterop.list(child.output());
     List<Integer> shareOrdinals = new ArrayList<>();
+    List<int[]> productOrdinals = new ArrayList<>();
     int[] shareSlot = new int[k.size()];
     for (int i = 0; i < k.size(); i++) {
       shareSlot[i] = -1;
       if (k.get(i).equals("SUM") || k.get(i).equals("AVG")) {
         int ord = ordinal(childOut, in.get(i));
-        int slot = shareOrdinals.indexOf(ord);
-        if (slot < 0) {
-          slot = shareOrdinals.size();
+        if (!shareOrdinals.contains(ord)) {
           shareOrdinals.add(ord);
         }
-        shareSlot[i] = slot;
+      }
+    }
+    for (int i = 0; i < k.size(); i++) {
+      if (k.get(i).equals("SUM") || k.get(i).equals("AVG")) {
+        shareSlot[i] = shareOrdinals.indexOf(ordinal(childOut, in.get(i)));
+      } else if (k.get(i).endsWith("PROD")) {
+        int[] pair = {ordinal(childOut, in.get(i)), ordinal(childOut, with.get(i))};
+        int found = -1;
+        for (int p = 0; p < productOrdinals.size(); p++) {
+          if (java.util.Arrays.equals(productOrdinals.get(p), pair)) {
+            found = p;
+          }
+        }
+        if (found < 0) {
+          found = productOrdinals.size();
+          productOrdinals.add(pair);
+        }
+        shareSlot[i] = -2 - found; // resolved below, once the number of plain sums is known
+      }
+    }
+    for (int i = 0; i < k.size(); i++) {
+      if (shareSlot[i] <= -2) {
+        shareSlot[i] = shareOrdinals.size() + (-2 - shareSlot[i]);
       }
     }
     int[] keyOrdinals = groups.stream().mapToInt(g -> ordinal(childOut, g)).toArray();
     DataType[] keyTypes = groups.stream().map(Attribute::dataType).toArray(DataType[]::new);
     int[] shareOrds = shareOrdinals.stream().mapToInt(Integer::intValue).toArray();
+    int sums = shareOrds.length + productOrdinals.size();
 
     SQLMetric rowsMetric = metric("rows");
+    TablePartialTask direct = TablePartialTask.over(child, groups,
+        shareOrdinals.stream().map(childOut::get).toList(),
+        productOrdinals.stream().map(pr -> new Attribute[] {childOut.get(pr[0]),
+            childOut.get(pr[1])}).toList(), keyTypes, rowsMetric);
+    List<org.sparkmpc.correlation.DealerCorrelationSource.Need> needs = new ArrayList<>();
+    if (direct != null) {
+      long[] rows = direct.table.contract();
+      for (int p = 0; p < productOrdinals.size(); p++) {
+        for (int j = 0; j < rows.length; j++) {
+          needs.add(new org.sparkmpc.correlation.DealerCorrelationSource.Need(j, p,
+              (int) rows[j]));
+        }
+      }
+    }
+    long op = rt.beginOperator(needs);
+    String problem = null;
+    if (!reveal && (k.contains("AVG") || k.contains("AVGPROD"))) {
+      problem = "AVG of a secure column must be revealed in the same query (reveal(AVG(x)) or "
+          + "SparkMpc.reveal(df)); a secret-shared average would need secure division";
+    } else if (!productOrdinals.isEmpty() && direct == null) {
+      problem = "products of secure columns are computed directly over a secure table (or a "
+          + "projection of its columns); filter or join before sharing instead";
+    } else if (!productOrdinals.isEmpty() && rt.dealer() == null) {
+      problem = "multiplying secure columns needs correlated randomness: set "
+          + org.sparkmpc.spark.MpcConf.DEALER.key() + " to the dealer's name";
+    }
+    if (problem != null) {
+      MpcInputException e = new MpcInputException(problem);
+      ctx.abort(op, e);
+      throw e;
+    }
+    StringBuilder desc = new StringBuilder("SecureAggregate group=").append(names(grouping))
+        .append(" out=[");
+    List<String> fs = ScalaInterop.list(factors);
+    for (int i = 0; i < k.size(); i++) {
+      desc.append(k.get(i)).append('(').append(in.get(i).name());
+      if (k.get(i).endsWith("PROD")) {
+        desc.append('*').append(with.get(i).name());
+      }
+      desc.append(fs.get(i).equals("1") ? "" : "*" + fs.get(i)).append(") ");
+    }
+    desc.append("] reveal=").append(reveal ? (to.isEmpty() ? "all" : to.toString()) : "none")
+        .append(" input=").append(describeInput(child, rt));
+    agree(ctx, op, desc.toString());
+
     PartialTask task = new PartialTask(keyOrdinals, keyTypes, shareOrds, rowsMetric);
     List<Partial> partials;
     SparkPlan columnar = columnarSource(child);
-    TablePartialTask direct = TablePartialTask.over(child, groups,
-        shareOrdinals.stream().map(childOut::get).toList(), keyTypes, rowsMetric);
     if (direct != null) {
-      partials = direct.table.partitions().mapPartitions(direct::partials).collect();
+      direct.bind(ctx.sessionId(), op, metric("bytesSent"), metric("bytesReceived"));
+      if (!productOrdinals.isEmpty()) {
+        // Send stage of the products' Beaver round: tasks only send, never wait.
+        direct.table.partitions().mapPartitionsWithIndex(direct::sendProducts, false).count();
+        metric("rounds").add(1);
+      }
+      partials = direct.table.partitions().mapPartitionsWithIndex(direct::partials, false)
+          .collect();
     } else if (columnar != null) {
       partials = columnar.executeColumnar().toJavaRDD().mapPartitions(task::fromBatches).collect();
     } else {
@@ -157,11 +219,11 @@ public final class SecureHashAggregateExec extends SecureExec {
 
     // Merge by key bytes; TreeMap gives the byte order every party shares.
     TreeMap<ByteKey, long[]> merged = new TreeMap<>();
-    int width = shareOrds.length + 1; // sums..., count
+    int width = sums + 1; // sums..., count
     for (Partial p : partials) {
       for (int g = 0; g < p.keys.size(); g++) {
         long[] acc = merged.computeIfAbsent(new ByteKey(p.keys.get(g)), x -> new long[width]);
-        for (int s = 0; s < shareOrds.length; s++) {
+        for (int s = 0; s < sums; s++) {
           acc[s] += p.sums[s][g];
         }
         acc[width - 1] += p.counts[g];
@@ -172,12 +234,12 @@ public final class SecureHashAggregateExec extends SecureExec {
     }
     int ng = merged.size();
     List<byte[]> keys = new ArrayList<>(ng);
-    long[] flat = new long[ng * shareOrds.length];
+    long[] flat = new long[ng * sums];
     long[] counts = new long[ng];
     int g = 0;
     for (Map.Entry<ByteKey, long[]> e : merged.entrySet()) {
       keys.add(e.getKey().bytes);
-      for (int s = 0; s < shareOrds.length; s++) {
+      for (int s = 0; s < sums; s++) {
         flat[s * ng + g] = e.getValue()[s];
       }
       counts[g] = e.getValue()[width - 1];
@@ -238,14 +300,24 @@ public final class SecureHashAggregateExec extends SecureExec {
         if (counts[gi] == 0) {
           return null; // SUM and AVG of no rows are NULL, as in Spark
         }
-        FixedPoint fp = new FixedPoint(SecureColumns.scale(in.get(i).metadata()));
-        boolean integral = "long".equals(SecureColumns.plainType(in.get(i).metadata()));
-        if (kind.equals("AVG")) {
-          return fp.decodeDiv(v, counts[gi]);
-        }
-        return integral ? (Object) v : (Object) fp.decode(v);
+        org.apache.spark.sql.types.Metadata md = SecureRewriteRule.outputMetadata(kind, in.get(i),
+            ScalaInterop.list(partners).get(i), ScalaInterop.list(factors).get(i));
+        return decode(v, md, kind.startsWith("AVG") ? counts[gi] : 1);
       }
     }
+  }
+
+  /**
+   * The plaintext of an opened sum: scaled back by its fixed-point scale, times its public factor,
+   * divided by {@code divisor} (the group size for averages). Integral sums stay exact.
+   */
+  static Object decode(long v, org.apache.spark.sql.types.Metadata md, long divisor) {
+    int scale = SecureColumns.scale(md);
+    String factor = md.contains(SecureColumns.FACTOR) ? md.getString(SecureColumns.FACTOR) : "1";
+    if ("long".equals(SecureColumns.plainType(md)) && divisor == 1) {
+      return v * new java.math.BigDecimal(factor).longValueExact();
+    }
+    return Math.scalb((double) v, -scale) * Double.parseDouble(factor) / divisor;
   }
 
   private static int indexOfSemantic(List<Attribute> list, Attribute a) {
@@ -398,24 +470,74 @@ public final class SecureHashAggregateExec extends SecureExec {
    */
   static final class TablePartialTask implements Serializable {
     private static final long serialVersionUID = 1L;
+    /** Round of the Beaver opening of product {@code p} is {@code PRODUCT_ROUND + p}. */
+    static final int PRODUCT_ROUND = 100;
     final transient org.sparkmpc.spark.table.SecureTable table;
     private final int[] keyColumns;
     private final DataType[] keyTypes;
     private final int[] shareColumns;
+    private final int[][] products;
     private final SQLMetric rowsMetric;
+    private String sid;
+    private long op;
+    private SQLMetric sent;
+    private SQLMetric received;
 
     private TablePartialTask(org.sparkmpc.spark.table.SecureTable table, int[] keyColumns,
-        DataType[] keyTypes, int[] shareColumns, SQLMetric rowsMetric) {
+        DataType[] keyTypes, int[] shareColumns, int[][] products, SQLMetric rowsMetric) {
       this.table = table;
       this.keyColumns = keyColumns;
       this.keyTypes = keyTypes;
       this.shareColumns = shareColumns;
+      this.products = products;
       this.rowsMetric = rowsMetric;
+    }
+
+    /** The session and operator the products' rounds run under. */
+    void bind(String sessionId, long operator, SQLMetric bytesSent, SQLMetric bytesReceived) {
+      this.sid = sessionId;
+      this.op = operator;
+      this.sent = bytesSent;
+      this.received = bytesReceived;
+    }
+
+    /** Send stage of the products: mask and send; never waits for a peer. */
+    Iterator<Integer> sendProducts(Integer partition,
+        Iterator<org.sparkmpc.spark.table.SharePartition> it) {
+      MpcContext ctx = MpcRuntime.context(sid);
+      while (it.hasNext()) {
+        org.sparkmpc.spark.table.SharePartition p = it.next();
+        for (int k = 0; k < products.length; k++) {
+          org.sparkmpc.protocol.BeaverMultiplication.Pending pending = prepare(p, partition, k);
+          org.sparkmpc.protocol.BeaverMultiplication.sendMasked(ctx, op, partition,
+              PRODUCT_ROUND + k, pending);
+          sent.add(16L * p.rows() * (ctx.parties() - 1));
+        }
+      }
+      return java.util.Collections.emptyIterator();
+    }
+
+    private org.sparkmpc.protocol.BeaverMultiplication.Pending prepare(
+        org.sparkmpc.spark.table.SharePartition p, int partition, int k) {
+      return org.sparkmpc.protocol.BeaverMultiplication.prepare(MpcRuntime.correlations(sid), op,
+          partition, k, p.shares(products[k][0]), p.shares(products[k][1]), p.rows());
+    }
+
+    /** This party's shares of the products of partition {@code partition} (receive stage). */
+    private long[][] productShares(org.sparkmpc.spark.table.SharePartition p, int partition) {
+      MpcContext ctx = MpcRuntime.context(sid);
+      long[][] z = new long[products.length][];
+      for (int k = 0; k < products.length; k++) {
+        z[k] = org.sparkmpc.protocol.BeaverMultiplication.finish(ctx, op, partition,
+            PRODUCT_ROUND + k, prepare(p, partition, k));
+        received.add(16L * p.rows() * (ctx.parties() - 1));
+      }
+      return z;
     }
 
     /** The task if {@code child} reads a secure table directly, else null. */
     static TablePartialTask over(SparkPlan child, List<Attribute> groups, List<Attribute> shares,
-        DataType[] keyTypes, SQLMetric rowsMetric) {
+        List<Attribute[]> productPairs, DataType[] keyTypes, SQLMetric rowsMetric) {
       Map<org.apache.spark.sql.catalyst.expressions.ExprId, Attribute> rename = new HashMap<>();
       SparkPlan c = child;
       if (c instanceof org.apache.spark.sql.execution.ProjectExec p) {
@@ -446,24 +568,41 @@ public final class SecureHashAggregateExec extends SecureExec {
       }
       int[] sh = new int[shares.size()];
       for (int i = 0; i < sh.length; i++) {
-        int pos = t.position(rename.getOrDefault(shares.get(i).exprId(), shares.get(i)));
-        if (pos < 0 || !t.secure()[pos]) {
+        sh[i] = shareColumn(t, rename, shares.get(i));
+        if (sh[i] < 0) {
           return null;
         }
-        sh[i] = t.index()[pos];
       }
-      return new TablePartialTask(t, keys, keyTypes, sh, rowsMetric);
+      int[][] prods = new int[productPairs.size()][2];
+      for (int i = 0; i < prods.length; i++) {
+        for (int j = 0; j < 2; j++) {
+          prods[i][j] = shareColumn(t, rename, productPairs.get(i)[j]);
+          if (prods[i][j] < 0) {
+            return null;
+          }
+        }
+      }
+      return new TablePartialTask(t, keys, keyTypes, sh, prods, rowsMetric);
     }
 
-    Iterator<Partial> partials(Iterator<org.sparkmpc.spark.table.SharePartition> it) {
+    private static int shareColumn(org.sparkmpc.spark.table.SecureTable t,
+        Map<org.apache.spark.sql.catalyst.expressions.ExprId, Attribute> rename, Attribute a) {
+      int pos = t.position(rename.getOrDefault(a.exprId(), a));
+      return pos < 0 || !t.secure()[pos] ? -1 : t.index()[pos];
+    }
+
+    Iterator<Partial> partials(Integer partition,
+        Iterator<org.sparkmpc.spark.table.SharePartition> it) {
       List<Partial> out = new ArrayList<>();
       while (it.hasNext()) {
-        out.add(partial(it.next()));
+        org.sparkmpc.spark.table.SharePartition p = it.next();
+        long[][] z = products.length == 0 ? new long[0][] : productShares(p, partition);
+        out.add(partial(p, z));
       }
       return out.iterator();
     }
 
-    private Partial partial(org.sparkmpc.spark.table.SharePartition p) {
+    private Partial partial(org.sparkmpc.spark.table.SharePartition p, long[][] productShares) {
       int n = p.rows();
       rowsMetric.add(n);
       // Group id = the key columns' codes in mixed radix when that stays small, else compacted.
@@ -507,9 +646,12 @@ public final class SecureHashAggregateExec extends SecureExec {
       for (int i = 0; i < n; i++) {
         counts[gid[i]]++;
       }
-      long[][] sums = new long[shareColumns.length][groups];
+      long[][] sums = new long[shareColumns.length + productShares.length][groups];
       for (int s = 0; s < shareColumns.length; s++) {
         Ring64.groupSum(p.shares(shareColumns[s]), gid, n, sums[s]);
+      }
+      for (int k = 0; k < productShares.length; k++) {
+        Ring64.groupSum(productShares[k], gid, n, sums[shareColumns.length + k]);
       }
       UnsafeProjection toKey = UnsafeProjection.create(keyTypes);
       List<byte[]> keys = new ArrayList<>();

@@ -11,7 +11,6 @@ import org.apache.spark.sql.catalyst.expressions.UnsafeProjection;
 import org.apache.spark.sql.execution.SparkPlan;
 import org.apache.spark.sql.execution.metric.SQLMetric;
 import org.apache.spark.sql.types.DataType;
-import org.sparkmpc.ring.FixedPoint;
 import org.sparkmpc.session.MpcContext;
 import org.sparkmpc.share.Reveal;
 import org.sparkmpc.spark.MpcRuntime;
@@ -91,6 +90,7 @@ public final class SecureRevealExec extends SecureExec {
     }
     int[] idx = to.isEmpty() ? null : to.stream().mapToInt(ctx.directory()::indexOf).toArray();
     Task task = new Task(ctx.sessionId(), op, idx, secure, scale, integral, in.stream()
+        .map(Attribute::metadata).toArray(org.apache.spark.sql.types.Metadata[]::new), in.stream()
         .map(Attribute::dataType).toArray(DataType[]::new), outTypes, metric("bytesSent"),
         metric("bytesReceived"), metric("rows"));
     // Send stage: every partition's shares go out in a job whose tasks never wait on a peer. The
@@ -110,6 +110,7 @@ public final class SecureRevealExec extends SecureExec {
     private final boolean[] secure;
     private final int[] scale;
     private final boolean[] integral;
+    private final org.apache.spark.sql.types.Metadata[] metadata;
     private final DataType[] inTypes;
     private final DataType[] outTypes;
     private final SQLMetric sent;
@@ -117,6 +118,7 @@ public final class SecureRevealExec extends SecureExec {
     private final SQLMetric rowsMetric;
 
     Task(String sid, long op, int[] recipients, boolean[] secure, int[] scale, boolean[] integral,
+        org.apache.spark.sql.types.Metadata[] metadata,
         DataType[] inTypes, DataType[] outTypes, SQLMetric sent, SQLMetric received,
         SQLMetric rowsMetric) {
       this.sid = sid;
@@ -125,6 +127,7 @@ public final class SecureRevealExec extends SecureExec {
       this.secure = secure;
       this.scale = scale;
       this.integral = integral;
+      this.metadata = metadata;
       this.inTypes = inTypes;
       this.outTypes = outTypes;
       this.sent = sent;
@@ -163,8 +166,7 @@ public final class SecureRevealExec extends SecureExec {
         int s = 0;
         for (int i = 0; i < secure.length; i++) {
           if (secure[i]) {
-            long v = values[s * m + r];
-            vals[i] = integral[i] ? (Object) v : (Object) new FixedPoint(scale[i]).decode(v);
+            vals[i] = SecureHashAggregateExec.decode(values[s * m + r], metadata[i], 1);
             s++;
           } else {
             vals[i] = rows.get(r).get(i, inTypes[i]);

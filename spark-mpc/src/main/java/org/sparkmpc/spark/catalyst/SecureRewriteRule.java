@@ -72,6 +72,8 @@ public final class SecureRewriteRule extends Rule<LogicalPlan> {
     }
     List<String> kinds = new ArrayList<>();
     List<Attribute> inputs = new ArrayList<>();
+    List<Attribute> partners = new ArrayList<>();
+    List<String> factors = new ArrayList<>();
     List<Attribute> output = new ArrayList<>();
     List<ExprId> revealIds = new ArrayList<>();
     List<String> recipients = null;
@@ -91,20 +93,21 @@ public final class SecureRewriteRule extends Rule<LogicalPlan> {
       }
       String kind;
       Attribute input;
+      Attribute partner = null;
+      String factor = "1";
       if (e instanceof Attribute a && grouping.stream().anyMatch(g -> g.semanticEquals(a))) {
         kind = "GROUP";
         input = a;
       } else if (e instanceof AggregateExpression ae && !ae.isDistinct() && ae.filter().isEmpty()) {
         AggregateFunction fn = ae.aggregateFunction();
         List<Expression> args = ScalaInterop.list(fn.children());
-        if (fn instanceof Sum && args.size() == 1 && args.get(0) instanceof Attribute a
-            && SecureColumns.isSecure(a)) {
-          kind = "SUM";
-          input = a;
-        } else if (fn instanceof Average && args.size() == 1 && args.get(0) instanceof Attribute a
-            && SecureColumns.isSecure(a)) {
-          kind = "AVG";
-          input = a;
+        Operand op = (fn instanceof Sum || fn instanceof Average) && args.size() == 1
+            ? Operand.of(args.get(0)) : null;
+        if (op != null) {
+          kind = (fn instanceof Sum ? "SUM" : "AVG") + (op.partner != null ? "PROD" : "");
+          input = op.input;
+          partner = op.partner != null ? op.partner : op.input;
+          factor = op.factor;
         } else if (fn instanceof Count && args.size() == 1
             && (args.get(0) instanceof Attribute || args.get(0) instanceof Literal)) {
           kind = "COUNT";
@@ -115,7 +118,7 @@ public final class SecureRewriteRule extends Rule<LogicalPlan> {
       } else {
         return null;
       }
-      boolean secretOut = kind.equals("SUM") || kind.equals("AVG");
+      boolean secretOut = kind.startsWith("SUM") || kind.startsWith("AVG");
       if (secretOut && to == null) {
         anySecretUnrevealed = true;
       }
@@ -134,11 +137,7 @@ public final class SecureRewriteRule extends Rule<LogicalPlan> {
             ScalaInterop.seqOf());
         revealIds.add(null);
       } else {
-        Metadata md = input.metadata();
-        if (kind.equals("AVG")) {
-          md = new MetadataBuilder().withMetadata(md).putString(SecureColumns.PLAIN_TYPE, "double")
-              .build();
-        }
+        Metadata md = outputMetadata(kind, input, partner, factor);
         boolean revealed = to != null;
         out = new AttributeReference(ne.name(), DataTypes.LongType, false, md,
             revealed ? NamedExpression.newExprId() : id, ScalaInterop.seqOf());
@@ -146,14 +145,90 @@ public final class SecureRewriteRule extends Rule<LogicalPlan> {
       }
       kinds.add(kind);
       inputs.add(input);
+      partners.add(partner == null ? input : partner);
+      factors.add(factor);
       output.add(out);
     }
     if (anyRevealed && anySecretUnrevealed) {
       return null; // some outputs revealed, others not: the check rule explains
     }
     SecureAggregate sa = new SecureAggregate(ScalaInterop.seq(grouping), ScalaInterop.seq(kinds),
-        ScalaInterop.seq(inputs), ScalaInterop.seq(output), agg.child());
+        ScalaInterop.seq(inputs), ScalaInterop.seq(partners), ScalaInterop.seq(factors),
+        ScalaInterop.seq(output), agg.child());
     return anyRevealed ? SecureReveal.of(recipients, sa, revealIds) : sa;
+  }
+
+  /**
+   * The argument of a secure SUM or AVG: a secure column, a product of two secure columns, or a
+   * secure column (or product) times a public constant. Spark's type coercion wraps share columns
+   * (which are {@code LongType}) and constants in casts; those are looked through, since the
+   * secure operator works on the shares' plaintext type, not on the cast.
+   */
+  static final class Operand {
+    final Attribute input;
+    final Attribute partner;
+    final String factor;
+
+    private Operand(Attribute input, Attribute partner, String factor) {
+      this.input = input;
+      this.partner = partner;
+      this.factor = factor;
+    }
+
+    static Operand of(Expression e) {
+      e = uncast(e);
+      if (e instanceof Attribute a && SecureColumns.isSecure(a)) {
+        return new Operand(a, null, "1");
+      }
+      if (e instanceof org.apache.spark.sql.catalyst.expressions.Multiply m) {
+        Expression l = uncast(m.left());
+        Expression r = uncast(m.right());
+        if (r.foldable() && !l.foldable()) {
+          Expression t = l;
+          l = r;
+          r = t;
+        }
+        if (l.foldable()) {
+          Object v = l.eval(null);
+          Operand inner = of(r);
+          if (v == null || inner == null || !inner.factor.equals("1")) {
+            return null;
+          }
+          return new Operand(inner.input, inner.partner, new java.math.BigDecimal(v.toString())
+              .stripTrailingZeros().toPlainString());
+        }
+        if (l instanceof Attribute a && r instanceof Attribute b && SecureColumns.isSecure(a)
+            && SecureColumns.isSecure(b)) {
+          return new Operand(a, b, "1");
+        }
+      }
+      return null;
+    }
+
+    private static Expression uncast(Expression e) {
+      while (e instanceof org.apache.spark.sql.catalyst.expressions.Cast c) {
+        e = c.child();
+      }
+      return e;
+    }
+  }
+
+  /**
+   * Share metadata of a secure SUM/AVG output: the scale of the summed values (a product's is the
+   * sum of its factors' scales; a public factor is applied when the value is decoded) and whether
+   * the plaintext is an integer.
+   */
+  static Metadata outputMetadata(String kind, Attribute input, Attribute partner, String factor) {
+    int scale = SecureColumns.scale(input.metadata());
+    boolean integral = "long".equals(SecureColumns.plainType(input.metadata()));
+    if (kind.endsWith("PROD")) {
+      scale += SecureColumns.scale(partner.metadata());
+      integral &= "long".equals(SecureColumns.plainType(partner.metadata()));
+    }
+    integral &= kind.startsWith("SUM") && new java.math.BigDecimal(factor).scale() <= 0;
+    return new MetadataBuilder().withMetadata(input.metadata()).putLong(SecureColumns.SCALE, scale)
+        .putString(SecureColumns.PLAIN_TYPE, integral ? "long" : "double")
+        .putString(SecureColumns.FACTOR, factor).build();
   }
 
   private static LogicalPlan rewriteProject(Project p) {

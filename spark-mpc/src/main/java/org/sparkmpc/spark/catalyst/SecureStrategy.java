@@ -20,12 +20,14 @@ public final class SecureStrategy extends SparkStrategy {
     }
     if (plan instanceof SecureReveal r && r.child() instanceof SecureAggregate a) {
       return ScalaInterop.seqOf(new SecureHashAggregateExec(ScalaInterop.seq(a.grouping()),
-          ScalaInterop.seq(a.kinds()), ScalaInterop.seq(a.inputs()), r.output(), true,
+          ScalaInterop.seq(a.kinds()), ScalaInterop.seq(a.inputs()),
+          ScalaInterop.seq(a.partners()), ScalaInterop.seq(a.factors()), r.output(), true,
           ScalaInterop.seq(r.recipients()), planLater(a.child())));
     }
     if (plan instanceof SecureAggregate a) {
       return ScalaInterop.seqOf(new SecureHashAggregateExec(ScalaInterop.seq(a.grouping()),
-          ScalaInterop.seq(a.kinds()), ScalaInterop.seq(a.inputs()), a.output(), false,
+          ScalaInterop.seq(a.kinds()), ScalaInterop.seq(a.inputs()),
+          ScalaInterop.seq(a.partners()), ScalaInterop.seq(a.factors()), a.output(), false,
           ScalaInterop.seqOf(), planLater(a.child())));
     }
     if (plan instanceof SecureReveal r) {
