@@ -30,15 +30,7 @@ class DealerProcessTest {
     Path d2 = BadInputTest.csv(work.resolve("d/2.csv"), "region,amount", "north,10", "east,4.25");
 
     Path dealerDir = work.resolve("dealer");
-    Files.createDirectories(dealerDir);
-    Properties dc = LocalParties.baseConfig("dealer", spec, keys, Duration.ofSeconds(60));
-    dc.setProperty("dealer.idleTimeout", "2m");
-    Path dealerConf = dealerDir.resolve("dealer.properties");
-    try (var out = Files.newOutputStream(dealerConf)) {
-      dc.store(out, "dealer");
-    }
-    Process dealer = LocalParties.start(dealerDir, "-Xmx256m", dealerConf,
-        "org.sparkmpc.correlation.DealerMain", Scenarios.TEST_JVM);
+    Process dealer = Scenarios.startDealer(work, spec, keys);
 
     Map<String, Properties> confs = new LinkedHashMap<>();
     for (int i = 0; i < 2; i++) {

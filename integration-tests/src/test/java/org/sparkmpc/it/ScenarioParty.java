@@ -47,8 +47,11 @@ public final class ScenarioParty {
         Path dir = out.resolve(step);
         Files.createDirectories(dir);
         try {
-          if ("api".equals(conf.getProperty("step." + step + ".kind"))) {
+          String kind = conf.getProperty("step." + step + ".kind", "sql");
+          if (kind.equals("api")) {
             api(spark, mpc, conf, dir);
+          } else if (kind.equals("aligned")) {
+            aligned(spark, mpc, conf, step, dir);
           } else {
             sql(spark, mpc, conf, step, dir);
           }
@@ -68,6 +71,17 @@ public final class ScenarioParty {
     Dataset<Row> own = spark.read().option("header", "true").schema(conf.getProperty(p + "schema"))
         .csv(conf.getProperty(p + "input"));
     mpc.share(own, conf.getProperty(p + "share").split(",")).createOrReplaceTempView("tx");
+    write(mpc, spark.sql(conf.getProperty(p + "query")), dir);
+  }
+
+  /** Vertically split data: this party's columns of entities aligned by a public id. */
+  private static void aligned(SparkSession spark, SparkMpc mpc, Properties conf, String step,
+      Path dir) throws Exception {
+    String p = "step." + step + ".";
+    Dataset<Row> own = spark.read().option("header", "true").schema(conf.getProperty(p + "schema"))
+        .csv(conf.getProperty(p + "input"));
+    mpc.shareAligned(own, conf.getProperty(p + "id"), conf.getProperty(p + "share").split(","))
+        .createOrReplaceTempView("tx");
     write(mpc, spark.sql(conf.getProperty(p + "query")), dir);
   }
 

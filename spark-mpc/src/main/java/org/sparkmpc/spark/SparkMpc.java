@@ -81,6 +81,28 @@ public final class SparkMpc implements AutoCloseable {
   }
 
   /**
+   * Share vertically split data: every party holds other columns of the same entities, identified
+   * by the public column {@code id}; each party names the columns it contributes. The result has
+   * the id and every party's columns (as shares), in party order. The parties must hold the same
+   * ids: a different row count, or other ids in any partition, is refused naming the party.
+   */
+  public Dataset<Row> shareAligned(Dataset<Row> ownColumns, String id, String... secretColumns) {
+    for (String c : secretColumns) {
+      if (!Arrays.asList(ownColumns.columns()).contains(c)) {
+        throw new MpcInputException("shareAligned: party " + party() + " has no column '" + c
+            + "'; its columns are " + Arrays.toString(ownColumns.columns()));
+      }
+    }
+    int parts = MpcConf.SHARE_PARTITIONS.get(spark);
+    String tableId = runtime.nextTableId();
+    SecureTable table = org.sparkmpc.spark.table.VerticalShare.share(runtime, ownColumns, id,
+        Arrays.asList(secretColumns), runtime.defaultScaleBits(), parts > 0 ? parts : 4, tableId);
+    runtime.registerTable(table);
+    return org.apache.spark.sql.classic.Dataset.ofRows(classic(),
+        new SecureTableRelation(tableId, ScalaInterop.seq(table.output())));
+  }
+
+  /**
    * Release a secure table returned by {@link #share}: its partitions leave this party's block
    * manager (memory and local disk). Queries over it fail afterwards.
    */

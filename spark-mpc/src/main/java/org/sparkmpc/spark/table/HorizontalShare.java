@@ -287,7 +287,8 @@ public final class HorizontalShare {
       return new SharePartition(n, shares, codes, dicts);
     }
 
-    private static long encode(InternalRow r, int ord, DataType t, FixedPoint fp, String name) {
+    /** The ring encoding of a numeric value: integral types exactly, others in fixed point. */
+    static long encode(InternalRow r, int ord, DataType t, FixedPoint fp, String name) {
       if (t instanceof IntegerType) {
         return r.getInt(ord);
       } else if (t instanceof LongType) {
