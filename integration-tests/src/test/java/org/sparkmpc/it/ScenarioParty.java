@@ -52,6 +52,8 @@ public final class ScenarioParty {
             api(spark, mpc, conf, dir);
           } else if (kind.equals("aligned")) {
             aligned(spark, mpc, conf, step, dir);
+          } else if (kind.equals("regression")) {
+            regression(spark, mpc, conf, step, dir);
           } else {
             sql(spark, mpc, conf, step, dir);
           }
@@ -83,6 +85,30 @@ public final class ScenarioParty {
     mpc.shareAligned(own, conf.getProperty(p + "id"), conf.getProperty(p + "share").split(","))
         .createOrReplaceTempView("tx");
     write(mpc, spark.sql(conf.getProperty(p + "query")), dir);
+  }
+
+  /** SecureLinearRegression on an aligned table; the model goes to {@code .recipients}. */
+  private static void regression(SparkSession spark, SparkMpc mpc, Properties conf, String step,
+      Path dir) throws Exception {
+    String p = "step." + step + ".";
+    Dataset<Row> own = spark.read().option("header", "true").schema(conf.getProperty(p + "schema"))
+        .csv(conf.getProperty(p + "input"));
+    Dataset<Row> table = mpc.shareAligned(own, conf.getProperty(p + "id"),
+        conf.getProperty(p + "share").split(","));
+    org.sparkmpc.spark.ml.SecureLinearRegressionModel model =
+        new org.sparkmpc.spark.ml.SecureLinearRegression(mpc)
+            .setFeatureCols(conf.getProperty(p + "features").split(","))
+            .setLabelCol(conf.getProperty(p + "label"))
+            .setRecipients(conf.getProperty(p + "recipients").split(",")).fit(table);
+    StringBuilder sb = new StringBuilder();
+    if (model.isRecipient()) {
+      for (double c : model.coefficients()) {
+        sb.append(c).append(',');
+      }
+      sb.append(model.intercept()).append(',').append(model.r2());
+    }
+    Files.writeString(dir.resolve(model.isRecipient() ? "model.txt" : "not-recipient.txt"),
+        sb.toString());
   }
 
   /** The DataFrame API walkthrough of the README. */
