@@ -93,6 +93,7 @@ public final class Benchmark {
     spark.stop();
 
     long e2eMs = shareMs + firstQueryMs;
+    long[][] mult = {multiplications(work, 2, rows / 3), multiplications(work, 3, rows / 3)};
     System.out.println();
     System.out.println(machine());
     System.out.println();
@@ -108,10 +109,63 @@ public final class Benchmark {
         (pooledRows * 1000.0) / Math.max(1, shareMs));
     System.out.printf("| bytes sent per own row when sharing (public region column; secret "
         + "columns send 0) | %.1f | |%n", sent / (double) Math.max(1, ownRows));
+    for (int i = 0; i < mult.length; i++) {
+      long total = mult[i][0];
+      System.out.printf("| multiplications per second per party, dealer, %d parties "
+          + "(`SUM(x * y)` over %,d shared rows, whole Spark path) | %,.0f | |%n", i + 2, total,
+          total * 1000.0 / Math.max(1, mult[i][1]));
+      System.out.printf("| bytes sent per multiplication per party, dealer, %d parties | %.1f | |%n",
+          i + 2, mult[i][2] / (double) Math.max(1, total));
+    }
     System.out.println();
     System.out.println("Secure timings are bank1's (the others ran concurrently on the same cores);"
         + " medians of 3 runs (end to end), 5 runs (over shares) and 7 runs (plaintext), all in"
         + " warm JVMs.");
+  }
+
+  /** {@code parties} parties and a dealer process; returns rows, median ms, bytes sent (party 1). */
+  static long[] multiplications(Path work, int parties, long rowsPerParty) throws Exception {
+    Path dir = work.resolve("mult-" + parties);
+    List<String> members = new ArrayList<>();
+    for (int i = 1; i <= parties; i++) {
+      members.add("party" + i);
+    }
+    members.add("dealer");
+    Path keys = LocalParties.keys(dir.resolve("keys"), members);
+    String spec = LocalParties.partiesSpec(members, LocalParties.freePorts(members.size()));
+    Path dealerDir = dir.resolve("dealer");
+    Files.createDirectories(dealerDir);
+    Properties dc = LocalParties.baseConfig("dealer", spec, keys, Duration.ofMinutes(5));
+    Path dealerConf = dealerDir.resolve("dealer.properties");
+    try (var out = Files.newOutputStream(dealerConf)) {
+      dc.store(out, "dealer");
+    }
+    Process dealer = LocalParties.start(dealerDir, "-Xmx1g", dealerConf,
+        "org.sparkmpc.correlation.DealerMain", List.of());
+    Map<String, Properties> confs = new LinkedHashMap<>();
+    for (int i = 0; i < parties; i++) {
+      Properties p = LocalParties.baseConfig(members.get(i), spec, keys, Duration.ofMinutes(5));
+      p.setProperty("spark.mpc.dealer", "dealer");
+      p.setProperty("mode", "mult");
+      p.setProperty("rows", Long.toString(rowsPerParty));
+      p.setProperty("out", dir.resolve(members.get(i) + "-mult.txt").toString());
+      confs.put(members.get(i), p);
+    }
+    List<LocalParties.Outcome> outs = LocalParties.run(dir, confs, "-Xmx2g",
+        Duration.ofMinutes(15), BenchParty.class.getName(), List.of());
+    dealer.waitFor(2, java.util.concurrent.TimeUnit.MINUTES);
+    dealer.destroyForcibly();
+    for (LocalParties.Outcome o : outs) {
+      if (!o.ok()) {
+        throw new IllegalStateException(o.toString());
+      }
+    }
+    Properties r = new Properties();
+    try (var in = Files.newInputStream(dir.resolve("party1-mult.txt"))) {
+      r.load(in);
+    }
+    return new long[] {Long.parseLong(r.getProperty("mult_rows")),
+        Long.parseLong(r.getProperty("mult_ms")), Long.parseLong(r.getProperty("mult_bytes_sent"))};
   }
 
   static String machine() {
