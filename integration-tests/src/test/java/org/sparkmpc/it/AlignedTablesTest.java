@@ -7,14 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.Properties;
 import java.util.SplittableRandom;
-import java.util.concurrent.TimeUnit;
 import org.apache.spark.sql.Row;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -46,39 +41,27 @@ class AlignedTablesTest {
     Path otherIds = BadInputTest.csv(work.resolve("d/b-other.csv"), "id,cost",
         other.toArray(new String[0]));
 
-    List<String> members = List.of("hospitalA", "hospitalB", "dealer");
-    Path keys = LocalParties.keys(work.resolve("keys"), members);
-    String spec = LocalParties.partiesSpec(members, LocalParties.freePorts(3));
-    Process dealer = Scenarios.startDealer(work, spec, keys);
     String query = "SELECT reveal(SUM(age * cost)) AS agecost, reveal(SUM(bmi * cost)) AS bmicost,"
         + " reveal(SUM(age)) AS ages, COUNT(*) AS n FROM tx";
-    Map<String, Properties> confs = new LinkedHashMap<>();
-    for (int i = 0; i < 2; i++) {
-      String h = members.get(i);
-      Properties p = LocalParties.baseConfig(h, spec, keys, Duration.ofSeconds(60));
-      p.setProperty("spark.mpc.dealer", "dealer");
-      p.setProperty("out", work.resolve(h).resolve("steps").toString());
-      p.setProperty("steps", "joined,fewer,otherids,again");
-      for (String step : List.of("joined", "fewer", "otherids", "again")) {
-        String pre = "step." + step + ".";
-        p.setProperty(pre + "kind", "aligned");
-        p.setProperty(pre + "id", "id");
-        Path in = i == 0 ? fa : step.equals("fewer") ? fewer : step.equals("otherids") ? otherIds
-            : fb;
-        p.setProperty(pre + "input", in.toString());
-        p.setProperty(pre + "schema", i == 0 ? "id STRING, age INT, bmi DOUBLE"
-            : "id STRING, cost DOUBLE");
-        p.setProperty(pre + "share", i == 0 ? "age,bmi" : "cost");
-        p.setProperty(pre + "query", query);
-      }
-      confs.put(h, p);
-    }
-    List<LocalParties.Outcome> outs = LocalParties.run(work, confs, "-Xmx768m",
-        Duration.ofMinutes(4), ScenarioParty.class.getName(), Scenarios.TEST_JVM);
-    for (LocalParties.Outcome o : outs) {
+    Scenarios.DealerRun run = Scenarios.runWithDealer(work, List.of("hospitalA", "hospitalB"),
+        (i, p) -> {
+          p.setProperty("steps", "joined,fewer,otherids,again");
+          for (String step : List.of("joined", "fewer", "otherids", "again")) {
+            String pre = "step." + step + ".";
+            p.setProperty(pre + "kind", "aligned");
+            p.setProperty(pre + "id", "id");
+            Path in = i == 0 ? fa : step.equals("fewer") ? fewer
+                : step.equals("otherids") ? otherIds : fb;
+            p.setProperty(pre + "input", in.toString());
+            p.setProperty(pre + "schema", i == 0 ? "id STRING, age INT, bmi DOUBLE"
+                : "id STRING, cost DOUBLE");
+            p.setProperty(pre + "share", i == 0 ? "age,bmi" : "cost");
+            p.setProperty(pre + "query", query);
+          }
+        });
+    for (LocalParties.Outcome o : run.parties()) {
       assertEquals(0, o.exitCode(), o.toString());
     }
-    dealer.waitFor(60, TimeUnit.SECONDS);
 
     var spark = PlaintextSpark.get();
     spark.read().option("header", "true").schema("id STRING, age INT, bmi DOUBLE")

@@ -6,12 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -23,21 +19,9 @@ class DealerProcessTest {
 
   @Test
   void aDealerProcessServesASessionOfTwoBanks(@TempDir Path work) throws Exception {
-    List<String> members = List.of("bank1", "bank2", "dealer");
-    Path keys = LocalParties.keys(work.resolve("keys"), members);
-    String spec = LocalParties.partiesSpec(members, LocalParties.freePorts(3));
     Path d1 = BadInputTest.csv(work.resolve("d/1.csv"), "region,amount", "north,1.5", "south,2.5");
     Path d2 = BadInputTest.csv(work.resolve("d/2.csv"), "region,amount", "north,10", "east,4.25");
-
-    Path dealerDir = work.resolve("dealer");
-    Process dealer = Scenarios.startDealer(work, spec, keys);
-
-    Map<String, Properties> confs = new LinkedHashMap<>();
-    for (int i = 0; i < 2; i++) {
-      String b = members.get(i);
-      Properties p = LocalParties.baseConfig(b, spec, keys, Duration.ofSeconds(60));
-      p.setProperty("spark.mpc.dealer", "dealer");
-      p.setProperty("out", work.resolve(b).resolve("steps").toString());
+    Scenarios.DealerRun run = Scenarios.runWithDealer(work, List.of("bank1", "bank2"), (i, p) -> {
       p.setProperty("steps", "agg,products");
       Path gen = SampleData.transactions(work.resolve("d/gen" + i + ".csv"), i, 4_000 + 1_000 * i);
       p.setProperty("step.products.input", gen.toString());
@@ -51,21 +35,16 @@ class DealerProcessTest {
       p.setProperty("step.agg.share", "amount");
       p.setProperty("step.agg.query",
           "SELECT region, reveal(SUM(amount)) AS t FROM tx GROUP BY region");
-      confs.put(b, p);
-    }
-    List<LocalParties.Outcome> outs = LocalParties.run(work, confs, "-Xmx768m",
-        Duration.ofMinutes(3), ScenarioParty.class.getName(), Scenarios.TEST_JVM);
-    for (LocalParties.Outcome o : outs) {
+    });
+    for (LocalParties.Outcome o : run.parties()) {
       assertEquals(0, o.exitCode(), o.toString());
       assertNull(Scenarios.error(work, o.party(), "agg"), o.party());
       String result = Files.readString(Scenarios.step(work, o.party(), "agg").resolve("result.csv"));
       assertTrue(result.contains("north,11.5") && result.contains("east,4.25")
           && result.contains("south,2.5"), result);
     }
-    assertTrue(dealer.waitFor(60, TimeUnit.SECONDS), "the dealer did not end with the session");
-    String said = Files.readString(dealerDir.resolve("stdout.txt"));
-    assertEquals(0, dealer.exitValue(), said + Files.readString(dealerDir.resolve("stderr.txt")));
-    assertTrue(said.contains("served 4 operators"), said);
+    assertEquals(0, run.dealerExit(), run.dealerOutput());
+    assertTrue(run.dealerOutput().contains("served 4 operators"), run.dealerOutput());
 
     // Products against plaintext Spark on the pooled rows.
     org.apache.spark.sql.Dataset<org.apache.spark.sql.Row> pooled = PlaintextSpark.get().read()

@@ -31,6 +31,39 @@ final class Scenarios {
         ScenarioParty.class.getName(), TEST_JVM);
   }
 
+  /** What a run with a dealer left: the parties' outcomes and the dealer's exit and output. */
+  record DealerRun(List<LocalParties.Outcome> parties, int dealerExit, String dealerOutput) {}
+
+  /**
+   * Run {@link ScenarioParty} for {@code parties} with a dealer process (listed last, named
+   * {@code dealer}, set as {@code spark.mpc.dealer} at every party); waits for the dealer to end.
+   */
+  static DealerRun runWithDealer(Path work, List<String> parties,
+      BiConsumer<Integer, Properties> configure) throws Exception {
+    List<String> members = new java.util.ArrayList<>(parties);
+    members.add("dealer");
+    Path keys = LocalParties.keys(work.resolve("keys"), members);
+    String spec = LocalParties.partiesSpec(members, LocalParties.freePorts(members.size()));
+    Process dealer = startDealer(work, spec, keys);
+    Map<String, Properties> confs = new LinkedHashMap<>();
+    for (int i = 0; i < parties.size(); i++) {
+      Properties p = LocalParties.baseConfig(parties.get(i), spec, keys, Duration.ofSeconds(60));
+      p.setProperty("spark.mpc.dealer", "dealer");
+      p.setProperty("out", work.resolve(parties.get(i)).resolve("steps").toString());
+      configure.accept(i, p);
+      confs.put(parties.get(i), p);
+    }
+    List<LocalParties.Outcome> outs = LocalParties.run(work, confs, "-Xmx768m",
+        Duration.ofMinutes(4), ScenarioParty.class.getName(), TEST_JVM);
+    boolean ended = dealer.waitFor(60, java.util.concurrent.TimeUnit.SECONDS);
+    if (!ended) {
+      dealer.destroyForcibly().waitFor();
+    }
+    Path dir = work.resolve("dealer");
+    return new DealerRun(outs, ended ? dealer.exitValue() : -1,
+        Files.readString(dir.resolve("stdout.txt")) + Files.readString(dir.resolve("stderr.txt")));
+  }
+
   /** Start a dealer process for {@code members} (the dealer listed last), serving one session. */
   static Process startDealer(Path work, String spec, Path keys) throws Exception {
     Path dir = work.resolve("dealer");

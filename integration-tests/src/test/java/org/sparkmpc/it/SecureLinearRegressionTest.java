@@ -6,12 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.Properties;
 import java.util.SplittableRandom;
 import org.apache.spark.sql.Row;
 import org.junit.jupiter.api.Test;
@@ -40,35 +36,23 @@ class SecureLinearRegressionTest {
     }
     Path fa = BadInputTest.csv(work.resolve("d/a.csv"), "id,x1,x2", a.toArray(new String[0]));
     Path fb = BadInputTest.csv(work.resolve("d/b.csv"), "id,x3,y", b.toArray(new String[0]));
-    List<String> members = List.of("hospitalA", "hospitalB", "dealer");
-    Path keys = LocalParties.keys(work.resolve("keys"), members);
-    String spec = LocalParties.partiesSpec(members, LocalParties.freePorts(3));
-    Process dealer = Scenarios.startDealer(work, spec, keys);
-    Map<String, Properties> confs = new LinkedHashMap<>();
-    for (int i = 0; i < 2; i++) {
-      String h = members.get(i);
-      Properties p = LocalParties.baseConfig(h, spec, keys, Duration.ofSeconds(60));
-      p.setProperty("spark.mpc.dealer", "dealer");
-      p.setProperty("out", work.resolve(h).resolve("steps").toString());
-      p.setProperty("steps", "fit");
-      p.setProperty("step.fit.kind", "regression");
-      p.setProperty("step.fit.id", "id");
-      p.setProperty("step.fit.input", (i == 0 ? fa : fb).toString());
-      p.setProperty("step.fit.schema", i == 0 ? "id STRING, x1 DOUBLE, x2 DOUBLE"
-          : "id STRING, x3 DOUBLE, y DOUBLE");
-      p.setProperty("step.fit.share", i == 0 ? "x1,x2" : "x3,y");
-      p.setProperty("step.fit.features", "x1,x2,x3");
-      p.setProperty("step.fit.label", "y");
-      p.setProperty("step.fit.recipients", "hospitalA");
-      confs.put(h, p);
-    }
-    List<LocalParties.Outcome> outs = LocalParties.run(work, confs, "-Xmx768m",
-        Duration.ofMinutes(3), ScenarioParty.class.getName(), Scenarios.TEST_JVM);
-    for (LocalParties.Outcome o : outs) {
+    Scenarios.DealerRun run = Scenarios.runWithDealer(work, List.of("hospitalA", "hospitalB"),
+        (i, p) -> {
+          p.setProperty("steps", "fit");
+          p.setProperty("step.fit.kind", "regression");
+          p.setProperty("step.fit.id", "id");
+          p.setProperty("step.fit.input", (i == 0 ? fa : fb).toString());
+          p.setProperty("step.fit.schema", i == 0 ? "id STRING, x1 DOUBLE, x2 DOUBLE"
+              : "id STRING, x3 DOUBLE, y DOUBLE");
+          p.setProperty("step.fit.share", i == 0 ? "x1,x2" : "x3,y");
+          p.setProperty("step.fit.features", "x1,x2,x3");
+          p.setProperty("step.fit.label", "y");
+          p.setProperty("step.fit.recipients", "hospitalA");
+        });
+    for (LocalParties.Outcome o : run.parties()) {
       assertEquals(0, o.exitCode(), o.toString());
       assertNull(Scenarios.error(work, o.party(), "fit"), o.party());
     }
-    dealer.waitFor(60, java.util.concurrent.TimeUnit.SECONDS);
     assertTrue(Files.exists(Scenarios.step(work, "hospitalB", "fit").resolve("not-recipient.txt")));
     String[] m = Files.readString(Scenarios.step(work, "hospitalA", "fit").resolve("model.txt"))
         .split(",");
@@ -98,7 +82,7 @@ class SecureLinearRegressionTest {
       }
       xy[i] = ((Number) g.get(k++)).doubleValue();
     }
-    double[] w = solve(gram, xy);
+    double[] w = org.sparkmpc.spark.ml.NormalEquations.solve(gram, xy);
     for (int i = 0; i < 4; i++) {
       assertEquals(w[i], Double.parseDouble(m[i]), 1e-3, "coefficient " + i);
     }
@@ -108,30 +92,5 @@ class SecureLinearRegressionTest {
     assertEquals(3.0, Double.parseDouble(m[3]), 0.02);
     double r2 = Double.parseDouble(m[4]);
     assertTrue(r2 > 0.99 && r2 < 1.0, "R² " + r2);
-  }
-
-  /** Gaussian elimination for the reference (plaintext). */
-  static double[] solve(double[][] g, double[] b) {
-    int n = b.length;
-    double[][] a = new double[n][n + 1];
-    for (int i = 0; i < n; i++) {
-      System.arraycopy(g[i], 0, a[i], 0, n);
-      a[i][n] = b[i];
-    }
-    for (int c = 0; c < n; c++) {
-      for (int r = 0; r < n; r++) {
-        if (r != c) {
-          double f = a[r][c] / a[c][c];
-          for (int j = c; j <= n; j++) {
-            a[r][j] -= f * a[c][j];
-          }
-        }
-      }
-    }
-    double[] w = new double[n];
-    for (int i = 0; i < n; i++) {
-      w[i] = a[i][n] / a[i][i];
-    }
-    return w;
   }
 }

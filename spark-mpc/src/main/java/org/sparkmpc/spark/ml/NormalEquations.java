@@ -1,10 +1,14 @@
 package org.sparkmpc.spark.ml;
 
-/** Solves the small dense system {@code G w = b} of the normal equations (Gaussian elimination). */
-final class NormalEquations {
+/**
+ * Solves the small dense system {@code G w = b} of the normal equations in plaintext, at a recipient
+ * of opened aggregates (Gaussian elimination with partial pivoting). A singular system is refused.
+ */
+public final class NormalEquations {
   private NormalEquations() {}
 
-  static double[] solve(double[][] g, double[] b) {
+  /** The solution {@code w} of {@code G w = b}; {@code g} and {@code b} are not modified. */
+  public static double[] solve(double[][] g, double[] b) {
     int m = b.length;
     double[][] a = new double[m][m + 1];
     for (int i = 0; i < m; i++) {
