@@ -1,6 +1,5 @@
 package org.sparkmpc.crypto;
 
-import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.util.Arrays;
 import org.bouncycastle.crypto.agreement.X25519Agreement;
@@ -94,11 +93,6 @@ public final class PairwiseKeys {
   /** A PRG for the pair (self, peer) and the label. */
   public AesCtrPrg prgWith(int peer, String label) {
     return new AesCtrPrg(seedWith(peer, label));
-  }
-
-  /** Label bytes helper for callers that build salts. */
-  public static byte[] utf8(String s) {
-    return s.getBytes(StandardCharsets.UTF_8);
   }
 
   @Override

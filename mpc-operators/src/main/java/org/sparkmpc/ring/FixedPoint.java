@@ -76,11 +76,6 @@ public final class FixedPoint implements Serializable {
     return x / scale;
   }
 
-  /** Decode a ring element that holds {@code numerator / divisor} at this scale (for AVG). */
-  public double decodeDiv(long x, long divisor) {
-    return (x / scale) / divisor;
-  }
-
   private IllegalArgumentException outOfRange(String column, String kind) {
     String what = kind == null ? "a value outside the fixed-point range" : "a " + kind + " value";
     return new FixedPointRangeException("column '" + column + "' holds " + what

@@ -1,6 +1,5 @@
 package org.sparkmpc.session;
 
-import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -240,15 +239,6 @@ public final class MpcContext {
   /** Stable short hash of a text, for descriptions and fingerprints. */
   public static String fingerprint(String text) {
     return HexFormat.of().formatHex(sha256().digest(text.getBytes(StandardCharsets.UTF_8)), 0, 12);
-  }
-
-  /** Concatenate byte arrays (small helper for message building). */
-  public static byte[] concat(byte[]... parts) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    for (byte[] p : parts) {
-      out.writeBytes(p);
-    }
-    return out.toByteArray();
   }
 
   private static MessageDigest sha256() {

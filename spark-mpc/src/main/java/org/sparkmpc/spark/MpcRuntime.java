@@ -32,7 +32,6 @@ public final class MpcRuntime implements AutoCloseable {
   private final int scaleBits;
   private final AtomicLong operators = new AtomicLong();
   private final AtomicLong tables = new AtomicLong();
-  private final Map<String, long[]> contracts = new ConcurrentHashMap<>();
   private final Map<String, org.sparkmpc.spark.table.SecureTable> tablesById =
       new ConcurrentHashMap<>();
 
@@ -149,21 +148,18 @@ public final class MpcRuntime implements AutoCloseable {
     return "t" + tables.incrementAndGet();
   }
 
-  /** Record a secure table's partitioning contract (rows per partition, equal at every party). */
-  public void registerContract(String table, long[] rowsPerPartition) {
-    contracts.put(table, rowsPerPartition.clone());
-  }
-
-  /** The contract of {@code table}, or null if it is not known to this party. */
+  /**
+   * The partitioning contract of {@code table} (rows per partition, equal at every party), or null
+   * if this party holds no such table.
+   */
   public long[] contract(String table) {
-    long[] c = contracts.get(table);
-    return c == null ? null : c.clone();
+    org.sparkmpc.spark.table.SecureTable t = tablesById.get(table);
+    return t == null ? null : t.contract().clone();
   }
 
-  /** Register a materialised secure table (and its contract). */
+  /** Register a materialised secure table. */
   public void registerTable(org.sparkmpc.spark.table.SecureTable table) {
     tablesById.put(table.id(), table);
-    registerContract(table.id(), table.contract());
   }
 
   /** Release a secure table's partitions. */

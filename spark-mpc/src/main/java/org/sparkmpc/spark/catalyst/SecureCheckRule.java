@@ -1,6 +1,5 @@
 package org.sparkmpc.spark.catalyst;
 
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.apache.spark.sql.AnalysisException;
@@ -148,10 +147,5 @@ public final class SecureCheckRule extends AbstractFunction1<LogicalPlan, BoxedU
   @SuppressWarnings("unchecked")
   private static <E extends Throwable> E sneaky(Throwable t) throws E {
     throw (E) t;
-  }
-
-  /** For tests and docs: the list of supported operations. */
-  public static List<String> supported() {
-    return List.of("SUM", "COUNT", "AVG", "reveal");
   }
 }

@@ -75,21 +75,15 @@ public final class SecureRevealExec extends SecureExec {
     postDriverMetrics();
     int n = in.size();
     boolean[] secure = new boolean[n];
-    int[] scale = new int[n];
-    boolean[] integral = new boolean[n];
     DataType[] outTypes = new DataType[n];
     List<Attribute> outAttrs = ScalaInterop.list(output);
     for (int i = 0; i < n; i++) {
       Attribute a = in.get(i);
       secure[i] = SecureColumns.isSecure(a);
-      if (secure[i]) {
-        scale[i] = SecureColumns.scale(a.metadata());
-        integral[i] = "long".equals(SecureColumns.plainType(a.metadata()));
-      }
       outTypes[i] = outAttrs.get(i).dataType();
     }
     int[] idx = to.isEmpty() ? null : to.stream().mapToInt(ctx.directory()::indexOf).toArray();
-    Task task = new Task(ctx.sessionId(), op, idx, secure, scale, integral, in.stream()
+    Task task = new Task(ctx.sessionId(), op, idx, secure, in.stream()
         .map(Attribute::metadata).toArray(org.apache.spark.sql.types.Metadata[]::new), in.stream()
         .map(Attribute::dataType).toArray(DataType[]::new), outTypes, metric("bytesSent"),
         metric("bytesReceived"), metric("rows"));
@@ -108,8 +102,6 @@ public final class SecureRevealExec extends SecureExec {
     private final long op;
     private final int[] recipients;
     private final boolean[] secure;
-    private final int[] scale;
-    private final boolean[] integral;
     private final org.apache.spark.sql.types.Metadata[] metadata;
     private final DataType[] inTypes;
     private final DataType[] outTypes;
@@ -117,7 +109,7 @@ public final class SecureRevealExec extends SecureExec {
     private final SQLMetric received;
     private final SQLMetric rowsMetric;
 
-    Task(String sid, long op, int[] recipients, boolean[] secure, int[] scale, boolean[] integral,
+    Task(String sid, long op, int[] recipients, boolean[] secure,
         org.apache.spark.sql.types.Metadata[] metadata,
         DataType[] inTypes, DataType[] outTypes, SQLMetric sent, SQLMetric received,
         SQLMetric rowsMetric) {
@@ -125,8 +117,6 @@ public final class SecureRevealExec extends SecureExec {
       this.op = op;
       this.recipients = recipients;
       this.secure = secure;
-      this.scale = scale;
-      this.integral = integral;
       this.metadata = metadata;
       this.inTypes = inTypes;
       this.outTypes = outTypes;

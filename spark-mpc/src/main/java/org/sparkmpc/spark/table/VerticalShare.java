@@ -160,7 +160,6 @@ public final class VerticalShare {
     Task task = new Task(ctx.sessionId(), op, self, idOrd, idType,
         ordinals.stream().mapToInt(Integer::intValue).toArray(),
         ordinals.stream().map(o -> fields[o].dataType()).toArray(DataType[]::new), myFirst, owner,
-        integral,
         names, scaleBits);
     JavaRDD<SharePartition> table = aligned.mapPartitionsWithIndex(task::send, false);
     table.persist(StorageLevel.MEMORY_AND_DISK());
@@ -204,13 +203,11 @@ public final class VerticalShare {
     private final DataType[] myTypes;
     private final int myFirst;
     private final int[] owner;
-    private final boolean[] integral;
     private final List<String> names;
     private final int scaleBits;
 
     Task(String sid, long op, String self, int idOrdinal, DataType idType, int[] myOrdinals,
-        DataType[] myTypes, int myFirst, int[] owner, boolean[] integral, List<String> names,
-        int scaleBits) {
+        DataType[] myTypes, int myFirst, int[] owner, List<String> names, int scaleBits) {
       this.myTypes = myTypes;
       this.sid = sid;
       this.op = op;
@@ -220,7 +217,6 @@ public final class VerticalShare {
       this.myOrdinals = myOrdinals;
       this.myFirst = myFirst;
       this.owner = owner;
-      this.integral = integral;
       this.names = new ArrayList<>(names);
       this.scaleBits = scaleBits;
     }
