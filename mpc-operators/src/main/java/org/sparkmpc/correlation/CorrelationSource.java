@@ -22,6 +22,48 @@ public interface CorrelationSource extends AutoCloseable {
    */
   BeaverTriples triples(long operator, int partition, int stream, int n);
 
+  /**
+   * This party's shares of {@code n} truncation pairs for a shift of {@code f} bits, for
+   * {@link org.sparkmpc.protocol.Truncation#withPairs}. Sources that cannot hand them out
+   * without interaction refuse.
+   */
+  default TruncationPairs truncationPairs(long operator, int partition, int stream, int n, int f) {
+    throw new UnsupportedOperationException("the " + name() + " correlation source has no "
+        + "truncation pairs");
+  }
+
+  /** This party's shares of {@code count} matrix triples of shape p×q by q×r. */
+  default MatrixTriples matrixTriples(long operator, int partition, int stream, int count, int p,
+      int q, int r) {
+    throw new UnsupportedOperationException("the " + name() + " correlation source has no "
+        + "matrix triples");
+  }
+
+  /** This party's shares of a Gram triple for a rows×cols block. */
+  default GramTriple gramTriple(long operator, int partition, int stream, int rows, int cols) {
+    throw new UnsupportedOperationException("the " + name() + " correlation source has no "
+        + "Gram triples");
+  }
+
+  /** Whether {@link #matrixTriples} and {@link #gramTriple} are available. */
+  default boolean hasMatrixTriples() {
+    return false;
+  }
+
+  /** Whether {@link #truncationPairs} is available. */
+  default boolean hasTruncationPairs() {
+    return false;
+  }
+
+  /**
+   * Make an operator's material ready, called by every party's driver in operator order when the
+   * operator starts: the dealer is sent the list; an interactive source generates it now.
+   */
+  void request(long operator, java.util.List<Need> needs);
+
+  /** Forget an operator's material, once no task of it can run again. */
+  default void release(long operator) {}
+
   /** A short name for logs and docs ({@code dealer}, {@code ot}). */
   String name();
 

@@ -9,36 +9,28 @@ import org.sparkmpc.ring.LongCodec;
 import org.sparkmpc.session.MpcContext;
 
 /**
- * Beaver triples from a dealer: a service that takes part in the session as its last member and
- * must not collude with any computing party (as CrypTen's TTP and MP-SPDZ's dealer).
+ * Correlated randomness from a dealer: a service that takes part in the session as its last member
+ * and must not collude with any computing party (as CrypTen's TTP and MP-SPDZ's dealer). It hands
+ * out Beaver triples, truncation pairs, matrix triples and Gram triples.
  *
- * <p>Seed-compressed: every computing party expands its shares of {@code a}, {@code b} (and, all but
- * the last party, of {@code c}) from its pairwise key with the dealer, labelled by (session,
- * operator, partition, stream); the dealer expands the same streams, and sends the last party only
- * the correction {@code c_last = a*b - sum of the other c shares}. Material for given coordinates is
- * the same whenever it is asked for, so retried tasks get the same triples.
+ * <p>Seed-compressed: every computing party expands its shares of each component from its pairwise
+ * key with the dealer, labelled by (session, operator, partition, stream); the dealer expands the
+ * same streams and sends the last party only the corrections of the components that are functions
+ * of the others ({@code c} of a triple, {@code C} of a matrix or Gram triple, all three parts of a
+ * truncation pair). Material for given coordinates is the same whenever it is asked for, so retried
+ * tasks get the same material and send identical messages.
  *
- * <p>Traffic: 8 bytes per triple, dealer to the last party; nothing between the computing parties.
- * Rounds: none on the online path once the last party's driver has asked for the operator's material
- * ({@link #request}). Reveals nothing to the parties; the dealer learns no input (it never sees
- * shares of data), only the sizes of the batches.
+ * <p>Traffic, dealer to the last party only, per element: 8 bytes per Beaver triple, 24 per
+ * truncation pair, {@code 8·p·r} per p×q×r matrix triple, {@code 8·m²} per Gram triple of any
+ * height. Nothing between the computing parties. Rounds: none on the online path once the last
+ * party's driver has asked for the operator's material ({@link #request}). Reveals nothing to the
+ * parties; the dealer learns no input (it never sees shares of data), only the batch shapes.
  */
 public final class DealerCorrelationSource implements CorrelationSource {
   /** Partition number of the per-operator request to the dealer. */
   public static final int REQUEST_PARTITION = -4;
   /** Round of the dealer's corrections for stream {@code s} is {@code CORRECTION_ROUND + s}. */
   public static final int CORRECTION_ROUND = 2000;
-  /** Largest stream number. */
-  public static final int MAX_STREAM = 999;
-
-  /** One batch of material the dealer is asked for. */
-  public record Need(int partition, int stream, int n) {
-    public Need {
-      if (stream < 0 || stream > MAX_STREAM || n < 0) {
-        throw new IllegalArgumentException("bad dealer request: stream " + stream + ", n " + n);
-      }
-    }
-  }
 
   private final MpcContext ctx;
 
@@ -59,11 +51,12 @@ public final class DealerCorrelationSource implements CorrelationSource {
    * by every party; only the last computing party sends (the dealer serves operators in order, and
    * an operator that needs nothing is asked for with an empty list).
    */
+  @Override
   public void request(long operator, List<Need> needs) {
     if (ctx.self() != ctx.parties() - 1) {
       return;
     }
-    ctx.channel().send(ctx.dealer(), ctx.key(operator, REQUEST_PARTITION, 0), encode(needs));
+    ctx.channel().send(ctx.dealer(), ctx.key(operator, REQUEST_PARTITION, 0), Need.encode(needs));
   }
 
   /** Tell the dealer the session is over (the last party, after its last operator). */
@@ -75,58 +68,188 @@ public final class DealerCorrelationSource implements CorrelationSource {
   }
 
   @Override
+  public boolean hasMatrixTriples() {
+    return true;
+  }
+
+  @Override
+  public boolean hasTruncationPairs() {
+    return true;
+  }
+
+  @Override
   public BeaverTriples triples(long operator, int partition, int stream, int n) {
+    long[][] m = material(operator, Need.triples(partition, stream, n));
+    return new BeaverTriples(m[0], m[1], m[2]);
+  }
+
+  @Override
+  public TruncationPairs truncationPairs(long operator, int partition, int stream, int n, int f) {
+    long[][] m = material(operator, Need.truncation(partition, stream, n, f));
+    return new TruncationPairs(m[0], m[1], m[2], f);
+  }
+
+  @Override
+  public MatrixTriples matrixTriples(long operator, int partition, int stream, int count, int p,
+      int q, int r) {
+    long[][] m = material(operator, Need.matrix(partition, stream, count, p, q, r));
+    return new MatrixTriples(m[0], m[1], m[2], count, p, q, r);
+  }
+
+  @Override
+  public GramTriple gramTriple(long operator, int partition, int stream, int rows, int cols) {
+    long[][] m = material(operator, Need.gram(partition, stream, rows, cols));
+    return new GramTriple(m[0], m[1], rows, cols);
+  }
+
+  /** Component names, lengths and whether the last party receives them as corrections. */
+  private record Layout(String[] names, int[] lengths, boolean[] corrected) {
+    int correctedLength() {
+      int s = 0;
+      for (int i = 0; i < names.length; i++) {
+        s += corrected[i] ? lengths[i] : 0;
+      }
+      return s;
+    }
+  }
+
+  private static Layout layout(Need x) {
+    int n = x.n();
+    return switch (x.kind()) {
+      case Need.TRIPLES -> new Layout(new String[] {"a", "b", "c"}, new int[] {n, n, n},
+          new boolean[] {false, false, true});
+      case Need.TRUNCATION -> new Layout(new String[] {"r", "s", "m"}, new int[] {n, n, n},
+          new boolean[] {true, true, true});
+      case Need.MATRIX -> new Layout(new String[] {"A", "B", "C"},
+          new int[] {n * x.p() * x.q(), n * x.q() * x.r(), n * x.p() * x.r()},
+          new boolean[] {false, false, true});
+      case Need.GRAM -> new Layout(new String[] {"A", "C"}, new int[] {n * x.p(), x.p() * x.p()},
+          new boolean[] {false, true});
+      default -> throw new IllegalArgumentException("unknown correlation kind " + x.kind());
+    };
+  }
+
+  private long[][] material(long operator, Need need) {
     int dealer = ctx.dealer();
-    String label = label(ctx.sessionId(), operator, partition, stream);
-    long[] a = ctx.keys().prgWith(dealer, label + "/a").next(n);
-    long[] b = ctx.keys().prgWith(dealer, label + "/b").next(n);
-    long[] c;
-    if (ctx.self() != ctx.parties() - 1) {
-      c = ctx.keys().prgWith(dealer, label + "/c").next(n);
-    } else {
-      byte[] m = ctx.channel().receive(new MessageKey(ctx.sessionId(), operator, partition,
-          CORRECTION_ROUND + stream, dealer), ctx.timeout());
-      if (m.length != n * 8) {
-        throw new ProtocolException("the dealer sent " + m.length + " bytes for " + n
-            + " triples (operator " + operator + ", partition " + partition + ")");
+    Layout l = layout(need);
+    String label = label(ctx.sessionId(), operator, need);
+    boolean last = ctx.self() == ctx.parties() - 1;
+    long[] corr = null;
+    if (last && l.correctedLength() > 0) {
+      byte[] m = ctx.channel().receive(new MessageKey(ctx.sessionId(), operator,
+          need.partition(), CORRECTION_ROUND + need.stream(), dealer), ctx.timeout());
+      if (m.length != 8L * l.correctedLength()) {
+        throw new ProtocolException("the dealer sent " + m.length + " bytes for a batch of "
+            + l.correctedLength() + " corrections (operator " + operator + ", partition "
+            + need.partition() + ", stream " + need.stream() + ")");
       }
-      c = LongCodec.decode(m, 0, n, "dealer corrections");
+      corr = LongCodec.decode(m, 0, l.correctedLength(), "dealer corrections");
     }
-    return new BeaverTriples(a, b, c);
-  }
-
-  static String label(String session, long operator, int partition, int stream) {
-    return session + "/dealer/" + operator + "/" + partition + "/" + stream;
-  }
-
-  static byte[] encode(List<Need> needs) {
-    ByteBuffer b = ByteBuffer.allocate(4 + 12 * needs.size()).putInt(needs.size());
-    for (Need x : needs) {
-      b.putInt(x.partition()).putInt(x.stream()).putInt(x.n());
+    long[][] out = new long[l.names().length][];
+    int at = 0;
+    for (int i = 0; i < out.length; i++) {
+      if (last && l.corrected()[i]) {
+        out[i] = java.util.Arrays.copyOfRange(corr, at, at + l.lengths()[i]);
+        at += l.lengths()[i];
+      } else {
+        out[i] = ctx.keys().prgWith(dealer, label + "/" + l.names()[i]).next(l.lengths()[i]);
+      }
     }
-    return b.array();
+    return out;
   }
 
-  /** The dealer's side: the corrections of the last party for one batch. */
-  static long[] corrections(MpcContext dealerCtx, long operator, Need need) {
+  static String label(String session, long operator, Need need) {
+    return session + "/dealer/" + operator + "/" + need.partition() + "/" + need.stream() + "/"
+        + need.kind();
+  }
+
+  /**
+   * The dealer's side: the last party's corrections for one batch, concatenated in component
+   * order.
+   *
+   * @param privateSeed the dealer's own 32-byte seed for the randomness no party may know (the
+   *                    {@code r} of truncation pairs)
+   */
+  static long[] corrections(MpcContext dealerCtx, byte[] privateSeed, long operator, Need need) {
     int parties = dealerCtx.parties();
-    int n = need.n();
-    String label = label(dealerCtx.sessionId(), operator, need.partition(), need.stream());
-    long[] a = new long[n];
-    long[] b = new long[n];
-    long[] c = new long[n];
-    for (int p = 0; p < parties; p++) {
-      dealerCtx.keys().prgWith(p, label + "/a").addTo(a, 0, n);
-      dealerCtx.keys().prgWith(p, label + "/b").addTo(b, 0, n);
-      if (p != parties - 1) {
-        AesCtrPrg prg = dealerCtx.keys().prgWith(p, label + "/c");
-        prg.addTo(c, 0, n);
+    int last = parties - 1;
+    Layout l = layout(need);
+    String label = label(dealerCtx.sessionId(), operator, need);
+    int k = l.names().length;
+    long[][] sum = new long[k][];
+    long[][] othersCorrected = new long[k][];
+    for (int i = 0; i < k; i++) {
+      int len = l.lengths()[i];
+      if (!l.corrected()[i]) {
+        sum[i] = new long[len];
+        for (int p = 0; p < parties; p++) {
+          dealerCtx.keys().prgWith(p, label + "/" + l.names()[i]).addTo(sum[i], 0, len);
+        }
+      } else {
+        othersCorrected[i] = new long[len];
+        for (int p = 0; p < last; p++) {
+          dealerCtx.keys().prgWith(p, label + "/" + l.names()[i])
+              .addTo(othersCorrected[i], 0, len);
+        }
       }
     }
-    long[] last = new long[n];
-    for (int i = 0; i < n; i++) {
-      last[i] = a[i] * b[i] - c[i];
+    long[][] truth = truth(need, sum, privateSeed, label);
+    long[] out = new long[l.correctedLength()];
+    int at = 0;
+    for (int i = 0; i < k; i++) {
+      if (l.corrected()[i]) {
+        long[] t = truth[i];
+        long[] o = othersCorrected[i];
+        for (int j = 0; j < t.length; j++) {
+          out[at + j] = t[j] - o[j];
+        }
+        at += t.length;
+      }
     }
-    return last;
+    return out;
+  }
+
+  /** The true values of the corrected components, from the true values of the others. */
+  private static long[][] truth(Need x, long[][] sum, byte[] privateSeed, String label) {
+    int n = x.n();
+    long[][] t = new long[sum.length][];
+    switch (x.kind()) {
+      case Need.TRIPLES -> {
+        long[] a = sum[0];
+        long[] b = sum[1];
+        long[] c = new long[n];
+        for (int i = 0; i < n; i++) {
+          c[i] = a[i] * b[i];
+        }
+        t[2] = c;
+      }
+      case Need.TRUNCATION -> {
+        long[] r = new AesCtrPrg(org.sparkmpc.crypto.Hkdf.derive(privateSeed, null,
+            "sparkmpc/dealer-private/" + label, 32)).next(n);
+        long[] s = new long[n];
+        long[] m = new long[n];
+        int f = x.q();
+        for (int i = 0; i < n; i++) {
+          s[i] = r[i] >>> f;
+          m[i] = r[i] >>> 63;
+        }
+        t[0] = r;
+        t[1] = s;
+        t[2] = m;
+      }
+      case Need.MATRIX -> {
+        int p = x.p();
+        int q = x.q();
+        int r = x.r();
+        long[] c = new long[n * p * r];
+        for (int u = 0; u < n; u++) {
+          org.sparkmpc.ring.Matrices.multiplyAdd(sum[0], u * p * q, sum[1], u * q * r, c, u * p * r, p, q, r);
+        }
+        t[2] = c;
+      }
+      case Need.GRAM -> t[1] = org.sparkmpc.ring.Matrices.gram(sum[0], n, x.p());
+      default -> throw new IllegalArgumentException("unknown correlation kind " + x.kind());
+    }
+    return t;
   }
 }

@@ -1,16 +1,16 @@
 package org.sparkmpc.correlation;
 
-import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.List;
 import org.sparkmpc.net.MessageKey;
-import org.sparkmpc.net.ProtocolException;
 import org.sparkmpc.ring.LongCodec;
 import org.sparkmpc.session.MpcContext;
 
 /**
  * The dealer's loop: for operator 1, 2, 3, ... it waits for the last computing party's request,
- * computes the corrections of each requested batch and sends them to that party, until the session
- * ends. Stateless between operators: the material is a function of the pairwise keys and the
+ * computes the corrections of each requested batch (Beaver, truncation, matrix and Gram triples)
+ * and sends them to that party, until the session ends. Stateless between operators: the material
+ * is a function of the pairwise keys, the dealer's private seed for this session and the
  * coordinates, so a repeated request gets the same answer.
  */
 public final class DealerService {
@@ -27,27 +27,22 @@ public final class DealerService {
       throw new IllegalArgumentException("serve runs at the dealer member of the session");
     }
     int last = ctx.parties() - 1;
+    byte[] privateSeed = new byte[32];
+    new java.security.SecureRandom().nextBytes(privateSeed);
     for (long op = 1; ; op++) {
       byte[] req = ctx.channel().receive(new MessageKey(ctx.sessionId(), op,
           DealerCorrelationSource.REQUEST_PARTITION, 0, last), idle);
-      ByteBuffer b = ByteBuffer.wrap(req);
-      if (req.length < 4) {
-        throw new ProtocolException("malformed dealer request for operator " + op);
-      }
-      int count = b.getInt();
-      if (count == -1) {
+      List<Need> needs = Need.decode(req, op);
+      if (needs == null) {
         return op - 1;
       }
-      if (count < 0 || req.length != 4 + 12 * count) {
-        throw new ProtocolException("malformed dealer request for operator " + op);
-      }
-      for (int i = 0; i < count; i++) {
-        DealerCorrelationSource.Need need =
-            new DealerCorrelationSource.Need(b.getInt(), b.getInt(), b.getInt());
-        long[] corr = DealerCorrelationSource.corrections(ctx, op, need);
-        ctx.channel().send(last, new MessageKey(ctx.sessionId(), op, need.partition(),
-            DealerCorrelationSource.CORRECTION_ROUND + need.stream(), ctx.self()),
-            LongCodec.encode(corr));
+      for (Need need : needs) {
+        long[] corr = DealerCorrelationSource.corrections(ctx, privateSeed, op, need);
+        if (corr.length > 0) {
+          ctx.channel().send(last, new MessageKey(ctx.sessionId(), op, need.partition(),
+              DealerCorrelationSource.CORRECTION_ROUND + need.stream(), ctx.self()),
+              LongCodec.encode(corr));
+        }
       }
     }
   }

@@ -1,5 +1,9 @@
 package org.sparkmpc.protocol;
 
+import org.sparkmpc.correlation.TruncationPairs;
+import org.sparkmpc.net.MessageKey;
+import org.sparkmpc.net.ProtocolException;
+import org.sparkmpc.ring.LongCodec;
 import org.sparkmpc.session.MpcContext;
 
 /**
@@ -15,6 +19,14 @@ import org.sparkmpc.session.MpcContext;
  * {@code f = 16}, factors below 2^5 fail with probability below 2^-21 per element, factors below
  * 2^10 below 2^-11. Larger values need the dealer's truncation pairs or a smaller scale. The tests
  * check both the one-unit bound and the failure rate.
+ *
+ * <p>{@link #withPairs}: exact to one bit, for any number of parties, with truncation pairs
+ * ({@code r} uniform in Z(2^64), {@code r >>> f}, the top bit of {@code r}). The parties open
+ * {@code c = z + 2^62 + r}, uniform whatever {@code z} is; since {@code z + 2^62} lies in
+ * {@code [0, 2^63)} for {@code |z| < 2^62}, the addition wrapped exactly when the top bit of
+ * {@code r} is set and that of {@code c} is not, which is linear in the shared top bit. The result
+ * is {@code floor(z / 2^f)} or one more, never anything else. Rounds: 1. Bytes: 8 per element to
+ * each other party. Reveals nothing ({@code c} is uniform).
  */
 public final class Truncation {
   private Truncation() {}
@@ -33,6 +45,53 @@ public final class Truncation {
       for (int i = 0; i < n; i++) {
         z[i] = -((-z[i]) >> f);
       }
+    }
+  }
+
+  /**
+   * Replace {@code z[0..n)} by shares of {@code z / 2^f} (floor, or one more), using pairs
+   * {@code offset..offset+n} of {@code pairs} (shift {@code pairs.f()}). Requires {@code |z| < 2^62}.
+   * One round under (operator, partition, round).
+   */
+  public static void withPairs(MpcContext ctx, long operator, int partition, int round,
+      TruncationPairs pairs, int offset, long[] z, int n) {
+    int f = pairs.f();
+    long[] r = pairs.r();
+    long[] c = new long[n];
+    boolean first = ctx.self() == 0;
+    long offsetValue = first ? 1L << 62 : 0;
+    for (int i = 0; i < n; i++) {
+      c[i] = z[i] + offsetValue + r[offset + i];
+    }
+    byte[] payload = LongCodec.encode(c);
+    MessageKey mine = ctx.key(operator, partition, round);
+    for (int q = 0; q < ctx.parties(); q++) {
+      if (q != ctx.self()) {
+        ctx.channel().send(q, mine, payload);
+      }
+    }
+    for (int q = 0; q < ctx.parties(); q++) {
+      if (q == ctx.self()) {
+        continue;
+      }
+      byte[] in = ctx.channel().receive(mine.withSender(q), ctx.timeout());
+      if (in.length != 8L * n) {
+        throw new ProtocolException("party '" + ctx.directory().name(q) + "' sent " + in.length
+            + " bytes for " + n + " truncations (" + mine.describe() + ")");
+      }
+      LongCodec.addInto(in, 0, c, n);
+    }
+    long[] s = pairs.shifted();
+    long[] msb = pairs.msb();
+    long wrapUnit = 1L << (64 - f);
+    long back = 1L << (62 - f);
+    for (int i = 0; i < n; i++) {
+      long noWrapInC = c[i] < 0 ? 0 : 1; // top bit of c clear
+      long v = -s[offset + i] + msb[offset + i] * noWrapInC * wrapUnit;
+      if (first) {
+        v += (c[i] >>> f) - back;
+      }
+      z[i] = v;
     }
   }
 }

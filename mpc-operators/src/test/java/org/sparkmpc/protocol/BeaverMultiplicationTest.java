@@ -10,7 +10,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.sparkmpc.correlation.BeaverTriples;
 import org.sparkmpc.correlation.DealerCorrelationSource;
-import org.sparkmpc.correlation.DealerCorrelationSource.Need;
+import org.sparkmpc.correlation.Need;
 import org.sparkmpc.ring.FixedPoint;
 import org.sparkmpc.session.MpcContext;
 import org.sparkmpc.share.AdditiveSharing;
@@ -48,7 +48,7 @@ class BeaverMultiplicationTest {
     long[] y = values(2, n, 64);
     List<long[]> out = PartyThreads.runWithDealer(parties, ctx -> {
       DealerCorrelationSource dealer = new DealerCorrelationSource(ctx);
-      dealer.request(1, List.of(new Need(0, 0, n)));
+      dealer.request(1, List.of(Need.triples(0, 0, n)));
       long[] xs = shareOf(ctx, 0, 1, 0, x);
       long[] ys = shareOf(ctx, parties - 1, 1, 1, y);
       long[] z = BeaverMultiplication.multiply(ctx, dealer, 1, 0, 0, 0, xs, ys, n);
@@ -71,7 +71,7 @@ class BeaverMultiplicationTest {
     int n = 100_000;
     List<BeaverTriples[]> out = PartyThreads.runWithDealer(parties, ctx -> {
       DealerCorrelationSource dealer = new DealerCorrelationSource(ctx);
-      dealer.request(1, List.of(new Need(3, 0, n), new Need(3, 1, n)));
+      dealer.request(1, List.of(Need.triples(3, 0, n), Need.triples(3, 1, n)));
       BeaverTriples t = dealer.triples(1, 3, 0, n);
       BeaverTriples again = dealer.triples(1, 3, 0, n);
       BeaverTriples other = dealer.triples(1, 3, 1, n);
@@ -106,7 +106,7 @@ class BeaverMultiplicationTest {
     java.util.Arrays.fill(constant, 7L);
     List<long[]> opened = PartyThreads.runWithDealer(parties, ctx -> {
       DealerCorrelationSource dealer = new DealerCorrelationSource(ctx);
-      dealer.request(1, List.of(new Need(0, 0, n)));
+      dealer.request(1, List.of(Need.triples(0, 0, n)));
       long[] xs = shareOf(ctx, 0, 1, 0, constant);
       BeaverMultiplication.Pending p = BeaverMultiplication.send(ctx, dealer, 1, 0, 0, 0, xs, xs, n);
       BeaverMultiplication.finish(ctx, 1, 0, 0, p);
@@ -126,7 +126,7 @@ class BeaverMultiplicationTest {
     long[] y = values(6, n, 20);
     List<Long> out = PartyThreads.runWithDealer(parties, ctx -> {
       DealerCorrelationSource dealer = new DealerCorrelationSource(ctx);
-      dealer.request(1, List.of(new Need(0, 0, n)));
+      dealer.request(1, List.of(Need.triples(0, 0, n)));
       long s = BeaverMultiplication.dot(ctx, dealer, 1, 0, 0, 0, shareOf(ctx, 0, 1, 0, x),
           shareOf(ctx, 1, 1, 1, y), n);
       long opened = Reveal.toAll(ctx, 1, 0, 1, new long[] {s}, 1)[0];
@@ -159,7 +159,7 @@ class BeaverMultiplicationTest {
     }
     List<long[]> out = PartyThreads.runWithDealer(2, ctx -> {
       DealerCorrelationSource dealer = new DealerCorrelationSource(ctx);
-      dealer.request(1, List.of(new Need(0, 0, n)));
+      dealer.request(1, List.of(Need.triples(0, 0, n)));
       long[] z = BeaverMultiplication.multiply(ctx, dealer, 1, 0, 0, 0, shareOf(ctx, 0, 1, 0, x),
           shareOf(ctx, 1, 1, 1, y), n);
       Truncation.probabilisticTwoParty(ctx, z, n, 16);

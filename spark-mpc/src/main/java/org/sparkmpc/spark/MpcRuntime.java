@@ -10,7 +10,9 @@ import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import java.util.List;
+import org.sparkmpc.correlation.CorrelationSource;
 import org.sparkmpc.correlation.DealerCorrelationSource;
+import org.sparkmpc.correlation.Need;
 import org.sparkmpc.net.Gateway;
 import org.sparkmpc.net.GatewayConfig;
 import org.sparkmpc.net.PartyDirectory;
@@ -36,12 +38,14 @@ public final class MpcRuntime implements AutoCloseable {
       new ConcurrentHashMap<>();
 
   private final DealerCorrelationSource dealer;
+  private final CorrelationSource source;
 
   private MpcRuntime(Gateway gateway, MpcContext context, int scaleBits) {
     this.gateway = gateway;
     this.context = context;
     this.scaleBits = scaleBits;
     this.dealer = context.dealer() >= 0 ? new DealerCorrelationSource(context) : null;
+    this.source = dealer;
   }
 
   /** The runtime of {@code spark}'s party, started on first use from the {@code spark.mpc.*} settings. */
@@ -102,17 +106,17 @@ public final class MpcRuntime implements AutoCloseable {
    * The correlation source of session {@code sessionId} in this JVM (task side): the dealer's, when
    * the session has one; otherwise an error naming the setting.
    */
-  public static org.sparkmpc.correlation.CorrelationSource correlations(String sessionId) {
+  public static CorrelationSource correlations(String sessionId) {
     MpcRuntime rt = BY_SESSION.get(sessionId);
     if (rt == null) {
       throw new IllegalStateException("no MPC session " + sessionId + " in this JVM");
     }
-    if (rt.dealer == null) {
+    if (rt.source == null) {
       throw new org.sparkmpc.MpcInputException("multiplying secure columns needs correlated "
           + "randomness: set " + MpcConf.DEALER.key() + " to the dealer's name (listed last in "
           + MpcConf.PARTIES.key() + ")");
     }
-    return rt.dealer;
+    return rt.source;
   }
 
   public int defaultScaleBits() {
@@ -125,10 +129,10 @@ public final class MpcRuntime implements AutoCloseable {
    * same step so that the dealer, which serves operators in order, never waits for an id that was
    * skipped.
    */
-  public synchronized long beginOperator(List<DealerCorrelationSource.Need> needs) {
+  public synchronized long beginOperator(List<Need> needs) {
     long op = operators.incrementAndGet();
-    if (dealer != null) {
-      dealer.request(op, needs);
+    if (source != null) {
+      source.request(op, needs);
     }
     return op;
   }
@@ -138,9 +142,9 @@ public final class MpcRuntime implements AutoCloseable {
     return beginOperator(List.of());
   }
 
-  /** The dealer's correlation source, or null when the session has no dealer. */
-  public DealerCorrelationSource dealer() {
-    return dealer;
+  /** This party's correlation source, or null when the session has none. */
+  public CorrelationSource correlationSource() {
+    return source;
   }
 
   /** The next secure table id ({@code t1}, {@code t2}, ...). */

@@ -158,13 +158,12 @@ public final class SecureHashAggregateExec extends SecureExec {
         shareOrdinals.stream().map(childOut::get).toList(),
         productOrdinals.stream().map(pr -> new Attribute[] {childOut.get(pr[0]),
             childOut.get(pr[1])}).toList(), keyTypes, rowsMetric);
-    List<org.sparkmpc.correlation.DealerCorrelationSource.Need> needs = new ArrayList<>();
+    List<org.sparkmpc.correlation.Need> needs = new ArrayList<>();
     if (direct != null) {
       long[] rows = direct.table.contract();
       for (int p = 0; p < productOrdinals.size(); p++) {
         for (int j = 0; j < rows.length; j++) {
-          needs.add(new org.sparkmpc.correlation.DealerCorrelationSource.Need(j, p,
-              (int) rows[j]));
+          needs.add(org.sparkmpc.correlation.Need.triples(j, p, (int) rows[j]));
         }
       }
     }
@@ -176,7 +175,7 @@ public final class SecureHashAggregateExec extends SecureExec {
     } else if (!productOrdinals.isEmpty() && direct == null) {
       problem = "products of secure columns are computed directly over a secure table (or a "
           + "projection of its columns); filter or join before sharing instead";
-    } else if (!productOrdinals.isEmpty() && rt.dealer() == null) {
+    } else if (!productOrdinals.isEmpty() && rt.correlationSource() == null) {
       problem = "multiplying secure columns needs correlated randomness: set "
           + org.sparkmpc.spark.MpcConf.DEALER.key() + " to the dealer's name";
     }
