@@ -18,7 +18,8 @@ export SPARK_LOCAL_IP="${SPARK_LOCAL_IP:-127.0.0.1}"
 spark_mpc_classpath() {
   local root="$1"
   local cp="$root/integration-tests/target/classpath.txt"
-  if [ ! -f "$root/integration-tests/target/classes/org/sparkmpc/it/Demo.class" ] || [ ! -f "$cp" ]; then
+  if [ ! -f "$root/integration-tests/target/classes/org/sparkmpc/it/Demo.class" ] || [ ! -f "$cp" ] \
+      || [ "$root/integration-tests/pom.xml" -nt "$cp" ] || [ "$root/pom.xml" -nt "$cp" ]; then
     (cd "$root" && mvn -B -q -DskipTests install \
       && mvn -B -q -pl integration-tests dependency:build-classpath -Dmdep.outputFile=target/classpath.txt) >&2
   fi

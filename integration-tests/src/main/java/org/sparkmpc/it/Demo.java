@@ -33,13 +33,15 @@ public final class Demo {
 
   public static void main(String[] args) throws Exception {
     long rows = 1_000_000;
+    long patients = 200_000;
     Path work = Path.of("demo-output");
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--rows" -> rows = Long.parseLong(args[++i]);
+        case "--patients" -> patients = Long.parseLong(args[++i]);
         case "--work" -> work = Path.of(args[++i]);
         default -> throw new IllegalArgumentException("unknown argument " + args[i]
-            + "; usage: Demo [--rows N] [--work DIR]");
+            + "; usage: Demo [--rows N] [--patients N] [--work DIR]");
       }
     }
     work = work.toAbsolutePath();
@@ -116,10 +118,105 @@ public final class Demo {
         timings);
     System.out.printf("plaintext Spark on the pooled %,d rows (one JVM, CSV read included): %,d ms%n",
         rows * 3, plainMs);
-    spark.stop();
     if (got.size() != expected.size()) {
       System.err.println("the secure result has " + got.size() + " regions, plaintext has "
           + expected.size());
+      System.exit(1);
+    }
+    if (patients > 0) {
+      regression(spark, work.resolve("regression"), patients);
+    }
+    spark.stop();
+  }
+
+  static final List<String> HOSPITALS = List.of("hospitalA", "hospitalB", "dealer");
+
+  /**
+   * Part two: hospital A holds age and bmi, hospital B dose and the outcome, for the same patients;
+   * a dealer process hands out correlated randomness. Both hospitals receive the model; hospital B
+   * also receives the predictions. Printed beside Spark ML's fit on the pooled rows.
+   */
+  static void regression(SparkSession spark, Path work, long patients) throws Exception {
+    System.out.println();
+    System.out.printf("Part two: secure linear regression over %,d patients split by columns: "
+        + "hospitalA has age, bmi; hospitalB has dose, outcome; a dealer process supplies the "
+        + "correlated randomness. The model is solved inside MPC; only it is opened.%n", patients);
+    Path[] files = SampleData.patients(work.resolve("data"), patients);
+    Path keys = LocalParties.keys(work.resolve("keys"), HOSPITALS);
+    String spec = LocalParties.partiesSpec(HOSPITALS, LocalParties.freePorts(3));
+    Process dealer = LocalParties.startDealer(work, spec, keys, Duration.ofMinutes(3), List.of());
+    Map<String, Properties> confs = new LinkedHashMap<>();
+    for (int i = 0; i < 2; i++) {
+      String h = HOSPITALS.get(i);
+      Properties p = LocalParties.baseConfig(h, spec, keys, Duration.ofMinutes(3));
+      p.setProperty("spark.mpc.dealer", "dealer");
+      p.setProperty("job", "regression");
+      p.setProperty("input.patients.path", files[i].toString());
+      p.setProperty("input.patients.schema", i == 0 ? "id STRING, age DOUBLE, bmi DOUBLE"
+          : "id STRING, dose DOUBLE, outcome DOUBLE");
+      p.setProperty("input.patients.alignBy", "id");
+      p.setProperty("input.patients.share", i == 0 ? "age,bmi" : "dose,outcome");
+      p.setProperty("regression.table", "patients");
+      p.setProperty("regression.features", "age,bmi,dose");
+      p.setProperty("regression.label", "outcome");
+      p.setProperty("regression.predictTo", "hospitalB");
+      p.setProperty("output", work.resolve(h).resolve("model").toString());
+      confs.put(h, p);
+    }
+    List<LocalParties.Outcome> outs = LocalParties.run(work, confs, "-Xmx2g",
+        Duration.ofMinutes(10));
+    dealer.waitFor(60, java.util.concurrent.TimeUnit.SECONDS);
+    dealer.destroyForcibly();
+    for (LocalParties.Outcome o : outs) {
+      if (!o.ok()) {
+        System.err.println(o);
+        System.exit(1);
+      }
+    }
+    Map<String, Double> model = new LinkedHashMap<>();
+    for (String line : Files.readAllLines(work.resolve("hospitalA/model/model.csv"))) {
+      String[] f = line.split(",");
+      if (!f[0].equals("term")) {
+        model.put(f[0], Double.parseDouble(f[1]));
+      }
+    }
+    Dataset<Row> a = spark.read().option("header", "true")
+        .schema("id STRING, age DOUBLE, bmi DOUBLE").csv(files[0].toString());
+    Dataset<Row> b = spark.read().option("header", "true")
+        .schema("id STRING, dose DOUBLE, outcome DOUBLE").csv(files[1].toString());
+    Dataset<Row> pooled = a.join(b, "id").cache();
+    pooled.count();
+    SparkMlReference.Fit ml = SparkMlReference.fit(pooled, new String[] {"age", "bmi", "dose"},
+        "outcome");
+    double[] ref = {ml.coefficients()[0], ml.coefficients()[1], ml.coefficients()[2],
+        ml.intercept(), ml.r2()};
+    System.out.println();
+    System.out.printf("%-12s %14s %14s %12s %10s%n", "term", "secure", "Spark ML", "difference",
+        "true");
+    int k = 0;
+    double worst = 0;
+    for (Map.Entry<String, Double> e : model.entrySet()) {
+      double diff = Math.abs(e.getValue() - ref[k]);
+      worst = Math.max(worst, diff);
+      System.out.printf("%-12s %14.6f %14.6f %12.2e %10s%n", e.getKey(), e.getValue(), ref[k],
+          diff, k < SampleData.PATIENT_MODEL.length ? SampleData.PATIENT_MODEL[k] : "");
+      k++;
+    }
+    long predictions = Files.list(work.resolve("hospitalB/model/predictions"))
+        .filter(f -> f.getFileName().toString().endsWith(".csv")).mapToLong(f -> {
+          try (var lines = Files.lines(f)) {
+            return lines.count() - 1;
+          } catch (java.io.IOException ex) {
+            throw new java.io.UncheckedIOException(ex);
+          }
+        }).sum();
+    System.out.println();
+    System.out.printf("secure fit at hospitalA (%s); Spark ML fit on the pooled rows: %,d ms%n",
+        timings(outs.get(0).stdout()).replace("bank1: ", ""), ml.millis());
+    System.out.printf("hospitalB received %,d secret-shared predictions, opened to it only%n",
+        predictions);
+    if (worst > 1e-3) {
+      System.err.println("the secure model differs from Spark ML's by " + worst);
       System.exit(1);
     }
   }

@@ -140,6 +140,24 @@ public final class LocalParties {
     }
   }
 
+  /**
+   * Start a dealer process ({@code bin/dealer}'s main class) for the parties of {@code spec}, in
+   * which it is listed last as {@code dealer}; it serves one session. Its files go under
+   * {@code work/dealer}.
+   */
+  public static Process startDealer(Path work, String spec, Path keys, Duration timeout,
+      List<String> extraJvmOptions) throws IOException {
+    Path dir = work.resolve("dealer");
+    Files.createDirectories(dir);
+    Properties dc = baseConfig("dealer", spec, keys, timeout);
+    dc.setProperty("dealer.idleTimeout", "2m");
+    Path conf = dir.resolve("dealer.properties");
+    try (var out = Files.newOutputStream(conf)) {
+      dc.store(out, "dealer");
+    }
+    return start(dir, "-Xmx512m", conf, "org.sparkmpc.correlation.DealerMain", extraJvmOptions);
+  }
+
   /** Start one party runner JVM. */
   public static Process start(Path dir, String heap, Path conf, String mainClass,
       List<String> extraJvmOptions) throws IOException {

@@ -46,4 +46,42 @@ public final class SampleData {
       throw new UncheckedIOException(e);
     }
   }
+
+  /** The true model of {@link #patients}: coefficients of age, bmi, dose, then the intercept. */
+  public static final double[] PATIENT_MODEL = {0.8, -0.5, 1.2, 2.0};
+
+  /**
+   * Patients split over two hospitals, for the same ids: hospital A's file has {@code id, age,
+   * bmi}, hospital B's {@code id, dose, outcome}; features standardised (correlated a little),
+   * {@code outcome = 0.8 age - 0.5 bmi + 1.2 dose + 2 + noise}. Returns the two files.
+   */
+  public static Path[] patients(Path dir, long rows) {
+    SplittableRandom r = new SplittableRandom(0xC11_41CL);
+    Path a = dir.resolve("hospitalA.csv");
+    Path b = dir.resolve("hospitalB.csv");
+    try {
+      Files.createDirectories(dir);
+      try (BufferedWriter wa = Files.newBufferedWriter(a);
+          BufferedWriter wb = Files.newBufferedWriter(b)) {
+        wa.write("id,age,bmi\n");
+        wb.write("id,dose,outcome\n");
+        double[] m = PATIENT_MODEL;
+        for (long i = 0; i < rows; i++) {
+          double age = r.nextGaussian();
+          double bmi = 0.4 * age + 0.9 * r.nextGaussian();
+          double dose = -0.3 * bmi + 0.95 * r.nextGaussian();
+          double y = m[0] * age + m[1] * bmi + m[2] * dose + m[3] + 0.3 * r.nextGaussian();
+          wa.write("p" + i + "," + round(age) + "," + round(bmi) + "\n");
+          wb.write("p" + i + "," + round(dose) + "," + round(y) + "\n");
+        }
+      }
+      return new Path[] {a, b};
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static String round(double v) {
+    return String.valueOf(Math.round(v * 1e5) / 1e5);
+  }
 }

@@ -95,11 +95,13 @@ public final class ScenarioParty {
         .csv(conf.getProperty(p + "input"));
     Dataset<Row> table = mpc.shareAligned(own, conf.getProperty(p + "id"),
         conf.getProperty(p + "share").split(","));
-    org.sparkmpc.spark.ml.SecureLinearRegressionModel model =
+    org.sparkmpc.spark.ml.SecureLinearRegression estimator =
         new org.sparkmpc.spark.ml.SecureLinearRegression(mpc)
             .setFeatureCols(conf.getProperty(p + "features").split(","))
             .setLabelCol(conf.getProperty(p + "label"))
-            .setRecipients(conf.getProperty(p + "recipients").split(",")).fit(table);
+            .setRecipients(conf.getProperty(p + "recipients").split(","))
+            .setSolver(conf.getProperty(p + "solver", "mpc"));
+    org.sparkmpc.spark.ml.SecureLinearRegressionModel model = estimator.fit(table);
     StringBuilder sb = new StringBuilder();
     if (model.isRecipient()) {
       for (double c : model.coefficients()) {
@@ -109,6 +111,11 @@ public final class ScenarioParty {
     }
     Files.writeString(dir.resolve(model.isRecipient() ? "model.txt" : "not-recipient.txt"),
         sb.toString());
+    String predictTo = conf.getProperty(p + "predictTo");
+    if (predictTo != null) {
+      write(mpc, model.transform(table, predictTo, conf.getProperty(p + "id")),
+          dir.resolve("predictions"));
+    }
   }
 
   /** The DataFrame API walkthrough of the README. */

@@ -66,16 +66,7 @@ final class Scenarios {
 
   /** Start a dealer process for {@code members} (the dealer listed last), serving one session. */
   static Process startDealer(Path work, String spec, Path keys) throws Exception {
-    Path dir = work.resolve("dealer");
-    Files.createDirectories(dir);
-    Properties dc = LocalParties.baseConfig("dealer", spec, keys, Duration.ofSeconds(60));
-    dc.setProperty("dealer.idleTimeout", "2m");
-    Path conf = dir.resolve("dealer.properties");
-    try (var out = Files.newOutputStream(conf)) {
-      dc.store(out, "dealer");
-    }
-    return LocalParties.start(dir, "-Xmx256m", conf, "org.sparkmpc.correlation.DealerMain",
-        TEST_JVM);
+    return LocalParties.startDealer(work, spec, keys, Duration.ofSeconds(60), TEST_JVM);
   }
 
   static Path step(Path work, String party, String step) {

@@ -9,28 +9,40 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
-import org.apache.spark.sql.Row;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Hospital A holds two standardised features, hospital B a third and the outcome, for the same
- * patients; a dealer hands out triples; only hospital A receives the model. The coefficients match
- * the normal equations solved in plaintext on the joined rows, and the generating model.
+ * patients; a dealer hands out the correlated randomness; only hospital A receives the model. The
+ * coefficients and R² match Spark ML's LinearRegression on the joined rows, and the generating
+ * model; the predictions, opened to hospital B only, match the plaintext model's.
  */
 class SecureLinearRegressionTest {
 
   @Test
-  void featuresAtTwoPartiesFitTheSameModelAsPlaintext(@TempDir Path work) throws Exception {
+  void solvedInsideMpcOnlyTheModelIsOpenedAndPredictionsMatch(@TempDir Path work)
+      throws Exception {
+    fitAndCheck(work, "mpc");
+  }
+
+  @Test
+  void revealGramSolverGivesTheSameModel(@TempDir Path work) throws Exception {
+    fitAndCheck(work, "revealGram");
+  }
+
+  private static void fitAndCheck(Path work, String solver) throws Exception {
     int n = 4_000;
     SplittableRandom r = new SplittableRandom(5);
     List<String> a = new ArrayList<>();
     List<String> b = new ArrayList<>();
+    double[][] xs = new double[n][];
     for (int i = 0; i < n; i++) {
       double x1 = r.nextGaussian();
       double x2 = r.nextGaussian();
       double x3 = r.nextGaussian();
       double y = 1.5 * x1 - 2.0 * x2 + 0.5 * x3 + 3.0 + 0.1 * r.nextGaussian();
+      xs[i] = new double[] {x1, x2, x3};
       a.add("id" + i + "," + x1 + "," + x2);
       b.add("id" + i + "," + x3 + "," + y);
     }
@@ -48,6 +60,10 @@ class SecureLinearRegressionTest {
           p.setProperty("step.fit.features", "x1,x2,x3");
           p.setProperty("step.fit.label", "y");
           p.setProperty("step.fit.recipients", "hospitalA");
+          p.setProperty("step.fit.solver", solver);
+          if (solver.equals("mpc")) {
+            p.setProperty("step.fit.predictTo", "hospitalB");
+          }
         });
     for (LocalParties.Outcome o : run.parties()) {
       assertEquals(0, o.exitCode(), o.toString());
@@ -57,40 +73,40 @@ class SecureLinearRegressionTest {
     String[] m = Files.readString(Scenarios.step(work, "hospitalA", "fit").resolve("model.txt"))
         .split(",");
 
-    // Plaintext: the normal equations of the joined rows, from Spark SQL aggregates.
+    // Plaintext: Spark ML LinearRegression (normal solver, no regularisation) on the joined rows.
     var spark = PlaintextSpark.get();
-    spark.read().option("header", "true").schema("id STRING, x1 DOUBLE, x2 DOUBLE")
-        .csv(fa.toString()).createOrReplaceTempView("ra");
-    spark.read().option("header", "true").schema("id STRING, x3 DOUBLE, y DOUBLE")
-        .csv(fb.toString()).createOrReplaceTempView("rb");
-    String[] x = {"x1", "x2", "x3", "1"};
-    StringBuilder q = new StringBuilder("SELECT ");
-    for (String u : x) {
-      for (String v : x) {
-        q.append("SUM(").append(u).append('*').append(v).append("), ");
-      }
-      q.append("SUM(").append(u).append("*y), ");
-    }
-    q.append("SUM(y*y), SUM(y), COUNT(*) FROM ra JOIN rb USING (id)");
-    Row g = spark.sql(q.toString()).first();
-    double[][] gram = new double[4][4];
-    double[] xy = new double[4];
-    int k = 0;
-    for (int i = 0; i < 4; i++) {
-      for (int j = 0; j < 4; j++) {
-        gram[i][j] = ((Number) g.get(k++)).doubleValue();
-      }
-      xy[i] = ((Number) g.get(k++)).doubleValue();
-    }
-    double[] w = org.sparkmpc.spark.ml.NormalEquations.solve(gram, xy);
+    var ra = spark.read().option("header", "true").schema("id STRING, x1 DOUBLE, x2 DOUBLE")
+        .csv(fa.toString());
+    var rb = spark.read().option("header", "true").schema("id STRING, x3 DOUBLE, y DOUBLE")
+        .csv(fb.toString());
+    SparkMlReference.Fit ml = SparkMlReference.fit(ra.join(rb, "id"),
+        new String[] {"x1", "x2", "x3"}, "y");
+    double[] w = {ml.coefficients()[0], ml.coefficients()[1], ml.coefficients()[2],
+        ml.intercept()};
     for (int i = 0; i < 4; i++) {
       assertEquals(w[i], Double.parseDouble(m[i]), 1e-3, "coefficient " + i);
     }
+    assertEquals(ml.r2(), Double.parseDouble(m[4]), 5e-4, "R² to 3 decimals");
     assertEquals(1.5, Double.parseDouble(m[0]), 0.02);
     assertEquals(-2.0, Double.parseDouble(m[1]), 0.02);
     assertEquals(0.5, Double.parseDouble(m[2]), 0.02);
     assertEquals(3.0, Double.parseDouble(m[3]), 0.02);
-    double r2 = Double.parseDouble(m[4]);
-    assertTrue(r2 > 0.99 && r2 < 1.0, "R² " + r2);
+
+    if (solver.equals("mpc")) {
+      // Predictions on the secure features, opened to hospitalB only.
+      Path pred = Scenarios.step(work, "hospitalB", "fit").resolve("predictions");
+      assertTrue(Files.exists(Scenarios.step(work, "hospitalA", "fit")
+          .resolve("predictions/not-recipient.csv")));
+      List<String> lines = Files.readAllLines(pred.resolve("result.csv"));
+      assertEquals("id,prediction", lines.get(0));
+      assertEquals(n + 1, lines.size());
+      for (String line : lines.subList(1, lines.size())) {
+        String[] f = line.split(",");
+        double[] v = xs[Integer.parseInt(f[0].substring(2))];
+        double expected = w[3] + w[0] * v[0] + w[1] * v[1] + w[2] * v[2];
+        assertEquals(expected, Double.parseDouble(f[1]), 1e-3, "prediction of " + f[0]);
+      }
+      assertTrue(Files.readString(pred.resolve("plan.txt")).contains("SecureReveal"));
+    }
   }
 }

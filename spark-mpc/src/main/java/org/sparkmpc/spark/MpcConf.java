@@ -82,6 +82,19 @@ public final class MpcConf {
           + "a dealer service; empty when there is none. The dealer must not collude with any party.",
       s -> s);
 
+  public static final Setting<String> CORRELATIONS = new Setting<>("spark.mpc.correlations",
+      "auto",
+      "Where multiplications get their correlated randomness: 'dealer' (the service named by "
+          + "spark.mpc.dealer; any number of parties; assumes the dealer colludes with no party), "
+          + "'ot' (no third party; two parties only; oblivious transfer, slower), or 'auto' "
+          + "(the dealer when spark.mpc.dealer is set, otherwise none).",
+      s -> {
+        if (!s.equals("auto") && !s.equals("dealer") && !s.equals("ot")) {
+          throw new IllegalArgumentException("must be auto, dealer or ot");
+        }
+        return s;
+      });
+
   public static final Setting<Integer> SHARE_PARTITIONS = new Setting<>(
       "spark.mpc.share.partitions", "0",
       "Partitions each party splits its own rows into when sharing (0 keeps the input's "
@@ -90,7 +103,8 @@ public final class MpcConf {
 
   /** All settings, in documentation order. */
   public static final List<Setting<?>> ALL = List.of(PARTY, PARTIES, KEY_DIR, KEY_FILE, CERT_FILE,
-      TRUST_FILE, TIMEOUT, SCALE_BITS, SESSION_NAME, MAX_BUFFERED, DEALER, SHARE_PARTITIONS);
+      TRUST_FILE, TIMEOUT, SCALE_BITS, SESSION_NAME, MAX_BUFFERED, DEALER, CORRELATIONS,
+      SHARE_PARTITIONS);
 
   /** The settings table for the README. */
   public static String markdownTable() {

@@ -40,11 +40,16 @@ public final class MpcRuntime implements AutoCloseable {
   private final DealerCorrelationSource dealer;
   private final CorrelationSource source;
 
-  private MpcRuntime(Gateway gateway, MpcContext context, int scaleBits) {
+  private MpcRuntime(Gateway gateway, MpcContext context, int scaleBits, String correlations) {
     this.gateway = gateway;
     this.context = context;
     this.scaleBits = scaleBits;
     this.dealer = context.dealer() >= 0 ? new DealerCorrelationSource(context) : null;
+    if (correlations.equals("dealer") && dealer == null) {
+      throw new org.sparkmpc.MpcInputException(MpcConf.CORRELATIONS.key() + "=dealer needs "
+          + MpcConf.DEALER.key() + " (the dealer's name, listed last in "
+          + MpcConf.PARTIES.key() + ")");
+    }
     this.source = dealer;
   }
 
@@ -73,7 +78,8 @@ public final class MpcRuntime implements AutoCloseable {
           new SecureRandom(), dealer.isEmpty() ? null : dealer);
       LOG.info("party {}: session {} agreed{}", party, ctx.sessionId(),
           dealer.isEmpty() ? "" : " (dealer " + dealer + ")");
-      rt = new MpcRuntime(gw, ctx, MpcConf.SCALE_BITS.get(spark));
+      rt = new MpcRuntime(gw, ctx, MpcConf.SCALE_BITS.get(spark),
+          MpcConf.CORRELATIONS.get(spark));
     } catch (RuntimeException e) {
       gw.close();
       throw e;
@@ -113,8 +119,8 @@ public final class MpcRuntime implements AutoCloseable {
     }
     if (rt.source == null) {
       throw new org.sparkmpc.MpcInputException("multiplying secure columns needs correlated "
-          + "randomness: set " + MpcConf.DEALER.key() + " to the dealer's name (listed last in "
-          + MpcConf.PARTIES.key() + ")");
+          + "randomness: set " + MpcConf.CORRELATIONS.key() + " and, for the dealer, "
+          + MpcConf.DEALER.key() + " to its name (listed last in " + MpcConf.PARTIES.key() + ")");
     }
     return rt.source;
   }

@@ -153,6 +153,34 @@ public final class SparkMpc implements AutoCloseable {
     return recipient[0];
   }
 
+  /** This party's runtime (session, correlation source, secure tables). */
+  public MpcRuntime runtime() {
+    return runtime;
+  }
+
+  /**
+   * Register a secure table materialised by an operator of this party (every party registers the
+   * same table id in the same step) and return it as a DataFrame.
+   */
+  public Dataset<Row> registerSecureTable(SecureTable table) {
+    runtime.registerTable(table);
+    return org.apache.spark.sql.classic.Dataset.ofRows(classic(),
+        new SecureTableRelation(table.id(), ScalaInterop.seq(table.output())));
+  }
+
+  /**
+   * The secure table behind {@code ds}, which must be a table returned by {@link #share},
+   * {@link #shareAligned} or a secure operator, not a query over one.
+   */
+  public SecureTable secureTable(Dataset<Row> ds, String caller) {
+    org.apache.spark.sql.catalyst.plans.logical.LogicalPlan plan = logical(ds);
+    if (!(plan instanceof SecureTableRelation rel)) {
+      throw new MpcInputException(caller + " takes a secure table returned by share(), "
+          + "shareAligned() or transform(), not a query over one");
+    }
+    return runtime.table(rel.tableId());
+  }
+
   /** End the session: peers' messages are dropped and the gateway stops. */
   @Override
   public void close() {

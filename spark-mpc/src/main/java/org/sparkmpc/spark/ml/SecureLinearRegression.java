@@ -1,39 +1,57 @@
 package org.sparkmpc.spark.ml;
 
-import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.count;
-import static org.apache.spark.sql.functions.sum;
-
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.catalyst.expressions.Attribute;
 import org.sparkmpc.MpcInputException;
+import org.sparkmpc.correlation.CorrelationSource;
+import org.sparkmpc.protocol.FixedPointEngine;
+import org.sparkmpc.protocol.SecureLinearSolve;
+import org.sparkmpc.session.MpcContext;
+import org.sparkmpc.share.Reveal;
+import org.sparkmpc.spark.MpcConf;
+import org.sparkmpc.spark.MpcRuntime;
+import org.sparkmpc.spark.SecureColumns;
 import org.sparkmpc.spark.SparkMpc;
+import org.sparkmpc.spark.table.SecureTable;
 
 /**
  * Least-squares linear regression on a secure table whose features (and label) may sit at
  * different parties, shaped like a Spark ML estimator: setters for the columns and the recipients,
- * {@link #fit} returns a {@link SecureLinearRegressionModel}.
+ * {@link #fit} returns a {@link SecureLinearRegressionModel}. Every party calls the same setters
+ * and {@code fit} at the same point of its program.
  *
- * <p>What it computes and reveals: the Gram matrix {@code XᵀX}, the vector {@code Xᵀy}, {@code yᵀy}
- * and the row count are computed securely (one Beaver round per partition per distinct product,
- * {@code d(d+1)/2 + d + 1} products for {@code d} features, 16 bytes per row and product to each
- * peer) and opened <b>to the recipients only</b>, which then solve the normal equations. This is the
- * "reveal XᵀX and Xᵀy" mode of the design, and it is stated as such: recipients learn those
- * aggregates, not just the coefficients. Parties that are not recipients learn nothing.
+ * <p>Two secure operators. <b>Gram</b>: shares of {@code ZᵀZ} and of the column sums for
+ * {@code Z = [features | label]}, per partition in one round: with the dealer's Gram triples
+ * {@code 8·m} bytes per row to each other party for {@code m = d + 1} columns (O(n·d)); with the
+ * OT source one Beaver product per row and pair of columns (O(n·d²)). <b>Solve</b>
+ * ({@code solver = "mpc"}, the default): {@link SecureLinearSolve} in fixed point on shares,
+ * independent of the row count (about {@code 4·log2(15·k·maxCondition) + 70} rounds of at most
+ * {@code 16k²} bytes); then <b>only the coefficients, the intercept and R² are opened, to the
+ * recipients</b>. Every party keeps shares of the coefficients, which {@link
+ * SecureLinearRegressionModel#transform} uses. With {@code solver = "revealGram"} the recipients
+ * are instead sent {@code XᵀX}, {@code Xᵀy}, {@code yᵀy} and the sums, and solve in plaintext:
+ * they learn those aggregates, not just the model.
  *
- * <p>Needs a correlation source ({@code spark.mpc.dealer}). Fixed point: sums of products of two
- * fractional columns must stay below {@code 2^(63 - 2·scale)} (standardise the features).
+ * <p>Needs a correlation source ({@code spark.mpc.correlations}). Fixed point: the features and
+ * label should be standardised (entries of {@code ZᵀZ/n} well below {@code 2^10}), and
+ * {@code XᵀX/n} should have a condition number below {@link #setMaxCondition}.
  */
 public final class SecureLinearRegression {
+  /** Solve inside MPC and open only the model. */
+  public static final String SOLVER_MPC = "mpc";
+  /** Open XᵀX and Xᵀy to the recipients, who solve in plaintext. */
+  public static final String SOLVER_REVEAL_GRAM = "revealGram";
+
   private final SparkMpc mpc;
   private String[] featureCols = new String[0];
   private String labelCol = "label";
   private String[] recipients = new String[0];
   private boolean fitIntercept = true;
+  private String solver = SOLVER_MPC;
+  private double maxCondition = 1e4;
 
   public SecureLinearRegression(SparkMpc mpc) {
     this.mpc = mpc;
@@ -60,75 +78,223 @@ public final class SecureLinearRegression {
     return this;
   }
 
+  /** {@value #SOLVER_MPC} (default) or {@value #SOLVER_REVEAL_GRAM}; see the class comment. */
+  public SecureLinearRegression setSolver(String solver) {
+    if (!SOLVER_MPC.equals(solver) && !SOLVER_REVEAL_GRAM.equals(solver)) {
+      throw new MpcInputException("SecureLinearRegression solver must be '" + SOLVER_MPC
+          + "' or '" + SOLVER_REVEAL_GRAM + "', not '" + solver + "'");
+    }
+    this.solver = solver;
+    return this;
+  }
+
+  /**
+   * The largest condition number of {@code XᵀX/n} the in-MPC solve handles to full precision
+   * (default 10⁴); it sets the public number of Newton–Schulz steps.
+   */
+  public SecureLinearRegression setMaxCondition(double maxCondition) {
+    if (!(maxCondition >= 1)) {
+      throw new MpcInputException("SecureLinearRegression maxCondition must be >= 1");
+    }
+    this.maxCondition = maxCondition;
+    return this;
+  }
+
+  /** Share-column indices, in the table's share arrays, of the named columns, and their scales. */
+  record Columns(int[] index, int[] scale) {}
+
+  static Columns columns(SecureTable t, String[] names, String caller) {
+    int[] index = new int[names.length];
+    int[] scale = new int[names.length];
+    for (int i = 0; i < names.length; i++) {
+      int pos = -1;
+      List<Attribute> out = t.output();
+      for (int j = 0; j < out.size(); j++) {
+        if (out.get(j).name().equalsIgnoreCase(names[i])) {
+          pos = j;
+        }
+      }
+      if (pos < 0) {
+        throw new MpcInputException(caller + ": the secure table has no column '" + names[i]
+            + "'");
+      }
+      if (!t.secure()[pos]) {
+        throw new MpcInputException(caller + ": column '" + names[i] + "' is public; name "
+            + "secure columns (shared with share() or shareAligned())");
+      }
+      index[i] = t.index()[pos];
+      scale[i] = SecureColumns.scale(out.get(pos).metadata());
+    }
+    return new Columns(index, scale);
+  }
+
+  static int[] recipientIndices(MpcContext ctx, String[] names) {
+    if (names.length == 0) {
+      int[] all = new int[ctx.parties()];
+      for (int i = 0; i < all.length; i++) {
+        all[i] = i;
+      }
+      return all;
+    }
+    return Arrays.stream(names).mapToInt(n -> ctx.directory().indexOf(n)).distinct().sorted()
+        .toArray();
+  }
+
+  static CorrelationSource requireSource(MpcRuntime rt) {
+    CorrelationSource s = rt.correlationSource();
+    if (s == null) {
+      throw new MpcInputException("secure regression multiplies secure columns and needs "
+          + "correlated randomness: set " + MpcConf.CORRELATIONS.key() + " (and "
+          + MpcConf.DEALER.key() + " for the dealer)");
+    }
+    return s;
+  }
+
   /** Fit on a secure table; every party calls it at the same point of its program. */
   public SecureLinearRegressionModel fit(Dataset<Row> secureTable) {
     if (featureCols.length == 0) {
       throw new MpcInputException("SecureLinearRegression: set the feature columns");
     }
+    MpcRuntime rt = mpc.runtime();
+    MpcContext ctx = rt.context();
+    SecureTable t = mpc.secureTable(secureTable, "SecureLinearRegression.fit");
+    String[] names = Arrays.copyOf(featureCols, featureCols.length + 1);
+    names[featureCols.length] = labelCol;
+    Columns cols = columns(t, names, "SecureLinearRegression.fit");
+    int f = rt.defaultScaleBits();
+    int[] up = new int[names.length];
+    for (int i = 0; i < names.length; i++) {
+      if (cols.scale()[i] > f) {
+        throw new MpcInputException("SecureLinearRegression.fit: column '" + names[i]
+            + "' has scale " + cols.scale()[i] + " bits, more than the session's " + f);
+      }
+      up[i] = f - cols.scale()[i];
+    }
+    int[] to = recipientIndices(ctx, recipients);
+    CorrelationSource source = requireSource(rt);
     int d = featureCols.length;
-    List<Column> aggs = new ArrayList<>();
-    for (int i = 0; i < d; i++) {
-      for (int j = i; j < d; j++) {
-        aggs.add(sum(col(featureCols[i]).multiply(col(featureCols[j]))));
+    int m = d + 1;
+    long n = t.rows();
+    if (n < 2) {
+      throw new MpcInputException("SecureLinearRegression.fit: the table has " + n + " rows");
+    }
+    String what = "features=" + Arrays.toString(featureCols) + " label=" + labelCol
+        + " intercept=" + fitIntercept + " solver=" + solver + " recipients="
+        + Arrays.toString(to) + " table=" + t.id() + " rows=" + Arrays.toString(t.contract())
+        + " scale=" + f + " maxCondition=" + maxCondition;
+
+    // Operator 1: shares of ZᵀZ and of the column sums.
+    boolean gramTriples = source.hasMatrixTriples();
+    long t0 = System.nanoTime();
+    long gramOp = rt.beginOperator(RegressionTasks.gramNeeds(t.contract(), m, gramTriples));
+    long[] g = new long[m * m];
+    long[] sums = new long[m];
+    try {
+      ctx.agree(gramOp, "SecureLinearRegression.gram " + what);
+      RegressionTasks tasks = RegressionTasks.gram(ctx.sessionId(), gramOp, cols.index(), up,
+          gramTriples);
+      t.partitions().mapPartitionsWithIndex(tasks::gramSend, false).count();
+      for (long[] part : t.partitions().mapPartitionsWithIndex(tasks::gramFinish, false)
+          .collect()) {
+        for (int i = 0; i < m * m; i++) {
+          g[i] += part[i];
+        }
+        for (int i = 0; i < m; i++) {
+          sums[i] += part[m * m + i];
+        }
       }
+    } catch (RuntimeException e) {
+      ctx.abort(gramOp, e);
+      throw e;
     }
+
+    long gramMs = (System.nanoTime() - t0) / 1_000_000;
+    long t1 = System.nanoTime();
+    // The augmented matrix of [features, (1), label] at scale 2f.
+    int aug = fitIntercept ? m + 1 : m;
+    int label = aug - 1;
+    int[] at = new int[m];
     for (int i = 0; i < d; i++) {
-      aggs.add(sum(col(featureCols[i]).multiply(col(labelCol))));
+      at[i] = i;
     }
-    aggs.add(sum(col(labelCol).multiply(col(labelCol))));
-    for (int i = 0; i < d; i++) {
-      aggs.add(sum(col(featureCols[i])));
-    }
-    aggs.add(sum(col(labelCol)));
-    aggs.add(count(col(labelCol)));
-    Dataset<Row> gram = secureTable.agg(aggs.get(0),
-        aggs.subList(1, aggs.size()).toArray(new Column[0]));
-    Dataset<Row> opened = mpc.revealTo(gram, recipients);
-    List<Row> rows = opened.collectAsList();
-    if (rows.isEmpty()) {
-      return new SecureLinearRegressionModel(featureCols, null, 0, Double.NaN);
-    }
-    Row r = rows.get(0);
-    int k = 0;
-    int m = fitIntercept ? d + 1 : d;
-    double[][] g = new double[m][m];
-    double[] b = new double[m];
-    for (int i = 0; i < d; i++) {
-      for (int j = i; j < d; j++) {
-        g[i][j] = r.getDouble(k++);
-        g[j][i] = g[i][j];
-      }
-    }
-    for (int i = 0; i < d; i++) {
-      b[i] = r.getDouble(k++);
-    }
-    double yy = r.getDouble(k++);
-    double[] sx = new double[d];
-    for (int i = 0; i < d; i++) {
-      sx[i] = r.getDouble(k++);
-    }
-    double sy = r.getDouble(k++);
-    long n = r.getLong(k);
-    if (fitIntercept) {
-      for (int i = 0; i < d; i++) {
-        g[i][d] = sx[i];
-        g[d][i] = sx[i];
-      }
-      g[d][d] = n;
-      b[d] = sy;
-    }
-    double[] w = NormalEquations.solve(g, b);
-    // R² from the opened aggregates: SSE = yᵀy - 2 wᵀXᵀy + wᵀXᵀXw, SST = yᵀy - n·mean(y)².
-    double sse = yy;
+    at[d] = label;
+    long[] ga = new long[aug * aug];
     for (int i = 0; i < m; i++) {
-      sse -= 2 * w[i] * b[i];
       for (int j = 0; j < m; j++) {
-        sse += w[i] * g[i][j] * w[j];
+        ga[at[i] * aug + at[j]] = g[i * m + j];
       }
     }
-    double sst = yy - sy * sy / n;
-    double[] coef = Arrays.copyOf(w, d);
-    return new SecureLinearRegressionModel(featureCols, coef, fitIntercept ? w[d] : 0,
-        1 - sse / sst);
+    if (fitIntercept) {
+      for (int i = 0; i < m; i++) {
+        long s = sums[i] << f;
+        ga[at[i] * aug + d] = s;
+        ga[d * aug + at[i]] = s;
+      }
+      ga[d * aug + d] = ctx.self() == 0 ? n << (2 * f) : 0;
+    }
+
+    long solveOp;
+    if (SOLVER_REVEAL_GRAM.equals(solver)) {
+      solveOp = rt.beginOperator();
+      try {
+        ctx.agree(solveOp, "SecureLinearRegression.revealGram " + what);
+        long[] open = Reveal.toParties(ctx, solveOp, -1, 1, ga, ga.length, to);
+        return (open == null ? SecureLinearRegressionModel.notRecipient(featureCols, this)
+            : SecureLinearRegressionModel.fromGram(featureCols, open, aug, 2 * f, fitIntercept,
+                n, this)).timed(gramMs, (System.nanoTime() - t1) / 1_000_000);
+      } catch (RuntimeException e) {
+        ctx.abort(solveOp, e);
+        throw e;
+      }
+    }
+    FixedPointEngine counted = FixedPointEngine.counting(aug - 1);
+    solveAndScale(counted, new long[aug * aug], aug, n, 2 * f, f);
+    solveOp = rt.beginOperator(counted.needs(source));
+    try {
+      ctx.agree(solveOp, "SecureLinearRegression.solve " + what);
+      FixedPointEngine live = FixedPointEngine.live(ctx, source, solveOp, counted);
+      long[][] res = solveAndScale(live, ga, aug, n, 2 * f, f);
+      long[] open = Reveal.toParties(ctx, solveOp, -1, live.rounds() + 1, res[0], res[0].length,
+          to);
+      double[] model = null;
+      if (open != null) {
+        model = new double[open.length];
+        for (int i = 0; i < open.length; i++) {
+          model[i] = Math.scalb((double) open[i], -SecureLinearSolve.SCALE);
+        }
+      }
+      long[] shares = res[1];
+      long[] w = Arrays.copyOf(shares, d);
+      long b = fitIntercept ? shares[d] : 0;
+      return SecureLinearRegressionModel.fromSolve(featureCols, model, fitIntercept, w, b, f,
+          this).timed(gramMs, (System.nanoTime() - t1) / 1_000_000);
+    } catch (RuntimeException e) {
+      ctx.abort(solveOp, e);
+      throw e;
+    }
+  }
+
+  /** The solve, then the coefficients again at the table's scale (for predictions). */
+  private long[][] solveAndScale(FixedPointEngine e, long[] ga, int aug, long n, int inScale,
+      int f) {
+    long[] out = SecureLinearSolve.solve(e, ga, aug, n, inScale, fitIntercept ? aug - 2 : -1,
+        maxCondition);
+    long[] w = Arrays.copyOf(out, aug - 1);
+    if (SecureLinearSolve.SCALE > f) {
+      e.truncate(w, SecureLinearSolve.SCALE - f);
+    } else {
+      for (int i = 0; i < w.length; i++) {
+        w[i] <<= f - SecureLinearSolve.SCALE;
+      }
+    }
+    return new long[][] {out, w};
+  }
+
+  SparkMpc mpc() {
+    return mpc;
+  }
+
+  String[] recipients() {
+    return recipients.clone();
   }
 }

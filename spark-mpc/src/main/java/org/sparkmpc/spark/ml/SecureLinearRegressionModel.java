@@ -1,23 +1,113 @@
 package org.sparkmpc.spark.ml;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.catalyst.expressions.Attribute;
+import org.apache.spark.sql.catalyst.expressions.AttributeReference;
+import org.apache.spark.sql.catalyst.expressions.NamedExpression;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.storage.StorageLevel;
+import org.sparkmpc.MpcInputException;
+import org.sparkmpc.session.MpcContext;
+import org.sparkmpc.spark.MpcRuntime;
+import org.sparkmpc.spark.SecureColumns;
+import org.sparkmpc.spark.catalyst.ScalaInterop;
+import org.sparkmpc.spark.table.SecureTable;
+import org.sparkmpc.spark.table.SharePartition;
 
 /**
- * A fitted {@link SecureLinearRegression}: the coefficients, intercept and R² at a recipient; at
- * any other party it holds nothing ({@link #isRecipient()} is false).
+ * A fitted {@link SecureLinearRegression}. At a recipient it holds the opened coefficients,
+ * intercept and R²; at every party (solver {@code mpc}) it holds this party's shares of the
+ * coefficients, with which {@link #transform} predicts on secure features without opening them.
  */
 public final class SecureLinearRegressionModel {
+  /** Name of the prediction column {@link #transform} adds. */
+  public static final String PREDICTION = "prediction";
+
   private final String[] featureCols;
   private final double[] coefficients;
   private final double intercept;
   private final double r2;
+  private final long[] weightShares;
+  private final long interceptShare;
+  private final int scaleBits;
+  private final SecureLinearRegression estimator;
+  private long gramMillis;
+  private long solveMillis;
 
-  SecureLinearRegressionModel(String[] featureCols, double[] coefficients, double intercept,
-      double r2) {
+  private SecureLinearRegressionModel(String[] featureCols, double[] coefficients,
+      double intercept, double r2, long[] weightShares, long interceptShare, int scaleBits,
+      SecureLinearRegression estimator) {
     this.featureCols = featureCols.clone();
     this.coefficients = coefficients;
     this.intercept = intercept;
     this.r2 = r2;
+    this.weightShares = weightShares;
+    this.interceptShare = interceptShare;
+    this.scaleBits = scaleBits;
+    this.estimator = estimator;
+  }
+
+  static SecureLinearRegressionModel notRecipient(String[] features, SecureLinearRegression e) {
+    return new SecureLinearRegressionModel(features, null, 0, Double.NaN, null, 0, 0, e);
+  }
+
+  /** From the opened output of the in-MPC solve ({@code w..., [b], R²}) and the shares. */
+  static SecureLinearRegressionModel fromSolve(String[] features, double[] opened,
+      boolean intercept, long[] w, long b, int f, SecureLinearRegression e) {
+    int d = features.length;
+    return new SecureLinearRegressionModel(features,
+        opened == null ? null : Arrays.copyOf(opened, d),
+        opened == null || !intercept ? 0 : opened[d], opened == null ? Double.NaN
+            : opened[opened.length - 1], w, b, f, e);
+  }
+
+  /**
+   * At a recipient of the opened augmented Gram matrix ({@code [X, (1), y]ᵀ[X, (1), y]} at
+   * {@code scale} bits): the normal equations solved in plaintext, and R².
+   */
+  static SecureLinearRegressionModel fromGram(String[] features, long[] open, int aug, int scale,
+      boolean intercept, long n, SecureLinearRegression e) {
+    int k = aug - 1;
+    double[][] g = new double[k][k];
+    double[] b = new double[k];
+    for (int i = 0; i < k; i++) {
+      for (int j = 0; j < k; j++) {
+        g[i][j] = Math.scalb((double) open[i * aug + j], -scale);
+      }
+      b[i] = Math.scalb((double) open[i * aug + k], -scale);
+    }
+    double yy = Math.scalb((double) open[k * aug + k], -scale);
+    double[] w = NormalEquations.solve(g, b);
+    double sse = yy;
+    for (int i = 0; i < k; i++) {
+      sse -= w[i] * b[i]; // at the solution, wᵀXᵀXw = wᵀXᵀy
+    }
+    double sst = intercept ? yy - b[k - 1] * b[k - 1] / n : yy;
+    int d = features.length;
+    return new SecureLinearRegressionModel(features, Arrays.copyOf(w, d), intercept ? w[d] : 0,
+        1 - sse / sst, null, 0, 0, e);
+  }
+
+  SecureLinearRegressionModel timed(long gramMs, long solveMs) {
+    this.gramMillis = gramMs;
+    this.solveMillis = solveMs;
+    return this;
+  }
+
+  /** Wall time of the fit's first operator (shares of XᵀX, Xᵀy and the sums), in ms. */
+  public long gramMillis() {
+    return gramMillis;
+  }
+
+  /** Wall time of the fit's second operator (the solve and the opening), in ms. */
+  public long solveMillis() {
+    return solveMillis;
   }
 
   /** Whether this party received the model. */
@@ -44,6 +134,84 @@ public final class SecureLinearRegressionModel {
 
   public String[] featureCols() {
     return featureCols.clone();
+  }
+
+  /**
+   * Predict on a secure table holding the feature columns (by name): the table with one more
+   * secure column, {@value #PREDICTION}, secret-shared ({@code Σ x_j w_j + b} with the shared
+   * coefficients, at twice the table's fixed-point scale, exact). Every party calls it. One Beaver
+   * round per partition, {@code 16·d} bytes per row to each other party; reveals nothing.
+   */
+  public Dataset<Row> transform(Dataset<Row> secureTable) {
+    if (weightShares == null) {
+      throw new MpcInputException("transform needs a model fitted with solver 'mpc' (the "
+          + "'revealGram' solver leaves no shared coefficients)");
+    }
+    var mpc = estimator.mpc();
+    MpcRuntime rt = mpc.runtime();
+    MpcContext ctx = rt.context();
+    SecureTable t = mpc.secureTable(secureTable, "SecureLinearRegressionModel.transform");
+    SecureLinearRegression.Columns cols = SecureLinearRegression.columns(t, featureCols,
+        "SecureLinearRegressionModel.transform");
+    int d = featureCols.length;
+    int[] up = new int[d];
+    for (int i = 0; i < d; i++) {
+      if (cols.scale()[i] > scaleBits) {
+        throw new MpcInputException("transform: column '" + featureCols[i] + "' has scale "
+            + cols.scale()[i] + " bits, more than the model's " + scaleBits);
+      }
+      up[i] = scaleBits - cols.scale()[i];
+    }
+    SecureLinearRegression.requireSource(rt);
+    String id = rt.nextTableId();
+    long op = rt.beginOperator(RegressionTasks.predictNeeds(t.contract(), d));
+    try {
+      ctx.agree(op, "SecureLinearRegressionModel.transform features="
+          + Arrays.toString(featureCols) + " table=" + t.id() + " rows="
+          + Arrays.toString(t.contract()) + " out=" + id);
+      RegressionTasks tasks = RegressionTasks.predict(ctx.sessionId(), op, cols.index(), up,
+          weightShares, interceptShare << scaleBits);
+      t.partitions().mapPartitionsWithIndex(tasks::predictSend, false).count();
+      JavaRDD<SharePartition> parts = t.partitions().mapPartitionsWithIndex(
+          tasks::predictFinish, false);
+      parts.persist(StorageLevel.MEMORY_AND_DISK());
+      parts.count();
+      List<Attribute> output = new ArrayList<>();
+      for (Attribute a : t.output()) {
+        output.add(new AttributeReference(a.name(), a.dataType(), a.nullable(), a.metadata(),
+            NamedExpression.newExprId(), ScalaInterop.seqOf()));
+      }
+      output.add(new AttributeReference(PREDICTION, DataTypes.LongType, false,
+          SecureColumns.metadata(2 * scaleBits, "double", id), NamedExpression.newExprId(),
+          ScalaInterop.seqOf()));
+      boolean[] secure = Arrays.copyOf(t.secure(), output.size());
+      int[] index = Arrays.copyOf(t.index(), output.size());
+      secure[output.size() - 1] = true;
+      int shareCols = 0;
+      for (boolean s : t.secure()) {
+        shareCols += s ? 1 : 0;
+      }
+      index[output.size() - 1] = shareCols;
+      return mpc.registerSecureTable(new SecureTable(id, output, secure, index, parts,
+          t.contract().clone()));
+    } catch (RuntimeException e) {
+      ctx.abort(op, e);
+      throw e;
+    }
+  }
+
+  /**
+   * Predict and open the predictions to one party only: {@code keep} public columns (an id, say)
+   * and {@value #PREDICTION} as a double. At the other parties the result has no rows.
+   */
+  public Dataset<Row> transform(Dataset<Row> secureTable, String revealTo, String... keep) {
+    Dataset<Row> shared = transform(secureTable);
+    List<Column> cols = new ArrayList<>();
+    for (String k : keep) {
+      cols.add(shared.col(k));
+    }
+    cols.add(shared.col(PREDICTION));
+    return estimator.mpc().revealTo(shared.select(cols.toArray(new Column[0])), revealTo);
   }
 
   private void requireRecipient() {

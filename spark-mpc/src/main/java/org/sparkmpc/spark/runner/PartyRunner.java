@@ -15,6 +15,8 @@ import org.apache.spark.sql.SparkSession;
 import org.sparkmpc.MpcInputException;
 import org.sparkmpc.spark.SparkMpc;
 import org.sparkmpc.spark.SparkMpcExtensions;
+import org.sparkmpc.spark.ml.SecureLinearRegression;
+import org.sparkmpc.spark.ml.SecureLinearRegressionModel;
 
 /**
  * The main class a party hands to {@code spark-submit}: one party's side of a joint job.
@@ -35,6 +37,25 @@ import org.sparkmpc.spark.SparkMpcExtensions;
  * query=SELECT region, reveal(SUM(amount)) AS total, COUNT(*) AS n FROM tx GROUP BY region
  * output=/data/bank1/result                      # a folder; CSV with a header
  * explain=/data/bank1/plan.txt                   # optional: the executed plan
+ * </pre>
+ *
+ * <p>A regression job ({@code job=regression}) fits {@link SecureLinearRegression} on one table
+ * whose columns are split over the parties, aligned by a public id, and writes the model (at the
+ * recipients) as {@code output/model.csv}; with {@code regression.predictTo} it also predicts on
+ * the same rows and writes the predictions at that party as {@code output/predictions}:
+ *
+ * <pre>
+ * job=regression
+ * input.patients.path=/data/hospitalA/patients.csv
+ * input.patients.alignBy=patient_id              # vertically split: same ids at every party
+ * input.patients.share=age,bmi
+ * regression.table=patients
+ * regression.features=age,bmi,dose              # columns of any party
+ * regression.label=outcome
+ * regression.recipients=hospitalA,hospitalB      # default: every party
+ * regression.solver=mpc                          # mpc (default) or revealGram
+ * regression.predictTo=hospitalB                 # optional
+ * output=/data/hospitalA/model
  * </pre>
  *
  * Every other {@code spark.*} key is passed to the Spark session (under spark-submit the master and
@@ -95,12 +116,24 @@ public final class PartyRunner {
     long t0 = System.nanoTime();
     try (SparkMpc mpc = SparkMpc.of(spark)) {
       long t1 = System.nanoTime();
+      java.util.Map<String, Dataset<Row>> tables = new java.util.HashMap<>();
       for (String table : inputs(conf)) {
         Dataset<Row> own = read(spark, conf, table);
         String[] cols = require(conf, "input." + table + ".share").split("\\s*,\\s*");
-        mpc.share(own, cols).createOrReplaceTempView(table);
+        String alignBy = conf.getProperty("input." + table + ".alignBy");
+        Dataset<Row> secure = alignBy == null || alignBy.isBlank() ? mpc.share(own, cols)
+            : mpc.shareAligned(own, alignBy.trim(), cols);
+        secure.createOrReplaceTempView(table);
+        tables.put(table, secure);
       }
       long t2 = System.nanoTime();
+      String job = conf.getProperty("job", "sql").trim();
+      if (job.equals("regression")) {
+        return regression(mpc, conf, tables, t0, t1, t2);
+      }
+      if (!job.equals("sql")) {
+        throw new MpcInputException("job must be sql or regression, was '" + job + "'");
+      }
       Dataset<Row> result = spark.sql(require(conf, "query"));
       String explain = conf.getProperty("explain");
       if (explain != null) {
@@ -122,6 +155,57 @@ public final class PartyRunner {
     } finally {
       spark.stop();
     }
+  }
+
+  private static long regression(SparkMpc mpc, Properties conf,
+      java.util.Map<String, Dataset<Row>> tables, long t0, long t1, long t2) {
+    String name = require(conf, "regression.table");
+    Dataset<Row> table = tables.get(name);
+    if (table == null) {
+      throw new MpcInputException("regression.table names '" + name + "', which is not an "
+          + "input table (input." + name + ".path)");
+    }
+    String recipients = conf.getProperty("regression.recipients", "").trim();
+    SecureLinearRegression lr = new SecureLinearRegression(mpc)
+        .setFeatureCols(require(conf, "regression.features").split("\\s*,\\s*"))
+        .setLabelCol(require(conf, "regression.label"))
+        .setRecipients(recipients.isEmpty() ? new String[0] : recipients.split("\\s*,\\s*"))
+        .setFitIntercept(Boolean.parseBoolean(conf.getProperty("regression.intercept", "true")))
+        .setSolver(conf.getProperty("regression.solver", SecureLinearRegression.SOLVER_MPC).trim());
+    SecureLinearRegressionModel model = lr.fit(table);
+    long t3 = System.nanoTime();
+    System.out.printf("spark-mpc: party %s timings: session %d ms, share %d ms, fit %d ms%n",
+        mpc.party(), (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000, (t3 - t2) / 1_000_000);
+    Path out = Path.of(require(conf, "output"));
+    long written = 0;
+    if (model.isRecipient()) {
+      StringBuilder csv = new StringBuilder("term,value\n");
+      String[] features = model.featureCols();
+      double[] coef = model.coefficients();
+      for (int i = 0; i < coef.length; i++) {
+        csv.append(features[i]).append(',').append(coef[i]).append('\n');
+      }
+      csv.append("(intercept),").append(model.intercept()).append('\n');
+      csv.append("(r2),").append(model.r2()).append('\n');
+      writeText(out.resolve("model.csv"), csv.toString());
+      System.out.println("spark-mpc: party " + mpc.party() + " received the model: " + csv
+          .toString().replace('\n', ' '));
+      written = coef.length;
+    }
+    String predictTo = conf.getProperty("regression.predictTo", "").trim();
+    if (!predictTo.isEmpty()) {
+      String id = conf.getProperty("input." + name + ".alignBy", "").trim();
+      Dataset<Row> pred = id.isEmpty() ? model.transform(table, predictTo)
+          : model.transform(table, predictTo, id);
+      List<Row> rows = pred.collectAsList();
+      if (mpc.isRecipient(pred)) {
+        pred.sparkSession().createDataFrame(rows, pred.schema()).coalesce(1).write()
+            .mode("overwrite").option("header", "true").csv(out.resolve("predictions").toString());
+        System.out.println("spark-mpc: party " + mpc.party() + " wrote " + rows.size()
+            + " predictions to " + out.resolve("predictions"));
+      }
+    }
+    return written;
   }
 
   private static Dataset<Row> read(SparkSession spark, Properties conf, String table) {

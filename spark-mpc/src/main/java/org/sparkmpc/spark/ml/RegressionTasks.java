@@ -1,0 +1,248 @@
+package org.sparkmpc.spark.ml;
+
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import org.sparkmpc.correlation.CorrelationSource;
+import org.sparkmpc.correlation.Need;
+import org.sparkmpc.protocol.BeaverMultiplication;
+import org.sparkmpc.protocol.MatrixProducts;
+import org.sparkmpc.session.MpcContext;
+import org.sparkmpc.spark.MpcRuntime;
+import org.sparkmpc.spark.table.SharePartition;
+
+/**
+ * The per-partition work of secure regression, each cross-party round split into a send stage
+ * whose tasks never wait and a receive stage that recomputes the deterministic first half.
+ *
+ * <p><b>Gram</b>: shares of {@code ZᵀZ} for the chosen share columns {@code Z} of a partition,
+ * and of each column's sum. With Gram triples (the dealer): one round, {@code 8·m} bytes per row to
+ * each other party. Without them: one Beaver product per row and pair of columns
+ * ({@code m(m+1)/2}), {@code 16} bytes each per other party, one message per pair.
+ *
+ * <p><b>Prediction</b>: shares of {@code Σ_j x_j w_j + b} per row, for shared coefficients
+ * {@code w} at the table's scale: one Beaver round, {@code 16·d} bytes per row to each other
+ * party. The result keeps twice the table's scale (no truncation, so it is exact).
+ */
+final class RegressionTasks implements Serializable {
+  private static final long serialVersionUID = 1L;
+  /** Round of the Gram's masked block; elementwise pair {@code p} uses {@code GRAM_ROUND + p}. */
+  static final int GRAM_ROUND = 10;
+
+  private final String session;
+  private final long operator;
+  private final int[] columns;
+  private final int[] upShift;
+  private final boolean gramTriples;
+  private final long[] coefficients;
+  private final long intercept;
+
+  private RegressionTasks(String session, long operator, int[] columns, int[] upShift,
+      boolean gramTriples, long[] coefficients, long intercept) {
+    this.session = session;
+    this.operator = operator;
+    this.columns = columns;
+    this.upShift = upShift;
+    this.gramTriples = gramTriples;
+    this.coefficients = coefficients;
+    this.intercept = intercept;
+  }
+
+  /** Gram tasks over share columns {@code columns}, each shifted left by {@code upShift} bits. */
+  static RegressionTasks gram(String session, long operator, int[] columns, int[] upShift,
+      boolean gramTriples) {
+    return new RegressionTasks(session, operator, columns, upShift, gramTriples, null, 0);
+  }
+
+  /** Prediction tasks with this party's shares of the coefficients and intercept. */
+  static RegressionTasks predict(String session, long operator, int[] columns, int[] upShift,
+      long[] coefficients, long intercept) {
+    return new RegressionTasks(session, operator, columns, upShift, false, coefficients,
+        intercept);
+  }
+
+  /** The correlated randomness of a Gram over partitions of {@code rows} rows. */
+  static List<Need> gramNeeds(long[] rows, int m, boolean gramTriples) {
+    List<Need> needs = new ArrayList<>();
+    for (int j = 0; j < rows.length; j++) {
+      if (gramTriples) {
+        needs.add(Need.gram(j, 0, (int) rows[j], m));
+      } else {
+        for (int p = 0; p < m * (m + 1) / 2; p++) {
+          needs.add(Need.triples(j, p, (int) rows[j]));
+        }
+      }
+    }
+    return needs;
+  }
+
+  /** The Beaver triples of a prediction over partitions of {@code rows} rows, d features. */
+  static List<Need> predictNeeds(long[] rows, int d) {
+    List<Need> needs = new ArrayList<>();
+    for (int j = 0; j < rows.length; j++) {
+      needs.add(Need.triples(j, 0, (int) Math.multiplyExact(rows[j], (long) d)));
+    }
+    return needs;
+  }
+
+  private long[][] block(SharePartition part) {
+    long[][] z = new long[columns.length][];
+    for (int c = 0; c < columns.length; c++) {
+      long[] s = part.shares(columns[c]);
+      if (upShift[c] == 0) {
+        z[c] = s;
+      } else {
+        long[] t = new long[s.length];
+        for (int i = 0; i < s.length; i++) {
+          t[i] = s[i] << upShift[c];
+        }
+        z[c] = t;
+      }
+    }
+    return z;
+  }
+
+  private static SharePartition only(Iterator<SharePartition> it) {
+    return it.hasNext() ? it.next() : null;
+  }
+
+  private static int[][] pairs(int m) {
+    int[][] out = new int[m * (m + 1) / 2][];
+    int k = 0;
+    for (int i = 0; i < m; i++) {
+      for (int j = i; j < m; j++) {
+        out[k++] = new int[] {i, j};
+      }
+    }
+    return out;
+  }
+
+  // ---- Gram ----
+
+  /** Send stage of the Gram: mask and send; never waits. */
+  Iterator<Integer> gramSend(int partition, Iterator<SharePartition> it) {
+    SharePartition part = only(it);
+    if (part == null) {
+      return List.<Integer>of().iterator();
+    }
+    MpcContext ctx = MpcRuntime.context(session);
+    CorrelationSource source = MpcRuntime.correlations(session);
+    long[][] z = block(part);
+    int rows = part.rows();
+    if (gramTriples) {
+      MatrixProducts.sendMasked(ctx, operator, partition, GRAM_ROUND,
+          MatrixProducts.gramPrepare(source, operator, partition, 0, z, rows).masked());
+    } else {
+      int[][] pr = pairs(z.length);
+      for (int p = 0; p < pr.length; p++) {
+        BeaverMultiplication.sendMasked(ctx, operator, partition, GRAM_ROUND + p,
+            BeaverMultiplication.prepare(source, operator, partition, p, z[pr[p][0]],
+                z[pr[p][1]], rows));
+      }
+    }
+    return List.of(rows).iterator();
+  }
+
+  /**
+   * Receive stage: this party's shares of the partition's ZᵀZ (m×m, row-major) followed by the m
+   * column sums.
+   */
+  Iterator<long[]> gramFinish(int partition, Iterator<SharePartition> it) {
+    SharePartition part = only(it);
+    int m = columns.length;
+    long[] out = new long[m * m + m];
+    if (part == null) {
+      return List.of(out).iterator();
+    }
+    MpcContext ctx = MpcRuntime.context(session);
+    CorrelationSource source = MpcRuntime.correlations(session);
+    long[][] z = block(part);
+    int rows = part.rows();
+    if (gramTriples) {
+      long[] g = MatrixProducts.gramFinish(ctx, operator, partition, GRAM_ROUND,
+          MatrixProducts.gramPrepare(source, operator, partition, 0, z, rows));
+      System.arraycopy(g, 0, out, 0, m * m);
+    } else {
+      int[][] pr = pairs(m);
+      for (int p = 0; p < pr.length; p++) {
+        long[] prod = BeaverMultiplication.finish(ctx, operator, partition, GRAM_ROUND + p,
+            BeaverMultiplication.prepare(source, operator, partition, p, z[pr[p][0]],
+                z[pr[p][1]], rows));
+        long s = 0;
+        for (long v : prod) {
+          s += v;
+        }
+        out[pr[p][0] * m + pr[p][1]] = s;
+        out[pr[p][1] * m + pr[p][0]] = s;
+      }
+    }
+    for (int c = 0; c < m; c++) {
+      long s = 0;
+      for (long v : z[c]) {
+        s += v;
+      }
+      out[m * m + c] = s;
+    }
+    return List.of(out).iterator();
+  }
+
+  // ---- Prediction ----
+
+  private BeaverMultiplication.Pending predictPrepare(int partition, SharePartition part) {
+    CorrelationSource source = MpcRuntime.correlations(session);
+    long[][] z = block(part);
+    int rows = part.rows();
+    int d = columns.length;
+    long[] x = new long[rows * d];
+    long[] w = new long[rows * d];
+    for (int c = 0; c < d; c++) {
+      System.arraycopy(z[c], 0, x, c * rows, rows);
+      java.util.Arrays.fill(w, c * rows, (c + 1) * rows, coefficients[c]);
+    }
+    return BeaverMultiplication.prepare(source, operator, partition, 0, x, w, rows * d);
+  }
+
+  /** Send stage of the prediction round. */
+  Iterator<Integer> predictSend(int partition, Iterator<SharePartition> it) {
+    SharePartition part = only(it);
+    if (part == null) {
+      return List.<Integer>of().iterator();
+    }
+    BeaverMultiplication.sendMasked(MpcRuntime.context(session), operator, partition, 0,
+        predictPrepare(partition, part));
+    return List.of(part.rows()).iterator();
+  }
+
+  /** Receive stage: the partition with one more share column, the predictions. */
+  Iterator<SharePartition> predictFinish(int partition, Iterator<SharePartition> it) {
+    SharePartition part = only(it);
+    if (part == null) {
+      return List.<SharePartition>of().iterator();
+    }
+    MpcContext ctx = MpcRuntime.context(session);
+    long[] prod = BeaverMultiplication.finish(ctx, operator, partition, 0,
+        predictPrepare(partition, part));
+    int rows = part.rows();
+    long[] pred = new long[rows];
+    java.util.Arrays.fill(pred, intercept);
+    for (int c = 0; c < columns.length; c++) {
+      int off = c * rows;
+      for (int i = 0; i < rows; i++) {
+        pred[i] += prod[off + i];
+      }
+    }
+    long[][] shares = new long[part.secureColumns() + 1][];
+    for (int c = 0; c < part.secureColumns(); c++) {
+      shares[c] = part.shares(c);
+    }
+    shares[shares.length - 1] = pred;
+    int[][] codes = new int[part.publicColumns()][];
+    Object[][] dicts = new Object[part.publicColumns()][];
+    for (int p = 0; p < codes.length; p++) {
+      codes[p] = part.codes(p);
+      dicts[p] = part.dictionary(p);
+    }
+    return List.of(new SharePartition(rows, shares, codes, dicts)).iterator();
+  }
+}
