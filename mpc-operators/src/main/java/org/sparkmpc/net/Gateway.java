@@ -133,6 +133,8 @@ public final class Gateway implements Channel {
   private final ServerSocket server;
   private final SSLSocketFactory serverTls;
   private final Thread acceptThread;
+  private final java.util.concurrent.atomic.AtomicInteger inFlight =
+      new java.util.concurrent.atomic.AtomicInteger();
   private final Set<Socket> inbound = ConcurrentHashMap.newKeySet();
   private final PeerLink[] links;
   private final AtomicInteger connectionIds = new AtomicInteger();
@@ -290,6 +292,17 @@ public final class Gateway implements Channel {
     }
     closed = true;
     closeQuietly(server);
+    // Let frames already being read get their status replies, so that a peer's last message
+    // (the end of a session, say) is acknowledged rather than retried against a closed port.
+    long graceEnd = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+    while (inFlight.get() > 0 && System.nanoTime() < graceEnd) {
+      try {
+        Thread.sleep(5);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+    }
     for (Socket s : inbound) {
       closeQuietly(s);
     }
@@ -579,6 +592,21 @@ public final class Gateway implements Channel {
         refuseAndClose(s, in, out, DeliveryStatus.MALFORMED, "malformed frame: " + e.getMessage());
         return;
       }
+      inFlight.incrementAndGet();
+      try {
+        if (!serveFrame(s, in, out, peer, remote, header)) {
+          return;
+        }
+      } finally {
+        inFlight.decrementAndGet();
+      }
+    }
+  }
+
+  /** Deliver one frame and write its status reply; false when the connection was closed. */
+  private boolean serveFrame(SSLSocket s, DataInputStream in, DataOutputStream out, int peer,
+      String remote, Wire.DataHeader header) throws IOException {
+    {
       MessageKey key = header.key();
       if (key.sender() != peer) {
         String claimed = key.sender() < directory.size() ? "party '" + directory.name(key.sender()) + "'"
@@ -588,7 +616,7 @@ public final class Gateway implements Channel {
         in.skipNBytes(header.length());
         refuseAndClose(s, in, out, DeliveryStatus.REFUSED, "the sender field names " + claimed
             + " but the connection is authenticated as party '" + peerName(peer) + "'");
-        return;
+        return false;
       }
       Mailbox.PutResult result = deliver(in, key, header.length());
       if (!result.accepted()) {
@@ -598,6 +626,7 @@ public final class Gateway implements Channel {
       Wire.writeStatus(out, result.status(), result.reason());
       out.flush();
     }
+    return true;
   }
 
   /** Read the payload of {@code key} into the mailbox, within its memory bound. */
