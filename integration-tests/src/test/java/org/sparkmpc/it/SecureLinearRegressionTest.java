@@ -31,7 +31,15 @@ class SecureLinearRegressionTest {
     fitAndCheck(work, "revealGram");
   }
 
-  private static void fitAndCheck(Path work, String solver) throws Exception {
+  @Test
+  void otSourceWithoutDealerGivesTheSameModelAndProducts(@TempDir Path work) throws Exception {
+    fitAndCheck(work, "ot");
+  }
+
+  /** {@code mode}: the solver with the dealer, or {@code ot} (solve in MPC, OT triples). */
+  private static void fitAndCheck(Path work, String mode) throws Exception {
+    boolean ot = mode.equals("ot");
+    String solver = ot ? "mpc" : mode;
     int n = 4_000;
     SplittableRandom r = new SplittableRandom(5);
     List<String> a = new ArrayList<>();
@@ -48,24 +56,38 @@ class SecureLinearRegressionTest {
     }
     Path fa = BadInputTest.csv(work.resolve("d/a.csv"), "id,x1,x2", a.toArray(new String[0]));
     Path fb = BadInputTest.csv(work.resolve("d/b.csv"), "id,x3,y", b.toArray(new String[0]));
-    Scenarios.DealerRun run = Scenarios.runWithDealer(work, List.of("hospitalA", "hospitalB"),
-        (i, p) -> {
-          p.setProperty("steps", "fit");
-          p.setProperty("step.fit.kind", "regression");
-          p.setProperty("step.fit.id", "id");
-          p.setProperty("step.fit.input", (i == 0 ? fa : fb).toString());
-          p.setProperty("step.fit.schema", i == 0 ? "id STRING, x1 DOUBLE, x2 DOUBLE"
-              : "id STRING, x3 DOUBLE, y DOUBLE");
-          p.setProperty("step.fit.share", i == 0 ? "x1,x2" : "x3,y");
-          p.setProperty("step.fit.features", "x1,x2,x3");
-          p.setProperty("step.fit.label", "y");
-          p.setProperty("step.fit.recipients", "hospitalA");
-          p.setProperty("step.fit.solver", solver);
-          if (solver.equals("mpc")) {
-            p.setProperty("step.fit.predictTo", "hospitalB");
-          }
-        });
-    for (LocalParties.Outcome o : run.parties()) {
+    java.util.function.BiConsumer<Integer, java.util.Properties> configure = (i, p) -> {
+      p.setProperty("steps", ot ? "prod,fit" : "fit");
+      if (ot) {
+        p.setProperty("spark.mpc.correlations", "ot");
+        p.setProperty("step.prod.kind", "aligned");
+        p.setProperty("step.prod.id", "id");
+        p.setProperty("step.prod.input", (i == 0 ? fa : fb).toString());
+        p.setProperty("step.prod.schema", i == 0 ? "id STRING, x1 DOUBLE, x2 DOUBLE"
+            : "id STRING, x3 DOUBLE, y DOUBLE");
+        p.setProperty("step.prod.share", i == 0 ? "x1,x2" : "x3,y");
+        p.setProperty("step.prod.query", "SELECT reveal(SUM(x1 * x3)) AS s, COUNT(*) AS n "
+            + "FROM tx");
+      }
+      p.setProperty("step.fit.kind", "regression");
+      p.setProperty("step.fit.id", "id");
+      p.setProperty("step.fit.input", (i == 0 ? fa : fb).toString());
+      p.setProperty("step.fit.schema", i == 0 ? "id STRING, x1 DOUBLE, x2 DOUBLE"
+          : "id STRING, x3 DOUBLE, y DOUBLE");
+      p.setProperty("step.fit.share", i == 0 ? "x1,x2" : "x3,y");
+      p.setProperty("step.fit.features", "x1,x2,x3");
+      p.setProperty("step.fit.label", "y");
+      p.setProperty("step.fit.recipients", "hospitalA");
+      p.setProperty("step.fit.solver", solver);
+      if (solver.equals("mpc")) {
+        p.setProperty("step.fit.predictTo", "hospitalB");
+      }
+    };
+    List<String> hospitals = List.of("hospitalA", "hospitalB");
+    List<LocalParties.Outcome> outcomes = ot
+        ? Scenarios.run(work, hospitals, java.time.Duration.ofSeconds(120), configure)
+        : Scenarios.runWithDealer(work, hospitals, configure).parties();
+    for (LocalParties.Outcome o : outcomes) {
       assertEquals(0, o.exitCode(), o.toString());
       assertNull(Scenarios.error(work, o.party(), "fit"), o.party());
     }
@@ -92,6 +114,19 @@ class SecureLinearRegressionTest {
     assertEquals(0.5, Double.parseDouble(m[2]), 0.02);
     assertEquals(3.0, Double.parseDouble(m[3]), 0.02);
 
+    if (ot) {
+      double sum = 0;
+      for (double[] v : xs) {
+        sum += v[0] * v[2];
+      }
+      for (String h : hospitals) {
+        assertNull(Scenarios.error(work, h, "prod"), h);
+        String[] row = Files.readAllLines(Scenarios.step(work, h, "prod").resolve("result.csv"))
+            .get(1).split(",");
+        assertEquals(sum, Double.parseDouble(row[0]), 1e-3 * n, "SUM(x1 * x3) at " + h);
+        assertEquals(n, Long.parseLong(row[1]));
+      }
+    }
     if (solver.equals("mpc")) {
       // Predictions on the secure features, opened to hospitalB only.
       Path pred = Scenarios.step(work, "hospitalB", "fit").resolve("predictions");

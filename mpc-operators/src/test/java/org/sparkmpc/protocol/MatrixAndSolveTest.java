@@ -16,6 +16,7 @@ import org.sparkmpc.correlation.CorrelationSource;
 import org.sparkmpc.correlation.DealerCorrelationSource;
 import org.sparkmpc.correlation.Need;
 import org.sparkmpc.correlation.TruncationPairs;
+import org.sparkmpc.correlation.ot.OtCorrelationSource;
 import org.sparkmpc.ring.Matrices;
 import org.sparkmpc.session.MpcContext;
 import org.sparkmpc.share.PartyThreads;
@@ -231,6 +232,44 @@ class MatrixAndSolveTest {
     }
     for (long[] o : out) {
       assertArrayEquals(out.get(0), o);
+    }
+  }
+
+  @org.junit.jupiter.api.Test
+  void solveWithTheOtSourceMatchesPlaintextLeastSquares() throws Exception {
+    // Two parties, no dealer: truncation pairs from shared random bits, products from OT triples.
+    int n = 3_000;
+    double[][] z = regressionRows(n, new double[] {0.7, -1.1}, -0.5, 8);
+    long[] g = gramAtScale32(z);
+    int m = z[0].length;
+    List<long[]> out = PartyThreads.run(2, java.time.Duration.ofSeconds(60),
+        ctx -> solveAndOpen(ctx, new OtCorrelationSource(ctx), g, m, n));
+    double[] expected = plaintextFit(z);
+    for (int i = 0; i < expected.length; i++) {
+      assertEquals(expected[i], Math.scalb((double) out.get(0)[i], -SecureLinearSolve.SCALE),
+          1e-3, "output " + i);
+    }
+    assertArrayEquals(out.get(0), out.get(1));
+  }
+
+  @org.junit.jupiter.api.Test
+  void truncationWithPairsFromRandomBitsIsExactToOneBit() throws Exception {
+    int n = 2_000;
+    int f = 20;
+    long[] z = values(12, n, 60);
+    List<long[]> out = PartyThreads.run(2, java.time.Duration.ofSeconds(60), ctx -> {
+      OtCorrelationSource ot = new OtCorrelationSource(ctx);
+      FixedPointEngine counted = FixedPointEngine.counting(1);
+      counted.truncate(new long[n], f);
+      ot.request(1, counted.needs(ot));
+      FixedPointEngine live = FixedPointEngine.live(ctx, ot, 1, counted);
+      long[] zs = live.truncate(shareOf(ctx, 0, 1, 0, z), f);
+      return Reveal.toAll(ctx, 1, 0, 1, zs, n);
+    });
+    for (int i = 0; i < n; i++) {
+      long exact = z[i] >> f;
+      long got = out.get(0)[i];
+      assertTrue(got == exact || got == exact + 1, "element " + i);
     }
   }
 }

@@ -50,7 +50,15 @@ public final class MpcRuntime implements AutoCloseable {
           + MpcConf.DEALER.key() + " (the dealer's name, listed last in "
           + MpcConf.PARTIES.key() + ")");
     }
-    this.source = dealer;
+    if (correlations.equals("ot")) {
+      if (context.parties() != 2) {
+        throw new org.sparkmpc.MpcInputException(MpcConf.CORRELATIONS.key() + "=ot is for two "
+            + "parties; this session has " + context.parties() + " (use the dealer)");
+      }
+      this.source = new org.sparkmpc.correlation.ot.OtCorrelationSource(context);
+    } else {
+      this.source = dealer;
+    }
   }
 
   /** The runtime of {@code spark}'s party, started on first use from the {@code spark.mpc.*} settings. */
@@ -195,6 +203,9 @@ public final class MpcRuntime implements AutoCloseable {
 
   @Override
   public synchronized void close() {
+    if (source != null && source != dealer) {
+      source.close();
+    }
     if (dealer != null) {
       try {
         dealer.finish(operators.get() + 1);

@@ -210,6 +210,9 @@ public final class SecureHashAggregateExec extends SecureExec {
       }
       partials = direct.table.partitions().mapPartitionsWithIndex(direct::partials, false)
           .collect();
+      if (!productOrdinals.isEmpty()) {
+        rt.correlationSource().release(op); // every task of the operator has finished
+      }
     } else if (columnar != null) {
       partials = columnar.executeColumnar().toJavaRDD().mapPartitions(task::fromBatches).collect();
     } else {

@@ -207,6 +207,7 @@ public final class SecureLinearRegression {
       ctx.abort(gramOp, e);
       throw e;
     }
+    source.release(gramOp);
 
     long gramMs = (System.nanoTime() - t0) / 1_000_000;
     long t1 = System.nanoTime();
@@ -254,6 +255,7 @@ public final class SecureLinearRegression {
       ctx.agree(solveOp, "SecureLinearRegression.solve " + what);
       FixedPointEngine live = FixedPointEngine.live(ctx, source, solveOp, counted);
       long[][] res = solveAndScale(live, ga, aug, n, 2 * f, f);
+      source.release(solveOp);
       long[] open = Reveal.toParties(ctx, solveOp, -1, live.rounds() + 1, res[0], res[0].length,
           to);
       double[] model = null;

@@ -176,6 +176,7 @@ public final class SecureLinearRegressionModel {
           tasks::predictFinish, false);
       parts.persist(StorageLevel.MEMORY_AND_DISK());
       parts.count();
+      rt.correlationSource().release(op);
       List<Attribute> output = new ArrayList<>();
       for (Attribute a : t.output()) {
         output.add(new AttributeReference(a.name(), a.dataType(), a.nullable(), a.metadata(),
