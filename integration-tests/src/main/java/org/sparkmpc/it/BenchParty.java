@@ -6,7 +6,9 @@ import static org.apache.spark.sql.functions.sum;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Properties;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -30,6 +32,15 @@ public final class BenchParty {
     Properties conf = PartyRunner.load(Path.of(args[0]));
     SparkSession spark = PartyRunner.session(conf);
     StringBuilder out = new StringBuilder();
+    if ("regression".equals(conf.getProperty("mode"))) {
+      try (SparkMpc mpc = SparkMpc.of(spark)) {
+        regression(spark, mpc, conf, out);
+      } finally {
+        spark.stop();
+      }
+      Files.writeString(Path.of(conf.getProperty("out")), out.toString());
+      System.exit(0);
+    }
     if ("mult".equals(conf.getProperty("mode"))) {
       try (SparkMpc mpc = SparkMpc.of(spark)) {
         multiplications(spark, mpc, Long.parseLong(conf.getProperty("rows")), out);
@@ -127,6 +138,89 @@ public final class BenchParty {
     out.append("mult_rows=").append(total).append('\n');
     out.append("mult_ms=").append(runs[1] / 1_000_000).append('\n');
     out.append("mult_bytes_sent=").append(sent).append('\n');
+  }
+
+  /**
+   * Synthetic regression data, the same at every party and in the plaintext reference: a long
+   * {@code id}, features {@code x<from>..x<to-1>} uniform with variance 1 (hashes of id and
+   * column), and with {@code label} the outcome {@code y = Σ c_j x_j + 1 + noise}.
+   */
+  static Dataset<Row> regressionData(SparkSession spark, long rows, int features, int from,
+      int to, boolean label) {
+    List<String> cols = new ArrayList<>();
+    cols.add("id");
+    for (int j = from; j < to; j++) {
+      cols.add(uniform(j) + " AS x" + j);
+    }
+    if (label) {
+      StringBuilder y = new StringBuilder("1.0 + 0.5 * " + uniform(99));
+      for (int j = 0; j < features; j++) {
+        y.append(" + ").append(coefficient(j)).append(" * ").append(uniform(j));
+      }
+      cols.add(y + " AS y");
+    }
+    return spark.range(rows).selectExpr(cols.toArray(new String[0]));
+  }
+
+  static double coefficient(int j) {
+    return 0.3 * (j + 1) * (j % 2 == 0 ? 1 : -1) / 3;
+  }
+
+  private static String uniform(int j) {
+    return "((pmod(xxhash64(id, " + j + "), 2000003) / 2000003.0) - 0.5) * 3.4641016";
+  }
+
+  /**
+   * The regression benchmark at one party: share its columns aligned by id, then fit
+   * (warm-up on a slice first). Columns {@code from..to} of {@code features}; {@code label}: holds
+   * the outcome.
+   */
+  private static void regression(SparkSession spark, SparkMpc mpc, Properties conf,
+      StringBuilder out) {
+    long rows = Long.parseLong(conf.getProperty("rows"));
+    int features = Integer.parseInt(conf.getProperty("features"));
+    int from = Integer.parseInt(conf.getProperty("from"));
+    int to = Integer.parseInt(conf.getProperty("to"));
+    boolean label = Boolean.parseBoolean(conf.getProperty("label"));
+    Dataset<Row> own = regressionData(spark, rows, features, from, to, label).repartition(4)
+        .persist(StorageLevel.MEMORY_ONLY());
+    own.count();
+    List<String> mine = new ArrayList<>();
+    for (int j = from; j < to; j++) {
+      mine.add("x" + j);
+    }
+    if (label) {
+      mine.add("y");
+    }
+    String[] all = new String[features];
+    for (int j = 0; j < features; j++) {
+      all[j] = "x" + j;
+    }
+    org.sparkmpc.spark.ml.SecureLinearRegression lr =
+        new org.sparkmpc.spark.ml.SecureLinearRegression(mpc).setFeatureCols(all).setLabelCol("y");
+    Dataset<Row> warm = mpc.shareAligned(own.filter("id < 20000"), "id",
+        mine.toArray(new String[0]));
+    lr.fit(warm);
+    mpc.drop(warm);
+    long t0 = System.nanoTime();
+    Dataset<Row> table = mpc.shareAligned(own, "id", mine.toArray(new String[0]));
+    long t1 = System.nanoTime();
+    long b0 = MpcRuntime.current().gateway().stats().bytesSent();
+    org.sparkmpc.spark.ml.SecureLinearRegressionModel model = lr.fit(table);
+    long t2 = System.nanoTime();
+    out.append("reg_rows=").append(rows).append('\n');
+    out.append("reg_share_ms=").append((t1 - t0) / 1_000_000).append('\n');
+    out.append("reg_gram_ms=").append(model.gramMillis()).append('\n');
+    out.append("reg_solve_ms=").append(model.solveMillis()).append('\n');
+    out.append("reg_fit_ms=").append((t2 - t1) / 1_000_000).append('\n');
+    out.append("reg_fit_bytes_sent=").append(
+        MpcRuntime.current().gateway().stats().bytesSent() - b0).append('\n');
+    StringBuilder coef = new StringBuilder();
+    for (double c : model.coefficients()) {
+      coef.append(c).append(' ');
+    }
+    out.append("reg_model=").append(coef).append(model.intercept()).append(' ')
+        .append(model.r2()).append('\n');
   }
 
   private static int medianIndex(long[] v) {

@@ -27,15 +27,73 @@ public final class Benchmark {
 
   public static void main(String[] args) throws Exception {
     long rows = 3_000_000;
+    long regRows = 1_000_000;
     Path work = Path.of("bench-output");
+    int[][] kernelRuns = {{2, 0}, {3, 0}, {2, 1}};
+    java.util.Set<String> parts = new java.util.LinkedHashSet<>(
+        List.of("agg", "mult", "kernel", "reg"));
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--rows" -> rows = Long.parseLong(args[++i]);
+        case "--reg-rows" -> regRows = Long.parseLong(args[++i]);
         case "--work" -> work = Path.of(args[++i]);
-        default -> throw new IllegalArgumentException("usage: Benchmark [--rows N] [--work DIR]");
+        case "--parts" -> parts = new java.util.LinkedHashSet<>(List.of(args[++i].split(",")));
+        case "--kernel-dealer-only" -> kernelRuns = new int[][] {{2, 0}, {3, 0}};
+        default -> throw new IllegalArgumentException("usage: Benchmark [--rows N] "
+            + "[--reg-rows N] [--parts agg,mult,kernel,reg] [--work DIR]");
       }
     }
     work = work.toAbsolutePath();
+    List<String> table = new ArrayList<>();
+    if (parts.contains("agg")) {
+      aggregates(work, rows, table);
+    }
+    if (parts.contains("mult")) {
+      long[][] mult = {multiplications(work, 2, rows / 3), multiplications(work, 3, rows / 3)};
+      for (int i = 0; i < mult.length; i++) {
+        long total = mult[i][0];
+        table.add(String.format("| multiplications per second per party, dealer, %d parties "
+            + "(`SUM(x * y)` over %,d shared rows, whole Spark path) | %,.0f | |", i + 2, total,
+            total * 1000.0 / Math.max(1, mult[i][1])));
+        table.add(String.format("| bytes sent per multiplication per party, dealer, %d parties, "
+            + "whole Spark path | %.1f | |", i + 2, mult[i][2] / (double) Math.max(1, total)));
+      }
+    }
+    if (parts.contains("kernel")) {
+      int[][] runs = kernelRuns;
+      for (int[] run : runs) {
+        String source = run[1] == 0 ? "dealer" : "ot";
+        int batches = run[1] == 0 ? 8 : 2;
+        int batch = run[1] == 0 ? 1 << 20 : 1 << 17;
+        long[] k = kernel(work, run[0], source, batch, batches);
+        table.add(String.format("| multiplications per second per party online, %s, %d parties "
+            + "(Beaver kernel, %,d in batches of %,d, TLS between party JVMs) | %,.0f | |",
+            source, run[0], k[0], batch, k[0] * 1000.0 / Math.max(1, k[2])));
+        table.add(String.format("| multiplications per second per party with preprocessing, "
+            + "%s, %d parties | %,.0f | |", source, run[0],
+            k[0] * 1000.0 / Math.max(1, k[1] + k[2])));
+        table.add(String.format("| bytes sent per multiplication per party, %s, %d parties: "
+            + "online / preprocessing | %.1f / %.1f | |", source, run[0],
+            k[3] / (double) k[0], k[4] / (double) k[0]));
+      }
+    }
+    if (parts.contains("reg")) {
+      regressionRows(work, regRows, table);
+    }
+    System.out.println();
+    System.out.println(machine());
+    System.out.println();
+    System.out.println("| measure | value | ratio to plaintext |");
+    System.out.println("| --- | ---: | ---: |");
+    table.forEach(System.out::println);
+    System.out.println();
+    System.out.println("Secure timings are the first party's (the others ran concurrently on the "
+        + "same cores); medians of 3 runs (end to end, Spark-path multiplications, plaintext "
+        + "regression), 5 runs (over shares) and 7 runs (plaintext aggregate), all in warm JVMs.");
+  }
+
+  /** The three-bank aggregate rows: secure over shares and end to end vs plaintext Spark. */
+  static void aggregates(Path work, long rows, List<String> table) throws Exception {
     List<String> parties = List.of("bank1", "bank2", "bank3");
     Path keys = LocalParties.keys(work.resolve("keys"), parties);
     String spec = LocalParties.partiesSpec(parties, LocalParties.freePorts(3));
@@ -74,9 +132,7 @@ public final class Benchmark {
     long ownRows = Long.parseLong(r.getProperty("own_rows"));
     long sent = Long.parseLong(r.getProperty("share_bytes_sent"));
 
-    SparkSession spark = SparkSession.builder().master("local[2]").appName("plaintext")
-        .config("spark.ui.enabled", "false").config("spark.driver.host", "127.0.0.1")
-        .config("spark.sql.shuffle.partitions", "4").getOrCreate();
+    SparkSession spark = plaintextSpark();
     Dataset<Row> pooled = spark.read().option("header", "true")
         .schema("region STRING, amount DOUBLE, items INT").csv(files.toArray(new String[0]))
         .repartition(4).persist(StorageLevel.MEMORY_ONLY());
@@ -91,81 +147,182 @@ public final class Benchmark {
     Arrays.sort(runs);
     long plainMs = Math.max(1, runs[runs.length / 2] / 1_000_000);
     spark.stop();
-
     long e2eMs = shareMs + firstQueryMs;
-    long[][] mult = {multiplications(work, 2, rows / 3), multiplications(work, 3, rows / 3)};
-    System.out.println();
-    System.out.println(machine());
-    System.out.println();
-    System.out.println("| measure | value | ratio to plaintext |");
-    System.out.println("| --- | ---: | ---: |");
-    System.out.printf("| plaintext Spark `groupBy(region).agg(sum, count, avg)`, %,d pooled rows "
-        + "(cached) | %,d ms | 1.00 |%n", pooledRows, plainMs);
-    System.out.printf("| secure query over already-shared columns (3 parties, %,d rows) | %,d ms "
-        + "| %.2f |%n", pooledRows, queryMs, queryMs / (double) plainMs);
-    System.out.printf("| secure end to end from plaintext (share %,d ms + first query %,d ms) "
-        + "| %,d ms | %.2f |%n", shareMs, firstQueryMs, e2eMs, e2eMs / (double) plainMs);
-    System.out.printf("| sharing throughput, values per second per party | %,.0f | |%n",
-        (pooledRows * 1000.0) / Math.max(1, shareMs));
-    System.out.printf("| bytes sent per own row when sharing (public region column; secret "
-        + "columns send 0) | %.1f | |%n", sent / (double) Math.max(1, ownRows));
-    for (int i = 0; i < mult.length; i++) {
-      long total = mult[i][0];
-      System.out.printf("| multiplications per second per party, dealer, %d parties "
-          + "(`SUM(x * y)` over %,d shared rows, whole Spark path) | %,.0f | |%n", i + 2, total,
-          total * 1000.0 / Math.max(1, mult[i][1]));
-      System.out.printf("| bytes sent per multiplication per party, dealer, %d parties | %.1f | |%n",
-          i + 2, mult[i][2] / (double) Math.max(1, total));
+    table.add(String.format("| plaintext Spark `groupBy(region).agg(sum, count, avg)`, %,d pooled "
+        + "rows (cached) | %,d ms | 1.00 |", pooledRows, plainMs));
+    table.add(String.format("| secure query over already-shared columns (3 parties, %,d rows) | "
+        + "%,d ms | %.2f |", pooledRows, queryMs, queryMs / (double) plainMs));
+    table.add(String.format("| secure end to end from plaintext (share %,d ms + first query %,d "
+        + "ms) | %,d ms | %.2f |", shareMs, firstQueryMs, e2eMs, e2eMs / (double) plainMs));
+    table.add(String.format("| sharing throughput, values per second per party | %,.0f | |",
+        (pooledRows * 1000.0) / Math.max(1, shareMs)));
+    table.add(String.format("| bytes sent per own row when sharing (public region column; "
+        + "secret columns send 0) | %.1f | |", sent / (double) Math.max(1, ownRows)));
+  }
+
+  /** XᵀX and Xᵀy, and the full fit, secure (3 parties + dealer) vs plaintext Spark / Spark ML. */
+  static void regressionRows(Path work, long rows, List<String> table) throws Exception {
+    Properties r = regression(work, rows);
+    long gramMs = Long.parseLong(r.getProperty("reg_gram_ms"));
+    long solveMs = Long.parseLong(r.getProperty("reg_solve_ms"));
+    long fitMs = Long.parseLong(r.getProperty("reg_fit_ms"));
+    long shareMs = Long.parseLong(r.getProperty("reg_share_ms"));
+    long bytes = Long.parseLong(r.getProperty("reg_fit_bytes_sent"));
+    String[] secureModel = r.getProperty("reg_model").trim().split(" ");
+
+    SparkSession spark = plaintextSpark();
+    Dataset<Row> data = BenchParty.regressionData(spark, rows, REG_FEATURES, 0, REG_FEATURES,
+        true).repartition(4).persist(StorageLevel.MEMORY_ONLY());
+    data.count();
+    String[] features = new String[REG_FEATURES];
+    List<org.apache.spark.sql.Column> sums = new ArrayList<>();
+    for (int i = 0; i < REG_FEATURES; i++) {
+      features[i] = "x" + i;
     }
-    System.out.println();
-    System.out.println("Secure timings are bank1's (the others ran concurrently on the same cores);"
-        + " medians of 3 runs (end to end), 5 runs (over shares) and 7 runs (plaintext), all in"
-        + " warm JVMs.");
+    for (int i = 0; i < REG_FEATURES; i++) {
+      for (int j = i; j < REG_FEATURES; j++) {
+        sums.add(functions.sum(functions.col(features[i]).multiply(functions.col(features[j]))));
+      }
+      sums.add(functions.sum(functions.col(features[i]).multiply(functions.col("y"))));
+      sums.add(functions.sum(features[i]));
+    }
+    sums.add(functions.sum(functions.col("y").multiply(functions.col("y"))));
+    sums.add(functions.sum("y"));
+    sums.add(functions.count("y"));
+    long[] gram = new long[3];
+    long[] fits = new long[3];
+    SparkMlReference.Fit ml = null;
+    for (int i = 0; i < 3; i++) {
+      long s = System.nanoTime();
+      data.agg(sums.get(0), sums.subList(1, sums.size()).toArray(new org.apache.spark.sql.Column[0]))
+          .collectAsList();
+      gram[i] = (System.nanoTime() - s) / 1_000_000;
+      ml = SparkMlReference.fit(data, features, "y");
+      fits[i] = ml.millis();
+    }
+    Arrays.sort(gram);
+    Arrays.sort(fits);
+    spark.stop();
+    double worst = 0;
+    for (int i = 0; i < REG_FEATURES; i++) {
+      worst = Math.max(worst, Math.abs(Double.parseDouble(secureModel[i]) - ml.coefficients()[i]));
+    }
+    worst = Math.max(worst, Math.abs(Double.parseDouble(secureModel[REG_FEATURES])
+        - ml.intercept()));
+    long plainGram = Math.max(1, gram[1]);
+    long plainFit = Math.max(1, fits[1]);
+    table.add(String.format("| plaintext Spark XᵀX and Xᵀy (SQL sums of products), X = %,d x %d "
+        + "pooled (cached) | %,d ms | 1.00 |", rows, REG_FEATURES, plainGram));
+    table.add(String.format("| secure XᵀX and Xᵀy, features split 5 + 5 over two parties, label at "
+        + "a third, dealer's Gram triples | %,d ms | %.2f |", gramMs, gramMs / (double) plainGram));
+    table.add(String.format("| Spark ML `LinearRegression` fit (normal solver), same data (cached) "
+        + "| %,d ms | 1.00 |", plainFit));
+    table.add(String.format("| secure fit, solved inside MPC (XᵀX %,d ms + solve %,d ms), only "
+        + "the model opened | %,d ms | %.2f |", gramMs, solveMs, fitMs,
+        fitMs / (double) plainFit));
+    table.add(String.format("| bytes sent per row per party by the secure fit | %.1f | |",
+        bytes / (double) rows));
+    table.add(String.format("| largest difference, secure vs Spark ML coefficients; R² secure / "
+        + "Spark ML | %.1e; %s / %.6f | |", worst, secureModel[secureModel.length - 1], ml.r2()));
+    table.add(String.format("| sharing the regression table aligned by id (3 parties, %,d rows) "
+        + "| %,d ms | |", rows, shareMs));
+  }
+
+  static SparkSession plaintextSpark() {
+    return SparkSession.builder().master("local[2]").appName("plaintext")
+        .config("spark.ui.enabled", "false").config("spark.driver.host", "127.0.0.1")
+        .config("spark.sql.shuffle.partitions", "4").getOrCreate();
   }
 
   /** {@code parties} parties and a dealer process; returns rows, median ms, bytes sent (party 1). */
   static long[] multiplications(Path work, int parties, long rowsPerParty) throws Exception {
-    Path dir = work.resolve("mult-" + parties);
+    Properties r = runParties(work.resolve("mult-" + parties), parties, true,
+        BenchParty.class.getName(), "-Xmx2g", (i, p) -> {
+          p.setProperty("mode", "mult");
+          p.setProperty("rows", Long.toString(rowsPerParty));
+        });
+    return new long[] {Long.parseLong(r.getProperty("mult_rows")),
+        Long.parseLong(r.getProperty("mult_ms")), Long.parseLong(r.getProperty("mult_bytes_sent"))};
+  }
+
+  /**
+   * Start {@code parties} party JVMs running {@code main} (and a dealer process if asked), wait
+   * for them and return the first party's {@code key=value} output.
+   */
+  static Properties runParties(Path dir, int parties, boolean dealer, String main, String heap,
+      java.util.function.BiConsumer<Integer, Properties> configure) throws Exception {
     List<String> members = new ArrayList<>();
     for (int i = 1; i <= parties; i++) {
       members.add("party" + i);
     }
-    members.add("dealer");
+    if (dealer) {
+      members.add("dealer");
+    }
     Path keys = LocalParties.keys(dir.resolve("keys"), members);
     String spec = LocalParties.partiesSpec(members, LocalParties.freePorts(members.size()));
-    Path dealerDir = dir.resolve("dealer");
-    Files.createDirectories(dealerDir);
-    Properties dc = LocalParties.baseConfig("dealer", spec, keys, Duration.ofMinutes(5));
-    Path dealerConf = dealerDir.resolve("dealer.properties");
-    try (var out = Files.newOutputStream(dealerConf)) {
-      dc.store(out, "dealer");
-    }
-    Process dealer = LocalParties.start(dealerDir, "-Xmx1g", dealerConf,
-        "org.sparkmpc.correlation.DealerMain", List.of());
+    Process dealerProcess = dealer ? LocalParties.startDealer(dir, spec, keys,
+        Duration.ofMinutes(5), List.of()) : null;
     Map<String, Properties> confs = new LinkedHashMap<>();
     for (int i = 0; i < parties; i++) {
       Properties p = LocalParties.baseConfig(members.get(i), spec, keys, Duration.ofMinutes(5));
-      p.setProperty("spark.mpc.dealer", "dealer");
-      p.setProperty("mode", "mult");
-      p.setProperty("rows", Long.toString(rowsPerParty));
-      p.setProperty("out", dir.resolve(members.get(i) + "-mult.txt").toString());
+      if (dealer) {
+        p.setProperty("spark.mpc.dealer", "dealer");
+      }
+      p.setProperty("out", dir.resolve(members.get(i) + "-out.txt").toString());
+      configure.accept(i, p);
       confs.put(members.get(i), p);
     }
-    List<LocalParties.Outcome> outs = LocalParties.run(dir, confs, "-Xmx2g",
-        Duration.ofMinutes(15), BenchParty.class.getName(), List.of());
-    dealer.waitFor(2, java.util.concurrent.TimeUnit.MINUTES);
-    dealer.destroyForcibly();
+    List<LocalParties.Outcome> outs = LocalParties.run(dir, confs, heap,
+        Duration.ofMinutes(20), main, List.of());
+    if (dealerProcess != null) {
+      dealerProcess.waitFor(2, java.util.concurrent.TimeUnit.MINUTES);
+      dealerProcess.destroyForcibly();
+    }
     for (LocalParties.Outcome o : outs) {
       if (!o.ok()) {
         throw new IllegalStateException(o.toString());
       }
     }
     Properties r = new Properties();
-    try (var in = Files.newInputStream(dir.resolve("party1-mult.txt"))) {
+    try (var in = Files.newInputStream(dir.resolve("party1-out.txt"))) {
       r.load(in);
     }
-    return new long[] {Long.parseLong(r.getProperty("mult_rows")),
-        Long.parseLong(r.getProperty("mult_ms")), Long.parseLong(r.getProperty("mult_bytes_sent"))};
+    return r;
+  }
+
+  /** The online multiplication kernel without Spark: mults, prep ms, online ms, online bytes. */
+  static long[] kernel(Path work, int parties, String correlations, int batch, int batches)
+      throws Exception {
+    Properties r = runParties(work.resolve("kernel-" + correlations + "-" + parties), parties,
+        correlations.equals("dealer"), KernelBench.class.getName(), "-Xmx3g", (i, p) -> {
+          p.setProperty("correlations", correlations);
+          p.setProperty("batch", Integer.toString(batch));
+          p.setProperty("batches", Integer.toString(batches));
+        });
+    return new long[] {Long.parseLong(r.getProperty("mults")),
+        Long.parseLong(r.getProperty("prep_ms")), Long.parseLong(r.getProperty("online_ms")),
+        Long.parseLong(r.getProperty("online_bytes_sent")),
+        Long.parseLong(r.getProperty("prep_bytes_sent"))};
+  }
+
+  static final int REG_FEATURES = 10;
+
+  /**
+   * Regression: 10 features split over two parties (5 each), the label at a third, a dealer;
+   * {@code rows} rows. Returns the first party's output.
+   */
+  static Properties regression(Path work, long rows) throws Exception {
+    return runParties(work.resolve("regression"), 3, true, BenchParty.class.getName(), "-Xmx3g",
+        (i, p) -> {
+          p.setProperty("mode", "regression");
+          p.setProperty("rows", Long.toString(rows));
+          p.setProperty("features", Integer.toString(REG_FEATURES));
+          p.setProperty("from", Integer.toString(i == 0 ? 0 : i == 1 ? REG_FEATURES / 2 : 0));
+          p.setProperty("to", Integer.toString(i == 0 ? REG_FEATURES / 2 : i == 1 ? REG_FEATURES
+              : 0));
+          p.setProperty("label", Boolean.toString(i == 2));
+          p.setProperty("spark.mpc.share.partitions", "4");
+        });
   }
 
   static String machine() {

@@ -1,0 +1,100 @@
+package org.sparkmpc.it;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import org.sparkmpc.correlation.CorrelationSource;
+import org.sparkmpc.correlation.DealerCorrelationSource;
+import org.sparkmpc.correlation.Need;
+import org.sparkmpc.correlation.ot.OtCorrelationSource;
+import org.sparkmpc.crypto.AesCtrPrg;
+import org.sparkmpc.net.Gateway;
+import org.sparkmpc.net.GatewayConfig;
+import org.sparkmpc.net.PartyDirectory;
+import org.sparkmpc.protocol.BeaverMultiplication;
+import org.sparkmpc.session.MpcContext;
+import org.sparkmpc.spark.MpcConf;
+import org.sparkmpc.spark.runner.PartyRunner;
+
+/**
+ * One party of the multiplication-kernel benchmark, without Spark: its gateway (mutual TLS on
+ * loopback, a JVM per party), the session, then {@code batches} batched Beaver multiplications of
+ * {@code batch} elements. The preprocessing (getting every batch's triples from the correlation
+ * source) is timed apart from the online phase (masking, one exchange, the local products), which
+ * is what the online throughput counts. Writes {@code key=value} lines to {@code out}.
+ */
+public final class KernelBench {
+  private KernelBench() {}
+
+  public static void main(String[] args) throws Exception {
+    Properties conf = PartyRunner.load(Path.of(args[0]));
+    String party = conf.getProperty("spark.mpc.party");
+    PartyDirectory dir = PartyDirectory.parse(conf.getProperty("spark.mpc.parties"), party);
+    Path keys = Path.of(conf.getProperty("spark.mpc.keyDir"));
+    Duration timeout = MpcConf.parseDuration(conf.getProperty("spark.mpc.timeout", "300s"));
+    GatewayConfig gc = new GatewayConfig(dir, keys.resolve(party + ".key.pem"),
+        keys.resolve(party + ".crt.pem"), keys.resolve("trust.pem"), timeout, 3L << 30);
+    int batch = Integer.parseInt(conf.getProperty("batch", "1048576"));
+    int batches = Integer.parseInt(conf.getProperty("batches", "8"));
+    String dealerName = conf.getProperty("spark.mpc.dealer", "");
+    StringBuilder out = new StringBuilder();
+    try (Gateway gw = Gateway.start(gc)) {
+      MpcContext ctx = MpcContext.establish(gw,
+          conf.getProperty("spark.mpc.session.name", "spark-mpc"), timeout, new SecureRandom(),
+          dealerName.isEmpty() ? null : dealerName);
+      CorrelationSource source = "ot".equals(conf.getProperty("correlations"))
+          ? new OtCorrelationSource(ctx) : new DealerCorrelationSource(ctx);
+      long[] x = new AesCtrPrg(new byte[32]).next(batch);
+      long[] y = new AesCtrPrg(new byte[32]).next(batch);
+      // Warm-up: the same code on operator 1, two batches, not timed.
+      source.request(1, List.of(Need.triples(0, 0, batch), Need.triples(1, 0, batch)));
+      for (int b = 0; b < 2; b++) {
+        BeaverMultiplication.multiply(ctx, source, 1, b, 0, 0, x, y, batch);
+      }
+      source.release(1);
+      long op = 2;
+      List<Need> needs = new ArrayList<>();
+      for (int b = 0; b < batches; b++) {
+        needs.add(Need.triples(b, 0, batch));
+      }
+
+      long sent0 = gw.stats().bytesSent();
+      long t0 = System.nanoTime();
+      source.request(op, needs);
+      BeaverMultiplication.Pending[] prepared = new BeaverMultiplication.Pending[batches];
+      for (int b = 0; b < batches; b++) {
+        prepared[b] = BeaverMultiplication.prepare(source, op, b, 0, x, y, batch);
+      }
+      long t1 = System.nanoTime();
+      long sent1 = gw.stats().bytesSent();
+      long check = 0;
+      long sendNs = 0;
+      for (int b = 0; b < batches; b++) {
+        long s0 = System.nanoTime();
+        BeaverMultiplication.sendMasked(ctx, op, b, 0, prepared[b]);
+        sendNs += System.nanoTime() - s0;
+        long[] z = BeaverMultiplication.finish(ctx, op, b, 0, prepared[b]);
+        check += z[0];
+      }
+      long t2 = System.nanoTime();
+      out.append("online_send_ms=").append(sendNs / 1_000_000).append('\n');
+      long sent2 = gw.stats().bytesSent();
+      if (source instanceof DealerCorrelationSource d) {
+        d.finish(op + 1);
+      }
+      out.append("mults=").append((long) batch * batches).append('\n');
+      out.append("prep_ms=").append((t1 - t0) / 1_000_000).append('\n');
+      out.append("online_ms=").append((t2 - t1) / 1_000_000).append('\n');
+      out.append("prep_bytes_sent=").append(sent1 - sent0).append('\n');
+      out.append("online_bytes_sent=").append(sent2 - sent1).append('\n');
+      out.append("checksum_bit=").append(check & 1).append('\n');
+      gw.endSession(ctx.sessionId());
+    }
+    Files.writeString(Path.of(conf.getProperty("out")), out.toString());
+    System.exit(0);
+  }
+}
