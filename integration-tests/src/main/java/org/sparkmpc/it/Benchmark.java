@@ -30,6 +30,7 @@ public final class Benchmark {
     long regRows = 1_000_000;
     Path work = Path.of("bench-output");
     int[][] kernelRuns = {{2, 0}, {3, 0}, {2, 1}};
+    int kernelBatch = 1 << 20;
     java.util.Set<String> parts = new java.util.LinkedHashSet<>(
         List.of("agg", "mult", "kernel", "reg"));
     for (int i = 0; i < args.length; i++) {
@@ -39,6 +40,7 @@ public final class Benchmark {
         case "--work" -> work = Path.of(args[++i]);
         case "--parts" -> parts = new java.util.LinkedHashSet<>(List.of(args[++i].split(",")));
         case "--kernel-dealer-only" -> kernelRuns = new int[][] {{2, 0}, {3, 0}};
+        case "--kernel-batch" -> kernelBatch = Integer.parseInt(args[++i]);
         default -> throw new IllegalArgumentException("usage: Benchmark [--rows N] "
             + "[--reg-rows N] [--parts agg,mult,kernel,reg] [--work DIR]");
       }
@@ -63,8 +65,8 @@ public final class Benchmark {
       int[][] runs = kernelRuns;
       for (int[] run : runs) {
         String source = run[1] == 0 ? "dealer" : "ot";
-        int batches = run[1] == 0 ? 8 : 2;
-        int batch = run[1] == 0 ? 1 << 20 : 1 << 17;
+        int batch = run[1] == 0 ? kernelBatch : 1 << 17;
+        int batches = run[1] == 0 ? (8 << 20) / kernelBatch : 2;
         long[] k = kernel(work, run[0], source, batch, batches);
         table.add(String.format("| multiplications per second per party online, %s, %d parties "
             + "(Beaver kernel, %,d in batches of %,d, TLS between party JVMs) | %,.0f | |",

@@ -272,4 +272,26 @@ class MatrixAndSolveTest {
       assertTrue(got == exact || got == exact + 1, "element " + i);
     }
   }
+
+  @ParameterizedTest
+  @ValueSource(ints = {2, 3})
+  void openedGramMasksShowNothingOfTheInputs(int parties) throws Exception {
+    int rows = 60_000;
+    long[] constant = new long[rows];
+    java.util.Arrays.fill(constant, 7L << 16);
+    List<long[]> masked = PartyThreads.runWithDealer(parties, ctx -> {
+      DealerCorrelationSource dealer = new DealerCorrelationSource(ctx);
+      dealer.request(1, List.of(Need.gram(0, 0, rows, 2)));
+      long[] xs = shareOf(ctx, 0, 1, 0, constant);
+      MatrixProducts.PendingGram p = MatrixProducts.gramPrepare(dealer, 1, 0, 0,
+          new long[][] {xs, xs}, rows);
+      MatrixProducts.sendMasked(ctx, 1, 0, 0, p.masked());
+      MatrixProducts.gramFinish(ctx, 1, 0, 0, p);
+      dealer.finish(2);
+      return p.masked();
+    });
+    for (long[] e : masked) {
+      assertBalanced(e); // what this party opened: uniform although the column is constant
+    }
+  }
 }
