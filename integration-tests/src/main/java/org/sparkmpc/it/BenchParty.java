@@ -157,7 +157,7 @@ public final class BenchParty {
       for (int j = 0; j < features; j++) {
         y.append(" + ").append(coefficient(j)).append(" * ").append(uniform(j));
       }
-      cols.add(y + " AS y");
+      cols.add("CAST(" + y + " AS DOUBLE) AS y");
     }
     return spark.range(rows).selectExpr(cols.toArray(new String[0]));
   }
@@ -167,7 +167,7 @@ public final class BenchParty {
   }
 
   private static String uniform(int j) {
-    return "((pmod(xxhash64(id, " + j + "), 2000003) / 2000003.0) - 0.5) * 3.4641016";
+    return "CAST(((pmod(xxhash64(id, " + j + "), 2000003) / 2000003.0) - 0.5) * 3.4641016 AS DOUBLE)";
   }
 
   /**
