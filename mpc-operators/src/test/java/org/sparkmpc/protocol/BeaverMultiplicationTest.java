@@ -13,7 +13,6 @@ import org.sparkmpc.correlation.DealerCorrelationSource;
 import org.sparkmpc.correlation.Need;
 import org.sparkmpc.ring.FixedPoint;
 import org.sparkmpc.session.MpcContext;
-import org.sparkmpc.share.AdditiveSharing;
 import org.sparkmpc.share.PartyThreads;
 import org.sparkmpc.share.Reveal;
 
@@ -21,23 +20,22 @@ import org.sparkmpc.share.Reveal;
 class BeaverMultiplicationTest {
 
   static long[] values(long seed, int n, int bits) {
-    SplittableRandom r = new SplittableRandom(seed);
-    long[] v = new long[n];
-    for (int i = 0; i < n; i++) {
-      v[i] = r.nextLong() >> (64 - bits);
-    }
-    return v;
+    return PartyThreads.values(seed, n, bits);
   }
 
-  /** This party's shares of {@code values} owned by party {@code owner}. */
   static long[] shareOf(MpcContext ctx, int owner, long op, int stream, long[] values) {
-    int n = values.length;
-    if (ctx.self() == owner) {
-      long[] s = values.clone();
-      AdditiveSharing.shareOwnInPlace(ctx, op, 0, stream, s, n);
-      return s;
+    return PartyThreads.shareOf(ctx, owner, op, stream, values);
+  }
+
+  /** Every party opened the elementwise products of {@code x} and {@code y}. */
+  static void assertProducts(List<long[]> out, long[] x, long[] y) {
+    long[] expected = new long[x.length];
+    for (int i = 0; i < x.length; i++) {
+      expected[i] = x[i] * y[i];
     }
-    return AdditiveSharing.peerShare(ctx, owner, op, 0, stream, n);
+    for (long[] o : out) {
+      assertArrayEquals(expected, o);
+    }
   }
 
   @ParameterizedTest
@@ -56,13 +54,7 @@ class BeaverMultiplicationTest {
       dealer.finish(2);
       return opened;
     });
-    long[] expected = new long[n];
-    for (int i = 0; i < n; i++) {
-      expected[i] = x[i] * y[i];
-    }
-    for (long[] o : out) {
-      assertArrayEquals(expected, o);
-    }
+    assertProducts(out, x, y);
   }
 
   @ParameterizedTest

@@ -58,16 +58,6 @@ class RetriedTaskTest {
     return Reveal.toAll(ctx, 1, 0, 1, z, n);
   }
 
-  static void check(List<long[]> out, long[] x, long[] y) {
-    long[] expected = new long[x.length];
-    for (int i = 0; i < x.length; i++) {
-      expected[i] = x[i] * y[i];
-    }
-    for (long[] o : out) {
-      assertArrayEquals(expected, o);
-    }
-  }
-
   @ParameterizedTest
   @ValueSource(ints = {2, 3})
   void dealerRetriesSendIdenticalMessages(int parties) throws Exception {
@@ -80,7 +70,7 @@ class RetriedTaskTest {
       d.finish(2);
       return r;
     };
-    check(PartyThreads.runWithDealer(parties, body), x, y);
+    BeaverMultiplicationTest.assertProducts(PartyThreads.runWithDealer(parties, body), x, y);
   }
 
   @Test
@@ -88,7 +78,7 @@ class RetriedTaskTest {
     int n = 3_000;
     long[] x = values(43, n, 64);
     long[] y = values(44, n, 64);
-    check(PartyThreads.run(2, Duration.ofSeconds(60), ctx -> sendTwiceThenFinish(ctx,
+    BeaverMultiplicationTest.assertProducts(PartyThreads.run(2, Duration.ofSeconds(60), ctx -> sendTwiceThenFinish(ctx,
         new OtCorrelationSource(ctx), x, y, n)), x, y);
   }
 }

@@ -82,4 +82,25 @@ public final class PartyThreads {
       pool.shutdownNow();
     }
   }
+
+  /** {@code n} seeded random values of {@code bits} significant bits (sign-extended). */
+  public static long[] values(long seed, int n, int bits) {
+    java.util.SplittableRandom r = new java.util.SplittableRandom(seed);
+    long[] v = new long[n];
+    for (int i = 0; i < n; i++) {
+      v[i] = r.nextLong() >> (64 - bits);
+    }
+    return v;
+  }
+
+  /** This party's shares of {@code values} owned by party {@code owner} (partition 0). */
+  public static long[] shareOf(MpcContext ctx, int owner, long op, int stream, long[] values) {
+    int n = values.length;
+    if (ctx.self() == owner) {
+      long[] s = values.clone();
+      AdditiveSharing.shareOwnInPlace(ctx, op, 0, stream, s, n);
+      return s;
+    }
+    return AdditiveSharing.peerShare(ctx, owner, op, 0, stream, n);
+  }
 }

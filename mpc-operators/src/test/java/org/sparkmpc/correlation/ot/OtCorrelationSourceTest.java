@@ -9,13 +9,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Arrays;
 import java.util.List;
-import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.sparkmpc.correlation.BeaverTriples;
 import org.sparkmpc.correlation.Need;
 import org.sparkmpc.protocol.BeaverMultiplication;
 import org.sparkmpc.session.MpcContext;
-import org.sparkmpc.share.AdditiveSharing;
 import org.sparkmpc.share.PartyThreads;
 import org.sparkmpc.share.Reveal;
 
@@ -23,23 +21,11 @@ import org.sparkmpc.share.Reveal;
 class OtCorrelationSourceTest {
 
   static long[] values(long seed, int n, int bits) {
-    SplittableRandom r = new SplittableRandom(seed);
-    long[] v = new long[n];
-    for (int i = 0; i < n; i++) {
-      v[i] = r.nextLong() >> (64 - bits);
-    }
-    return v;
+    return PartyThreads.values(seed, n, bits);
   }
 
-  /** This party's shares of {@code values} owned by party {@code owner}. */
   static long[] shareOf(MpcContext ctx, int owner, long op, int stream, long[] values) {
-    int n = values.length;
-    if (ctx.self() == owner) {
-      long[] s = values.clone();
-      AdditiveSharing.shareOwnInPlace(ctx, op, 0, stream, s, n);
-      return s;
-    }
-    return AdditiveSharing.peerShare(ctx, owner, op, 0, stream, n);
+    return PartyThreads.shareOf(ctx, owner, op, stream, values);
   }
 
   @Test
