@@ -37,26 +37,32 @@ public final class LocalParties {
     }
   }
 
-  /** Free loopback ports (bound, then released). */
+  /**
+   * Free loopback ports for gateways, below the kernel's ephemeral range (32768 and up on Linux),
+   * so that the ports other processes get from the kernel (Spark's driver and block manager bind
+   * ephemeral ports) cannot take a gateway's port between this check and the gateway's start.
+   */
   public static int[] freePorts(int n) {
     int[] ports = new int[n];
-    List<ServerSocket> open = new ArrayList<>();
-    try {
-      for (int i = 0; i < n; i++) {
-        ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress());
-        open.add(s);
-        ports[i] = s.getLocalPort();
+    java.util.Random r = new java.util.Random();
+    int found = 0;
+    for (int tries = 0; found < n && tries < 10_000; tries++) {
+      int candidate = 20_000 + r.nextInt(12_000);
+      boolean taken = false;
+      for (int i = 0; i < found; i++) {
+        taken |= ports[i] == candidate;
       }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    } finally {
-      for (ServerSocket s : open) {
-        try {
-          s.close();
-        } catch (IOException ignored) {
-          // released anyway
-        }
+      if (taken) {
+        continue;
       }
+      try (ServerSocket s = new ServerSocket(candidate, 1, java.net.InetAddress.getLoopbackAddress())) {
+        ports[found++] = s.getLocalPort();
+      } catch (IOException busy) {
+        // in use; try another
+      }
+    }
+    if (found < n) {
+      throw new IllegalStateException("no " + n + " free loopback ports in 20000-31999");
     }
     return ports;
   }

@@ -38,6 +38,7 @@ public final class ScenarioParty {
     } catch (RuntimeException e) {
       Files.writeString(out.resolve("session-error.txt"), e.getMessage() + "\nafter_ms="
           + (System.nanoTime() - t0) / 1_000_000);
+      System.err.println("session failed: " + e.getMessage());
       spark.stop();
       System.exit(3);
       return;
