@@ -40,7 +40,8 @@ import org.slf4j.LoggerFactory;
  * as the server side with client authentication required. Every connection is mutually
  * authenticated with the certificates loaded by {@link PartyCredentials}; trust is pinning: a client
  * is accepted only if its certificate is byte-equal to the trust file's certificate of another party
- * in the directory (that certificate's CN is the party name, and fixes the party index of the
+ * in the directory, or of this party itself (a {@link GatewayClient}, see below) (that certificate's
+ * CN is the party name, and fixes the party index of the
  * connection); when connecting to party {@code i}, only the certificate pinned for party {@code i}
  * is accepted. Anything else fails the handshake (the refused peer is sent the TLS alert and the
  * refusal is logged with the certificate's subject and fingerprint). Inbound connections get one daemon thread each (at
@@ -81,6 +82,40 @@ import org.slf4j.LoggerFactory;
  *     reason     reasonLen bytes of UTF-8 (coordinates and byte counts only)
  * </pre>
  *
+ * <h2>Clients: this party's own executors and driver</h2>
+ *
+ * A connection whose TLS certificate is byte-equal to this party's OWN pinned certificate (CN = this
+ * party's name) is a client of this gateway ({@link GatewayClient}), not a peer: an executor or the
+ * driver of the same organisation on another host. It gets the same HELLO, then may send any number
+ * of requests in sequence, each answered before the next is read (one thread per connection):
+ *
+ * <pre>
+ *   CLIENT_SEND        (type 4, client to gateway)
+ *     to         int32   the destination party's index
+ *     ...        the DATA frame's fields: sender, session, operator, partition, round, length, payload
+ *   CLIENT_RECEIVE     (type 5, client to gateway)
+ *     ...        the DATA frame's key fields: sender, session, operator, partition, round
+ *     timeout    int64   milliseconds to wait, &gt;= 0
+ *   CLIENT_END_SESSION (type 6, client to gateway)
+ *     sessionLen uint16  1..1024
+ *     session    sessionLen bytes of UTF-8
+ *   CLIENT_STATUS      (type 7, gateway to client)
+ *     status     uint8   0 OK, 1 TIMEOUT, 2 UNAVAILABLE, 3 ABORTED, 4 PROTOCOL, 5 CHANNEL, 6 INVALID,
+ *                        7 REFUSED
+ *     reasonLen  uint16  0..8192
+ *     reason     reasonLen bytes of UTF-8: the message of the exception the gateway's call threw
+ * </pre>
+ *
+ * CLIENT_SEND runs {@link #send} and CLIENT_END_SESSION {@link #endSession}; both are answered with a
+ * CLIENT_STATUS. CLIENT_RECEIVE runs {@link #receive} and is answered with a DATA frame holding the
+ * key and the payload, or a CLIENT_STATUS naming the error (timeout, peer aborted, conflict). A client
+ * that sends a DATA frame (trying to inject a message as a peer) is answered REFUSED and closed; a peer
+ * that sends a client request is answered with a STATUS {@code REFUSED} and closed, and nothing is
+ * stored. The client carries this party's own messages over TLS to its own gateway: shares meant for
+ * the peers and shares received from them, nothing another party could not already see.
+ *
+ * <h2>Handshake</h2>
+ *
  * The client reads HELLO before its first DATA frame, which is where it learns that the server
  * refused its certificate, and checks that the server's index and party count match its own list.
  * {@link #send} writes one DATA frame and returns once the STATUS is {@code OK} (stored, or an
@@ -109,6 +144,9 @@ import org.slf4j.LoggerFactory;
 public final class Gateway implements Channel {
 
   private static final Logger LOG = LoggerFactory.getLogger(Gateway.class);
+
+  /** {@link #authenticatedPeer}'s answer for this party's own certificate: a client connection. */
+  private static final int CLIENT = -2;
 
   /** Most inbound connections served at once (authenticated or still in the handshake). */
   public static final int MAX_INBOUND_CONNECTIONS = 64;
@@ -169,7 +207,7 @@ public final class Gateway implements Channel {
     Objects.requireNonNull(config, "config");
     PartyCredentials credentials = PartyCredentials.load(config);
     PartyDirectory.Party self = config.directory().self();
-    SSLContext ctx = credentials.serverContext();
+    SSLContext ctx = credentials.serverContextWithClients();
     ServerSocket server = null;
     try {
       // Plain TCP accept; TLS is layered per connection (see serve) so that a refused handshake can
@@ -534,7 +572,7 @@ public final class Gateway implements Channel {
         }
         return;
       }
-      if (peer < 0) {
+      if (peer < 0 && peer != CLIENT) {
         LOG.warn("gateway {}: refused connection from {}: its certificate is not pinned for any other party",
             selfName(), remote);
         return;
@@ -543,6 +581,11 @@ public final class Gateway implements Channel {
       DataOutputStream out = new DataOutputStream(new BufferedOutputStream(s.getOutputStream(), BUFFER_BYTES));
       Wire.writeHello(out, directory.selfIndex(), directory.size());
       out.flush();
+      if (peer == CLIENT) {
+        LOG.debug("gateway {}: client of this party connected from {}", selfName(), remote);
+        serveClient(s, in, out, remote);
+        return;
+      }
       LOG.debug("gateway {}: party '{}' connected from {}", selfName(), peerName(peer), remote);
       serveFrames(s, in, out, peer, remote);
     } catch (IOException e) {
@@ -585,7 +628,19 @@ public final class Gateway implements Channel {
       s.setSoTimeout(timeoutMs);
       Wire.DataHeader header;
       try {
-        header = Wire.readDataHeader(in, first);
+        int type = Wire.readFrameType(in, first);
+        if (isClientRequest(type)) {
+          LOG.warn("gateway {}: party '{}' ({}) sent a client request (frame type {}); refused, closing the"
+              + " connection", selfName(), peerName(peer), remote, type);
+          refuseAndClose(s, in, out, DeliveryStatus.REFUSED, "client requests are accepted only from party '"
+              + selfName() + "' itself, but the connection is authenticated as party '" + peerName(peer) + "'");
+          return;
+        }
+        if (type != Wire.TYPE_DATA) {
+          throw new Wire.MalformedFrameException("unexpected frame type " + type + " (expected "
+              + Wire.TYPE_DATA + ")");
+        }
+        header = Wire.readDataBody(in);
       } catch (Wire.MalformedFrameException e) {
         LOG.warn("gateway {}: malformed frame from party '{}' ({}): {}; closing the connection", selfName(),
             peerName(peer), remote, e.getMessage());
@@ -690,17 +745,164 @@ public final class Gateway implements Channel {
     }
   }
 
+  /**
+   * The peer's party index, {@link #CLIENT} for this party's own certificate (a {@link
+   * GatewayClient}), or -1 when the certificate is neither.
+   */
   private int authenticatedPeer(SSLSocket s) throws IOException {
     Certificate[] chain = s.getSession().getPeerCertificates();
     if (chain.length == 0 || !(chain[0] instanceof X509Certificate)) {
       return -1;
     }
     X509Certificate leaf = (X509Certificate) chain[0];
+    if (credentials.isOwnCertificate(leaf)) {
+      return CLIENT;
+    }
     int idx = credentials.peerIndexOf(leaf);
     if (idx >= 0 && !directory.name(idx).equals(PartyCredentials.commonName(leaf))) {
       return -1;
     }
     return idx;
+  }
+
+  // ---- clients: this party's own executors and driver ----
+
+  private static boolean isClientRequest(int type) {
+    return type == Wire.TYPE_CLIENT_SEND || type == Wire.TYPE_CLIENT_RECEIVE
+        || type == Wire.TYPE_CLIENT_END_SESSION;
+  }
+
+  /**
+   * Serve the requests of a client connection (authenticated with this party's own certificate) in
+   * sequence: each CLIENT_SEND, CLIENT_RECEIVE and CLIENT_END_SESSION runs the gateway's own {@link
+   * #send}, {@link #receive} or {@link #endSession} and is answered with a CLIENT_STATUS frame (or,
+   * for a received message, a DATA frame). A frame of another type (a peer's DATA frame, say) is
+   * answered REFUSED or MALFORMED and the connection is closed: a client cannot inject messages as a
+   * peer.
+   */
+  private void serveClient(SSLSocket s, DataInputStream in, DataOutputStream out, String remote)
+      throws IOException {
+    while (!closed) {
+      s.setSoTimeout(0);
+      int first = in.read();
+      if (first < 0) {
+        return;
+      }
+      s.setSoTimeout(timeoutMs);
+      inFlight.incrementAndGet();
+      try {
+        int type;
+        try {
+          type = Wire.readFrameType(in, first);
+          if (!isClientRequest(type)) {
+            LOG.warn("gateway {}: client ({}) sent frame type {}, which is not a client request; closing the"
+                + " connection", selfName(), remote, type);
+            refuseAndCloseClient(s, in, out, Wire.ClientStatus.REFUSED, "frame type " + type
+                + " is not a client request; a client of party '" + selfName() + "' cannot send as a peer");
+            return;
+          }
+          serveClientRequest(s, in, out, type);
+        } catch (Wire.MalformedFrameException e) {
+          LOG.warn("gateway {}: malformed frame from client ({}): {}; closing the connection", selfName(), remote,
+              e.getMessage());
+          refuseAndCloseClient(s, in, out, Wire.ClientStatus.PROTOCOL, "the gateway of party '" + selfName()
+              + "' could not parse a client request: " + e.getMessage());
+          return;
+        }
+      } finally {
+        inFlight.decrementAndGet();
+      }
+    }
+  }
+
+  private void serveClientRequest(SSLSocket s, DataInputStream in, DataOutputStream out, int type)
+      throws IOException, Wire.MalformedFrameException {
+    switch (type) {
+      case Wire.TYPE_CLIENT_SEND: {
+        Wire.ClientSendHeader h = Wire.readClientSendBody(in);
+        byte[] payload = new byte[(int) h.length()];
+        in.readFully(payload);
+        s.setSoTimeout(0);
+        writeClientOutcome(out, () -> send(h.to(), h.key(), payload));
+        break;
+      }
+      case Wire.TYPE_CLIENT_RECEIVE: {
+        Wire.ClientReceive r = Wire.readClientReceiveBody(in);
+        s.setSoTimeout(0);
+        byte[] payload;
+        try {
+          payload = receive(r.key(), Duration.ofMillis(r.timeoutMillis()));
+        } catch (RuntimeException e) {
+          writeClientFailure(out, e);
+          break;
+        }
+        Wire.writeData(out, r.key(), payload);
+        out.flush();
+        break;
+      }
+      case Wire.TYPE_CLIENT_END_SESSION:
+      default: {
+        String session = Wire.readClientEndSessionBody(in);
+        writeClientOutcome(out, () -> endSession(session));
+        break;
+      }
+    }
+  }
+
+  private void writeClientOutcome(DataOutputStream out, Runnable call) throws IOException {
+    try {
+      call.run();
+    } catch (RuntimeException e) {
+      writeClientFailure(out, e);
+      return;
+    }
+    Wire.writeClientStatus(out, Wire.ClientStatus.OK, "accepted");
+    out.flush();
+  }
+
+  /**
+   * Answer a failed client request with the exception's kind and message. The channel's exception
+   * messages name parties and coordinates only; other exceptions are reported by class name alone.
+   */
+  private void writeClientFailure(DataOutputStream out, RuntimeException e) throws IOException {
+    Wire.ClientStatus kind;
+    String reason = e.getMessage();
+    if (e instanceof PeerAbortedException) {
+      kind = Wire.ClientStatus.ABORTED;
+    } else if (e instanceof PeerTimeoutException) {
+      kind = Wire.ClientStatus.TIMEOUT;
+    } else if (e instanceof PeerUnavailableException) {
+      kind = Wire.ClientStatus.UNAVAILABLE;
+    } else if (e instanceof ProtocolException) {
+      kind = Wire.ClientStatus.PROTOCOL;
+    } else if (e instanceof MpcChannelException) {
+      kind = Wire.ClientStatus.CHANNEL;
+    } else if (e instanceof IllegalArgumentException) {
+      kind = Wire.ClientStatus.INVALID;
+    } else {
+      kind = Wire.ClientStatus.CHANNEL;
+      reason = "the gateway of party '" + selfName() + "' failed (" + e.getClass().getSimpleName() + ")";
+      LOG.warn("gateway {}: a client request failed with {}", selfName(), e.getClass().getName());
+    }
+    Wire.writeClientStatus(out, kind, reason == null ? kind.name() : reason);
+    out.flush();
+  }
+
+  private void refuseAndCloseClient(SSLSocket s, DataInputStream in, DataOutputStream out,
+      Wire.ClientStatus status, String reason) {
+    try {
+      Wire.writeClientStatus(out, status, reason);
+      out.flush();
+      s.setSoTimeout(LINGER_MS);
+      byte[] sink = new byte[8192];
+      long drained = 0;
+      int n;
+      while (drained < LINGER_MAX_BYTES && (n = in.read(sink)) > 0) {
+        drained += n;
+      }
+    } catch (IOException e) {
+      // The connection is being closed anyway.
+    }
   }
 
   private static String inboundReason(IOException e) {

@@ -198,6 +198,37 @@ public final class PartyCredentials {
     return context(new PinnedTrustManager(directory, accepted, "client"));
   }
 
+  /**
+   * Whether {@code cert} is byte-equal to this party's own pinned certificate (and names this party):
+   * a connection presenting it comes from this party's own executors or driver, a client of the
+   * gateway rather than a peer.
+   */
+  public boolean isOwnCertificate(X509Certificate cert) {
+    return MessageDigest.isEqual(encoded(cert), encoded(pinned[directory.selfIndex()]))
+        && directory.self().name().equals(commonName(cert));
+  }
+
+  /**
+   * A TLS 1.3 context for the gateway's server socket that accepts the other parties' certificates
+   * (peers) and this party's own certificate ({@link GatewayClient}s of this party); nothing else.
+   */
+  public SSLContext serverContextWithClients() {
+    Map<Integer, X509Certificate> accepted = new LinkedHashMap<>();
+    for (int i = 0; i < pinned.length; i++) {
+      accepted.put(i, pinned[i]);
+    }
+    return context(new PinnedTrustManager(directory, accepted, "client"));
+  }
+
+  /**
+   * A TLS 1.3 context for a {@link GatewayClient} connecting to this party's own gateway: presents
+   * this party's certificate and accepts only this party's pinned certificate as the server.
+   */
+  public SSLContext ownGatewayClientContext() {
+    int self = directory.selfIndex();
+    return context(new PinnedTrustManager(directory, Map.of(self, pinned[self]), "server"));
+  }
+
   /** A TLS 1.3 context for connecting to party {@code peer}: accepts only the certificate pinned for it. */
   public SSLContext clientContext(int peer) {
     if (peer < 0 || peer >= pinned.length || peer == directory.selfIndex()) {
