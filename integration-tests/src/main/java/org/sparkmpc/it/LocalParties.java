@@ -179,9 +179,44 @@ public final class LocalParties {
     cmd.add(conf.toString());
     ProcessBuilder pb = new ProcessBuilder(cmd);
     pb.environment().put("SPARK_LOCAL_IP", "127.0.0.1");
+    String sparkHome = System.getProperty("sparkmpc.sparkHome");
+    if (sparkHome != null) {
+      // Executors in their own JVMs (local-cluster or standalone) start from SPARK_HOME/jars;
+      // each process gets a home of its own (its work folder), linking to the shared jars.
+      Path own = dir.resolve("spark-home");
+      Files.createDirectories(own);
+      if (!Files.exists(own.resolve("jars"))) {
+        Files.createSymbolicLink(own.resolve("jars"), Path.of(sparkHome, "jars"));
+      }
+      pb.environment().put("SPARK_HOME", own.toString());
+      pb.environment().put("SPARK_SCALA_VERSION", "2.13");
+    }
     pb.redirectOutput(dir.resolve("stdout.txt").toFile());
     pb.redirectError(dir.resolve("stderr.txt").toFile());
     return pb.start();
+  }
+
+  /**
+   * A Spark home for executors in their own JVMs, with no Spark distribution: {@code dir/jars}
+   * holds links to every jar of this JVM's classpath (Spark's and the project's). Party JVMs
+   * started afterwards get it as {@code SPARK_HOME}.
+   */
+  public static Path sparkHome(Path dir) {
+    try {
+      Path jars = dir.resolve("jars");
+      Files.createDirectories(jars);
+      for (String entry : System.getProperty("java.class.path").split(java.io.File.pathSeparator)) {
+        Path jar = Path.of(entry).toAbsolutePath();
+        Path link = jars.resolve(jar.getFileName().toString());
+        if (entry.endsWith(".jar") && !Files.exists(link)) {
+          Files.createSymbolicLink(link, jar);
+        }
+      }
+      System.setProperty("sparkmpc.sparkHome", dir.toAbsolutePath().toString());
+      return dir;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   /** The JVM flags Spark needs on Java 17+, from the parent pom (filtered resource). */

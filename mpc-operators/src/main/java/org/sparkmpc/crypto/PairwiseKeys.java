@@ -95,6 +95,64 @@ public final class PairwiseKeys {
     return new AesCtrPrg(seedWith(peer, label));
   }
 
+  /**
+   * These keys encrypted (AES-256-GCM, random nonce) under {@code wrapKey}, for this party's own
+   * executors: they need the keys to expand shares, and the sealed form may pass through the
+   * party's cluster and its logs without showing them. Only a holder of {@code wrapKey} opens it.
+   */
+  public byte[] seal(byte[] wrapKey) {
+    java.io.ByteArrayOutputStream plain = new java.io.ByteArrayOutputStream();
+    plain.write(self);
+    plain.write(keys.length);
+    for (byte[] k : keys) {
+      plain.write(k == null ? 0 : 1);
+      if (k != null) {
+        plain.write(k.length);
+        plain.writeBytes(k);
+      }
+    }
+    byte[] nonce = new byte[12];
+    new SecureRandom().nextBytes(nonce);
+    byte[] ct = gcm(javax.crypto.Cipher.ENCRYPT_MODE, wrapKey, nonce, plain.toByteArray());
+    byte[] out = Arrays.copyOf(nonce, 12 + ct.length);
+    System.arraycopy(ct, 0, out, 12, ct.length);
+    return out;
+  }
+
+  /** Open what {@link #seal} made; an error (no detail) if the key is wrong or it was altered. */
+  public static PairwiseKeys unseal(byte[] wrapKey, byte[] sealed) {
+    if (sealed.length < 13) {
+      throw new IllegalArgumentException("sealed session keys are malformed");
+    }
+    byte[] plain = gcm(javax.crypto.Cipher.DECRYPT_MODE, wrapKey, Arrays.copyOf(sealed, 12),
+        Arrays.copyOfRange(sealed, 12, sealed.length));
+    int at = 0;
+    int self = plain[at++];
+    byte[][] keys = new byte[plain[at++]][];
+    for (int q = 0; q < keys.length; q++) {
+      if (plain[at++] == 1) {
+        int len = plain[at++];
+        keys[q] = Arrays.copyOfRange(plain, at, at + len);
+        at += len;
+      }
+    }
+    return new PairwiseKeys(self, keys);
+  }
+
+  private static byte[] gcm(int mode, byte[] key, byte[] nonce, byte[] in) {
+    try {
+      javax.crypto.Cipher c = javax.crypto.Cipher.getInstance("AES/GCM/NoPadding");
+      c.init(mode, new javax.crypto.spec.SecretKeySpec(key, "AES"),
+          new javax.crypto.spec.GCMParameterSpec(128, nonce));
+      return c.doFinal(in);
+    } catch (javax.crypto.AEADBadTagException e) {
+      throw new IllegalArgumentException("sealed session keys do not open with this party's key "
+          + "(another party's key file, or altered)");
+    } catch (java.security.GeneralSecurityException e) {
+      throw new IllegalStateException("AES-GCM is not available in this JVM", e);
+    }
+  }
+
   @Override
   public String toString() {
     return "PairwiseKeys(self=" + self + ", parties=" + keys.length + ")";

@@ -3,6 +3,7 @@ package org.sparkmpc.crypto;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.security.SecureRandom;
@@ -62,5 +63,32 @@ class PrgTest {
     double frac = ones / (64.0 * v.length);
     assertTrue(Math.abs(frac - 0.5) < 0.001, "fraction of ones " + frac);
     assertEquals(100_000, v.length);
+  }
+
+  @Test
+  void sealedSessionKeysOpenOnlyWithTheWrapKey() {
+    byte[][] raw = new byte[3][];
+    raw[0] = new byte[32];
+    raw[2] = new byte[32];
+    java.util.Arrays.fill(raw[0], (byte) 7);
+    java.util.Arrays.fill(raw[2], (byte) 9);
+    PairwiseKeys keys = PairwiseKeys.of(1, raw);
+    byte[] wrap = new byte[32];
+    wrap[0] = 1;
+    byte[] sealed = keys.seal(wrap);
+    PairwiseKeys opened = PairwiseKeys.unseal(wrap, sealed);
+    assertEquals(1, opened.self());
+    assertArrayEquals(keys.prgWith(0, "l").next(4),
+        opened.prgWith(0, "l").next(4));
+    assertArrayEquals(keys.prgWith(2, "l").next(4),
+        opened.prgWith(2, "l").next(4));
+    byte[] other = wrap.clone();
+    other[0] = 2;
+    IllegalArgumentException e = assertThrows(
+        IllegalArgumentException.class, () -> PairwiseKeys.unseal(other, sealed));
+    assertTrue(e.getMessage().contains("do not open"));
+    sealed[20] ^= 1;
+    assertThrows(IllegalArgumentException.class,
+        () -> PairwiseKeys.unseal(wrap, sealed));
   }
 }

@@ -95,6 +95,13 @@ public final class MpcConf {
         return s;
       });
 
+  public static final Setting<String> GATEWAY_ADDRESS = new Setting<>(
+      "spark.mpc.gateway.address", "",
+      "host:port of this party's standalone gateway (bin/gateway), which the driver and the "
+          + "executors reach as clients with the party's own certificate; empty: the driver "
+          + "runs the gateway itself on its entry in spark.mpc.parties, and executors reach that.",
+      s -> s);
+
   public static final Setting<Integer> SHARE_PARTITIONS = new Setting<>(
       "spark.mpc.share.partitions", "0",
       "Partitions each party splits its own rows into when sharing (0 keeps the input's "
@@ -104,7 +111,7 @@ public final class MpcConf {
   /** All settings, in documentation order. */
   public static final List<Setting<?>> ALL = List.of(PARTY, PARTIES, KEY_DIR, KEY_FILE, CERT_FILE,
       TRUST_FILE, TIMEOUT, SCALE_BITS, SESSION_NAME, MAX_BUFFERED, DEALER, CORRELATIONS,
-      SHARE_PARTITIONS);
+      GATEWAY_ADDRESS, SHARE_PARTITIONS);
 
   /** The settings table for the README. */
   public static String markdownTable() {

@@ -29,7 +29,9 @@ public final class MpcRuntime implements AutoCloseable {
   private static final Map<String, MpcRuntime> BY_SESSION = new ConcurrentHashMap<>();
   private static volatile MpcRuntime current;
 
-  private final Gateway gateway;
+  private final org.sparkmpc.net.Channel gateway;
+  private final String ticket;
+  private final org.apache.spark.SparkContext sparkContext;
   private final MpcContext context;
   private final int scaleBits;
   private final AtomicLong operators = new AtomicLong();
@@ -40,8 +42,11 @@ public final class MpcRuntime implements AutoCloseable {
   private final DealerCorrelationSource dealer;
   private final CorrelationSource source;
 
-  private MpcRuntime(Gateway gateway, MpcContext context, int scaleBits, String correlations) {
+  private MpcRuntime(org.sparkmpc.net.Channel gateway, MpcContext context, int scaleBits,
+      String correlations, String ticket, org.apache.spark.SparkContext sparkContext) {
     this.gateway = gateway;
+    this.ticket = ticket;
+    this.sparkContext = sparkContext;
     this.context = context;
     this.scaleBits = scaleBits;
     this.dealer = context.dealer() >= 0 ? new DealerCorrelationSource(context) : null;
@@ -77,17 +82,40 @@ public final class MpcRuntime implements AutoCloseable {
     Duration timeout = MpcConf.TIMEOUT.get(spark);
     GatewayConfig gc = new GatewayConfig(dir, key, cert, trust, timeout,
         MpcConf.MAX_BUFFERED.get(spark));
-    Gateway gw = Gateway.start(gc);
-    try {
+    String address = MpcConf.GATEWAY_ADDRESS.get(spark).trim();
+    org.sparkmpc.net.Channel gw;
+    String gatewayHost;
+    int gatewayPort;
+    if (address.isEmpty()) {
+      Gateway embedded = Gateway.start(gc);
+      gw = embedded;
+      gatewayHost = dir.self().host();
+      gatewayPort = embedded.port();
       LOG.info("party {}: gateway listening on {}; agreeing a session with {} parties", party,
           dir.self().address(), dir.size());
+    } else {
+      int colon = address.lastIndexOf(':');
+      if (colon < 0) {
+        throw new IllegalArgumentException(MpcConf.GATEWAY_ADDRESS.key() + " must be host:port, "
+            + "was '" + address + "'");
+      }
+      gatewayHost = address.substring(0, colon);
+      gatewayPort = Integer.parseInt(address.substring(colon + 1));
+      gw = new org.sparkmpc.net.GatewayClient(gc, gatewayHost, gatewayPort);
+      LOG.info("party {}: using the party's gateway at {}; agreeing a session with {} parties",
+          party, address, dir.size());
+    }
+    try {
       String dealer = MpcConf.DEALER.get(spark);
       MpcContext ctx = MpcContext.establish(gw, MpcConf.SESSION_NAME.get(spark), timeout,
           new SecureRandom(), dealer.isEmpty() ? null : dealer);
       LOG.info("party {}: session {} agreed{}", party, ctx.sessionId(),
           dealer.isEmpty() ? "" : " (dealer " + dealer + ")");
-      rt = new MpcRuntime(gw, ctx, MpcConf.SCALE_BITS.get(spark),
-          MpcConf.CORRELATIONS.get(spark));
+      String correlations = MpcConf.CORRELATIONS.get(spark);
+      String ticket = ExecutorSession.ticket(ctx, key, cert, trust, gatewayHost, gatewayPort,
+          timeout, dealer, correlations);
+      rt = new MpcRuntime(gw, ctx, MpcConf.SCALE_BITS.get(spark), correlations, ticket,
+          spark.sparkContext());
     } catch (RuntimeException e) {
       gw.close();
       throw e;
@@ -102,12 +130,15 @@ public final class MpcRuntime implements AutoCloseable {
     return current;
   }
 
-  /** The party context of {@code sessionId} in this JVM (task side). */
+  /**
+   * The party context of {@code sessionId} in this JVM (task side): the driver's, or on an
+   * executor of the party's cluster, one opened from the session ticket the driver attached to the
+   * task, connected to the party's gateway as a client.
+   */
   public static MpcContext context(String sessionId) {
     MpcRuntime rt = BY_SESSION.get(sessionId);
     if (rt == null) {
-      throw new IllegalStateException("no MPC session " + sessionId + " in this JVM; executors "
-          + "must run inside the party's driver JVM or reach its gateway");
+      return ExecutorSession.of(sessionId).context();
     }
     return rt.context;
   }
@@ -123,7 +154,7 @@ public final class MpcRuntime implements AutoCloseable {
   public static CorrelationSource correlations(String sessionId) {
     MpcRuntime rt = BY_SESSION.get(sessionId);
     if (rt == null) {
-      throw new IllegalStateException("no MPC session " + sessionId + " in this JVM");
+      return ExecutorSession.of(sessionId).correlations();
     }
     if (rt.source == null) {
       throw new org.sparkmpc.MpcInputException("multiplying secure columns needs correlated "
@@ -144,11 +175,20 @@ public final class MpcRuntime implements AutoCloseable {
    * skipped.
    */
   public synchronized long beginOperator(List<Need> needs) {
+    bindTasks();
     long op = operators.incrementAndGet();
     if (source != null) {
       source.request(op, needs);
     }
     return op;
+  }
+
+  /**
+   * Attach the session ticket to the jobs this thread submits from now on (a Spark local
+   * property), so that executors in other JVMs can open the session.
+   */
+  public void bindTasks() {
+    sparkContext.setLocalProperty(ExecutorSession.TICKET_PROPERTY, ticket);
   }
 
   /** Start a secure operator that needs no correlated randomness. */
@@ -197,7 +237,8 @@ public final class MpcRuntime implements AutoCloseable {
     return t;
   }
 
-  public Gateway gateway() {
+  /** The party's channel: its embedded gateway, or a client of its standalone gateway. */
+  public org.sparkmpc.net.Channel gateway() {
     return gateway;
   }
 
