@@ -733,13 +733,7 @@ public final class Gateway implements Channel {
     try {
       Wire.writeStatus(out, status, reason);
       out.flush();
-      s.setSoTimeout(LINGER_MS);
-      byte[] sink = new byte[8192];
-      long drained = 0;
-      int n;
-      while (drained < LINGER_MAX_BYTES && (n = in.read(sink)) > 0) {
-        drained += n;
-      }
+      drainForLinger(s, in);
     } catch (IOException e) {
       // The connection is being closed anyway.
     }
@@ -888,18 +882,23 @@ public final class Gateway implements Channel {
     out.flush();
   }
 
+  /** Read (and drop) what the peer still sends for a short while, so it can read our answer. */
+  private static void drainForLinger(SSLSocket s, DataInputStream in) throws IOException {
+    s.setSoTimeout(LINGER_MS);
+    byte[] sink = new byte[8192];
+    long drained = 0;
+    int n;
+    while (drained < LINGER_MAX_BYTES && (n = in.read(sink)) > 0) {
+      drained += n;
+    }
+  }
+
   private void refuseAndCloseClient(SSLSocket s, DataInputStream in, DataOutputStream out,
       Wire.ClientStatus status, String reason) {
     try {
       Wire.writeClientStatus(out, status, reason);
       out.flush();
-      s.setSoTimeout(LINGER_MS);
-      byte[] sink = new byte[8192];
-      long drained = 0;
-      int n;
-      while (drained < LINGER_MAX_BYTES && (n = in.read(sink)) > 0) {
-        drained += n;
-      }
+      drainForLinger(s, in);
     } catch (IOException e) {
       // The connection is being closed anyway.
     }
