@@ -78,6 +78,7 @@ public final class Mailbox implements AutoCloseable {
 
   private static final class Entry {
     final byte[] payload;
+    final long arrivedNanos = System.nanoTime();
     boolean conflict;
 
     Entry(byte[] payload) {
@@ -189,7 +190,8 @@ public final class Mailbox implements AutoCloseable {
     Objects.requireNonNull(key, "key");
     checkSender(key);
     long waitNanos = Objects.requireNonNull(timeout, "timeout").isNegative() ? 0 : saturatedNanos(timeout);
-    long deadline = System.nanoTime() + waitNanos;
+    long start = System.nanoTime();
+    long deadline = start + waitNanos;
     byte[] stored;
     lock.lock();
     try {
@@ -203,11 +205,20 @@ public final class Mailbox implements AutoCloseable {
               + "'; cannot receive from party '" + senderName(key) + "' (" + key.describe() + ")");
         }
         Entry e = entry(key);
+        if (e != null && key.renewable() && start - e.arrivedNanos > waitNanos) {
+          // A hello older than a whole wait belongs to a run that has given up: drop it and wait
+          // for this run's.
+          removeLocked(key, e);
+          e = null;
+        }
         if (e != null) {
           if (e.conflict) {
             throw new ProtocolException(conflictText(key));
           }
           stored = e.payload;
+          if (key.renewable()) {
+            removeLocked(key, e); // consumed: a re-run's hello will take its place
+          }
           break;
         }
         Entry abort = key.partition() == Channel.ABORT_PARTITION ? null
@@ -307,6 +318,10 @@ public final class Mailbox implements AutoCloseable {
           return refused(DeliveryStatus.ENDED, endedText(key));
         }
         Entry e = entry(key);
+        if (e != null && key.renewable()) {
+          removeLocked(key, e); // a newer hello replaces one not yet received
+          e = null;
+        }
         if (e != null) {
           return new Admission(AdmissionKind.EXISTING, e.payload, null);
         }
@@ -351,6 +366,10 @@ public final class Mailbox implements AutoCloseable {
         return new PutResult(DeliveryStatus.ENDED, endedText(key));
       }
       Entry e = entry(key);
+      if (e != null && key.renewable()) {
+        removeLocked(key, e);
+        e = null;
+      }
       if (e != null) {
         // Another connection stored the same key while this payload was read.
         releaseLocked(payload.length);
@@ -442,6 +461,13 @@ public final class Mailbox implements AutoCloseable {
     e.conflict = true;
     changed.signalAll();
     return new PutResult(DeliveryStatus.CONFLICT, conflictText(key));
+  }
+
+  private void removeLocked(MessageKey key, Entry e) {
+    Map<MessageKey, Entry> m = sessions.get(key.session());
+    if (m != null && m.remove(key) == e) {
+      releaseLocked(e.payload.length);
+    }
   }
 
   private void releaseLocked(long length) {

@@ -17,6 +17,20 @@ import java.util.Objects;
  */
 public record MessageKey(String session, long operator, int partition, int round, int sender) {
 
+  /**
+   * Prefix of the sessions of session hellos ({@code hello/<job name>}). Their messages are
+   * <em>renewed</em>: a later message under the same key replaces one not yet received, receiving
+   * one consumes it, and one that arrived longer ago than the receiver's whole wait is dropped as
+   * left over from a run that gave up. So a long-lived gateway serves re-runs of the same job, each
+   * with fresh hellos, instead of refusing them as conflicting duplicates.
+   */
+  public static final String HELLO_PREFIX = "hello/";
+
+  /** Whether this key's messages are renewed (see {@link #HELLO_PREFIX}). */
+  public boolean renewable() {
+    return session.startsWith(HELLO_PREFIX);
+  }
+
   public MessageKey {
     Objects.requireNonNull(session, "session");
     if (session.isEmpty() || session.length() > 256) {

@@ -229,6 +229,51 @@ class GatewayClientTest {
     }
   }
 
+  /** Both parties establish a session of {@code job} through their clients; the session ids. */
+  private List<String> establishBoth(String job) throws Exception {
+    return establishBoth(job, Duration.ofSeconds(5));
+  }
+
+  private List<String> establishBoth(String job, Duration timeout) throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(2);
+    try {
+      GatewayClient[] clients = {clientA, clientB};
+      List<Future<String>> fs = new ArrayList<>();
+      for (int p = 0; p < 2; p++) {
+        int party = p;
+        fs.add(pool.submit(() -> MpcContext.establish(clients[party], job, timeout,
+            new SecureRandom()).sessionId()));
+      }
+      List<String> ids = new ArrayList<>();
+      for (Future<String> f : fs) {
+        ids.add(f.get(20, TimeUnit.SECONDS));
+      }
+      return ids;
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
+  void aLongLivedGatewayServesReRunsOfTheSameJob() throws Exception {
+    List<String> first = establishBoth("nightly");
+    List<String> second = establishBoth("nightly");
+    assertEquals(first.get(0), first.get(1));
+    assertEquals(second.get(0), second.get(1));
+    assertTrue(!first.get(0).equals(second.get(0)), "each run agrees a fresh session");
+  }
+
+  @Test
+  void aStaleHelloFromACrashedRunIsReplacedByTheNextRunsHello() throws Exception {
+    // Party b's earlier run sent its hello to a and gave up before a received it.
+    clientB.send(0, new MessageKey(MessageKey.HELLO_PREFIX + "nightly", 0, -1, 0, 1),
+        new byte[4 + 32 + 32 + 4 + 64]);
+    Thread.sleep(2_100);
+    // Older than a whole wait of the next run: a drops it and waits for b's fresh hello.
+    List<String> ids = establishBoth("nightly", Duration.ofSeconds(2));
+    assertEquals(ids.get(0), ids.get(1));
+  }
+
   @Test
   void gatewayMainReadsItsProperties() {
     Properties p = new Properties();
