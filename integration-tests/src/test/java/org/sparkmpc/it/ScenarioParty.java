@@ -28,6 +28,7 @@ public final class ScenarioParty {
 
   public static void main(String[] args) throws Exception {
     Properties conf = PartyRunner.load(Path.of(args[0]));
+    Thread.sleep(Long.parseLong(conf.getProperty("startDelayMs", "0"))); // a party that starts late
     Path out = Path.of(conf.getProperty("out"));
     SparkSession spark = PartyRunner.session(conf);
     Files.createDirectories(out);
