@@ -167,6 +167,17 @@ public final class LocalParties {
   /** Start one party runner JVM. */
   public static Process start(Path dir, String heap, Path conf, String mainClass,
       List<String> extraJvmOptions) throws IOException {
+    return start(dir, heap, mainClass, extraJvmOptions, List.of(conf.toString()));
+  }
+
+  /**
+   * Start a JVM running {@code mainClass} with {@code args}, this JVM's classpath and Spark's JVM
+   * flags; its output goes to {@code dir/stdout.txt} and {@code dir/stderr.txt}, its log to
+   * {@code dir/party.log}.
+   */
+  public static Process start(Path dir, String heap, String mainClass,
+      List<String> extraJvmOptions, List<String> args) throws IOException {
+    Files.createDirectories(dir);
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.add(heap);
@@ -176,7 +187,7 @@ public final class LocalParties {
     cmd.add("-cp");
     cmd.add(System.getProperty("java.class.path"));
     cmd.add(mainClass);
-    cmd.add(conf.toString());
+    cmd.addAll(args);
     ProcessBuilder pb = new ProcessBuilder(cmd);
     pb.environment().put("SPARK_LOCAL_IP", "127.0.0.1");
     String sparkHome = System.getProperty("sparkmpc.sparkHome");
