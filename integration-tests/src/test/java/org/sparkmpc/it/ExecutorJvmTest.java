@@ -107,15 +107,24 @@ class ExecutorJvmTest {
           && result.contains("south,2.5,2.5"), result);
     }
     // The tasks ran in executor processes, which opened the session through the gateway.
+    assertEquals(2, assertExecutorsOpenedTheSession(work, List.of("bank1", "bank2")).size());
+  }
+
+  /**
+   * Every party's executor log under {@code root} shows it opened the session through its
+   * gateway; returns the executor logs.
+   */
+  static List<Path> assertExecutorsOpenedTheSession(Path root, List<String> parties)
+      throws Exception {
     List<Path> logs;
-    try (var files = Files.walk(work)) {
+    try (var files = Files.walk(root)) {
       logs = files.filter(f -> f.getFileName().toString().equals("stderr")
           && f.toString().contains("app-")).toList();
     }
-    assertEquals(2, logs.size(), "one executor per party: " + logs);
-    for (String party : List.of("bank1", "bank2")) {
+    for (String party : parties) {
       assertTrue(logs.stream().anyMatch(log -> read(log).contains("party " + party
           + ": this executor opened session")), party + " in " + logs);
     }
+    return logs;
   }
 }

@@ -92,15 +92,7 @@ class StandaloneClusterTest {
             && csv.contains("south,2.5,2.5"), csv);
       }
       // The executors (processes of the workers) opened the session through the gateway.
-      List<Path> logs;
-      try (var files = Files.walk(work)) {
-        logs = files.filter(f -> f.getFileName().toString().equals("stderr")
-            && f.toString().contains("worker-work")).toList();
-      }
-      for (String party : List.of("bank1", "bank2")) {
-        assertTrue(logs.stream().anyMatch(l -> ExecutorJvmTest.read(l).contains("party " + party
-            + ": this executor opened session")), party + " in " + logs);
-      }
+      ExecutorJvmTest.assertExecutorsOpenedTheSession(work, List.of("bank1", "bank2"));
     } finally {
       for (Process p : procs) {
         p.destroyForcibly();
