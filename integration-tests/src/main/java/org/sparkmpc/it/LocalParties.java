@@ -164,6 +164,41 @@ public final class LocalParties {
     return start(dir, "-Xmx512m", conf, "org.sparkmpc.correlation.DealerMain", extraJvmOptions);
   }
 
+  /**
+   * Start a party's gateway as a process of its own ({@code bin/gateway}'s main class), from the
+   * party settings of {@code party}, and wait until it listens. Its files go under {@code dir}.
+   */
+  public static Process startGateway(Path dir, Properties party, List<String> extraJvmOptions) {
+    try {
+      Files.createDirectories(dir);
+      Properties g = new Properties();
+      for (String k : List.of("spark.mpc.party", "spark.mpc.parties", "spark.mpc.keyDir",
+          "spark.mpc.timeout")) {
+        g.setProperty(k, party.getProperty(k));
+      }
+      Path conf = dir.resolve("gateway.properties");
+      try (var out = Files.newOutputStream(conf)) {
+        g.store(out, "gateway");
+      }
+      Process p = start(dir, "-Xmx256m", conf, "org.sparkmpc.net.GatewayMain", extraJvmOptions);
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (!read(dir.resolve("stdout.txt")).contains("listening on")) {
+        if (System.nanoTime() > deadline || !p.isAlive()) {
+          p.destroyForcibly();
+          throw new IllegalStateException("the gateway did not start: "
+              + read(dir.resolve("stderr.txt")));
+        }
+        Thread.sleep(100);
+      }
+      return p;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
   /** Start one party runner JVM. */
   public static Process start(Path dir, String heap, Path conf, String mainClass,
       List<String> extraJvmOptions) throws IOException {

@@ -31,7 +31,8 @@ class ExecutorJvmTest {
     try {
       run = Scenarios.runWithDealer(work, List.of("bank1", "bank2"), (i, p) -> {
         if (i == 0) {
-          gateway[0] = startGateway(work.resolve("gateway-bank1"), p);
+          gateway[0] = LocalParties.startGateway(work.resolve("gateway-bank1"), p,
+              Scenarios.TEST_JVM);
           String spec = p.getProperty("spark.mpc.parties");
           String own = spec.substring(spec.indexOf("bank1=") + 6).split(",")[0];
           p.setProperty("spark.mpc.gateway.address", own);
@@ -51,38 +52,6 @@ class ExecutorJvmTest {
       return Files.readString(f);
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException(e);
-    }
-  }
-
-  /** Start bank1's gateway as its own process and wait until it listens. */
-  static Process startGateway(Path dir, java.util.Properties party) {
-    try {
-      Files.createDirectories(dir);
-      java.util.Properties g = new java.util.Properties();
-      for (String k : List.of("spark.mpc.party", "spark.mpc.parties", "spark.mpc.keyDir",
-          "spark.mpc.timeout")) {
-        g.setProperty(k, party.getProperty(k));
-      }
-      Path conf = dir.resolve("gateway.properties");
-      try (var out = Files.newOutputStream(conf)) {
-        g.store(out, "gateway");
-      }
-      Process p = LocalParties.start(dir, "-Xmx256m", conf, "org.sparkmpc.net.GatewayMain",
-          Scenarios.TEST_JVM);
-      long deadline = System.nanoTime() + 30_000_000_000L;
-      while (!Files.readString(dir.resolve("stdout.txt")).contains("listening on")) {
-        if (System.nanoTime() > deadline || !p.isAlive()) {
-          throw new IllegalStateException("the gateway did not start: "
-              + Files.readString(dir.resolve("stderr.txt")));
-        }
-        Thread.sleep(100);
-      }
-      return p;
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException(e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
     }
   }
 

@@ -72,20 +72,28 @@ public final class ScenarioParty {
   private static void sql(SparkSession spark, SparkMpc mpc, Properties conf, String step, Path dir)
       throws Exception {
     String p = "step." + step + ".";
-    Dataset<Row> own = spark.read().option("header", "true").schema(conf.getProperty(p + "schema"))
-        .csv(conf.getProperty(p + "input"));
-    mpc.share(own, conf.getProperty(p + "share").split(",")).createOrReplaceTempView("tx");
+    mpc.share(input(spark, conf, p), conf.getProperty(p + "share").split(",")).createOrReplaceTempView("tx");
     write(mpc, spark.sql(conf.getProperty(p + "query")), dir);
+  }
+
+  /** The step's own rows: {@code <p>input} (CSV with a header) read with {@code <p>schema}. */
+  private static Dataset<Row> input(SparkSession spark, Properties conf, String p) {
+    return spark.read().option("header", "true").schema(conf.getProperty(p + "schema"))
+        .csv(conf.getProperty(p + "input"));
+  }
+
+  /** The step's rows shared aligned by {@code <p>id}, its {@code <p>share} columns secret. */
+  private static Dataset<Row> aligned(SparkMpc mpc, SparkSession spark, Properties conf,
+      String p) {
+    return mpc.shareAligned(input(spark, conf, p), conf.getProperty(p + "id"),
+        conf.getProperty(p + "share").split(","));
   }
 
   /** Vertically split data: this party's columns of entities aligned by a public id. */
   private static void aligned(SparkSession spark, SparkMpc mpc, Properties conf, String step,
       Path dir) throws Exception {
     String p = "step." + step + ".";
-    Dataset<Row> own = spark.read().option("header", "true").schema(conf.getProperty(p + "schema"))
-        .csv(conf.getProperty(p + "input"));
-    mpc.shareAligned(own, conf.getProperty(p + "id"), conf.getProperty(p + "share").split(","))
-        .createOrReplaceTempView("tx");
+    aligned(mpc, spark, conf, p).createOrReplaceTempView("tx");
     write(mpc, spark.sql(conf.getProperty(p + "query")), dir);
   }
 
@@ -93,10 +101,7 @@ public final class ScenarioParty {
   private static void regression(SparkSession spark, SparkMpc mpc, Properties conf, String step,
       Path dir) throws Exception {
     String p = "step." + step + ".";
-    Dataset<Row> own = spark.read().option("header", "true").schema(conf.getProperty(p + "schema"))
-        .csv(conf.getProperty(p + "input"));
-    Dataset<Row> table = mpc.shareAligned(own, conf.getProperty(p + "id"),
-        conf.getProperty(p + "share").split(","));
+    Dataset<Row> table = aligned(mpc, spark, conf, p);
     org.sparkmpc.spark.ml.SecureLinearRegression estimator =
         new org.sparkmpc.spark.ml.SecureLinearRegression(mpc)
             .setFeatureCols(conf.getProperty(p + "features").split(","))

@@ -60,21 +60,11 @@ class SecureLinearRegressionTest {
       p.setProperty("steps", ot ? "prod,fit" : "fit");
       if (ot) {
         p.setProperty("spark.mpc.correlations", "ot");
-        p.setProperty("step.prod.kind", "aligned");
-        p.setProperty("step.prod.id", "id");
-        p.setProperty("step.prod.input", (i == 0 ? fa : fb).toString());
-        p.setProperty("step.prod.schema", i == 0 ? "id STRING, x1 DOUBLE, x2 DOUBLE"
-            : "id STRING, x3 DOUBLE, y DOUBLE");
-        p.setProperty("step.prod.share", i == 0 ? "x1,x2" : "x3,y");
+        hospitalInput(p, "prod", "aligned", i, fa, fb);
         p.setProperty("step.prod.query", "SELECT reveal(SUM(x1 * x3)) AS s, COUNT(*) AS n "
             + "FROM tx");
       }
-      p.setProperty("step.fit.kind", "regression");
-      p.setProperty("step.fit.id", "id");
-      p.setProperty("step.fit.input", (i == 0 ? fa : fb).toString());
-      p.setProperty("step.fit.schema", i == 0 ? "id STRING, x1 DOUBLE, x2 DOUBLE"
-          : "id STRING, x3 DOUBLE, y DOUBLE");
-      p.setProperty("step.fit.share", i == 0 ? "x1,x2" : "x3,y");
+      hospitalInput(p, "fit", "regression", i, fa, fb);
       p.setProperty("step.fit.features", "x1,x2,x3");
       p.setProperty("step.fit.label", "y");
       p.setProperty("step.fit.recipients", "hospitalA");
@@ -143,5 +133,17 @@ class SecureLinearRegressionTest {
       }
       assertTrue(Files.readString(pred.resolve("plan.txt")).contains("SecureReveal"));
     }
+  }
+
+  /** Step {@code step} of kind {@code kind}: hospital {@code i}'s file, columns and id. */
+  private static void hospitalInput(java.util.Properties p, String step, String kind, int i,
+      Path fa, Path fb) {
+    String s = "step." + step + ".";
+    p.setProperty(s + "kind", kind);
+    p.setProperty(s + "id", "id");
+    p.setProperty(s + "input", (i == 0 ? fa : fb).toString());
+    p.setProperty(s + "schema", i == 0 ? "id STRING, x1 DOUBLE, x2 DOUBLE"
+        : "id STRING, x3 DOUBLE, y DOUBLE");
+    p.setProperty(s + "share", i == 0 ? "x1,x2" : "x3,y");
   }
 }

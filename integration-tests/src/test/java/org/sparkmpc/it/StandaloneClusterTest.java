@@ -51,7 +51,7 @@ class StandaloneClusterTest {
                 dir.resolve("worker-work").toString())));
         Properties p = LocalParties.baseConfig(party, spec, keys, Duration.ofSeconds(120));
         p.remove("spark.master"); // from spark-submit
-        procs.add(ExecutorJvmTest.startGateway(dir.resolve("gateway"), p));
+        procs.add(LocalParties.startGateway(dir.resolve("gateway"), p, Scenarios.TEST_JVM));
         String own = spec.substring(spec.indexOf(party + "=") + party.length() + 1).split(",")[0];
         p.setProperty("spark.mpc.gateway.address", own);
         p.setProperty("spark.mpc.dealer", "dealer");

@@ -8,8 +8,9 @@ import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.Properties;
 import org.sparkmpc.net.Gateway;
+import org.sparkmpc.net.ConfigValues;
 import org.sparkmpc.net.GatewayConfig;
-import org.sparkmpc.net.PartyDirectory;
+import org.sparkmpc.net.GatewayMain;
 import org.sparkmpc.session.MpcContext;
 
 /**
@@ -35,11 +36,13 @@ public final class DealerMain {
       p.load(in);
     }
     String name = require(p, "spark.mpc.party");
-    PartyDirectory dir = PartyDirectory.parse(require(p, "spark.mpc.parties"), name);
-    Duration timeout = Duration.ofMillis(millis(p.getProperty("spark.mpc.timeout", "120s")));
-    Duration idle = Duration.ofMillis(millis(p.getProperty("dealer.idleTimeout", "1h")));
-    GatewayConfig gc = GatewayConfig.defaults(dir, Path.of(require(p, "spark.mpc.keyDir")))
-        .withTimeout(timeout);
+    if (p.getProperty("spark.mpc.timeout", "").isBlank()) {
+      p.setProperty("spark.mpc.timeout", "120s");
+    }
+    GatewayConfig gc = GatewayMain.config(p);
+    Duration timeout = gc.timeout();
+    Duration idle = Duration.ofMillis(ConfigValues.millis("dealer.idleTimeout",
+        p.getProperty("dealer.idleTimeout", "1h")));
     try (Gateway gw = Gateway.start(gc)) {
       MpcContext ctx = MpcContext.establish(gw, p.getProperty("spark.mpc.session.name",
           "spark-mpc"), timeout, new SecureRandom(), name);
@@ -59,17 +62,5 @@ public final class DealerMain {
       throw new IllegalArgumentException("the dealer config has no '" + key + "'");
     }
     return v.trim();
-  }
-
-  /** {@code 500ms}, {@code 30s}, {@code 2m}, {@code 1h}. */
-  static long millis(String s) {
-    String t = s.trim().toLowerCase(java.util.Locale.ROOT);
-    if (t.endsWith("ms")) {
-      return Long.parseLong(t.substring(0, t.length() - 2));
-    }
-    long unit = t.endsWith("h") ? 3_600_000 : t.endsWith("m") ? 60_000 : 1000;
-    String num = Character.isDigit(t.charAt(t.length() - 1)) ? t : t.substring(0, t.length() - 1);
-    return Math.round(Double.parseDouble(num) * (Character.isDigit(t.charAt(t.length() - 1))
-        ? 1000 : unit));
   }
 }

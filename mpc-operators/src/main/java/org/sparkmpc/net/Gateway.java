@@ -617,15 +617,24 @@ public final class Gateway implements Channel {
     }
   }
 
+  /**
+   * Wait as long as it takes for the next frame's first byte (-1 at the end of the connection),
+   * then allow the rest of the frame the configured timeout.
+   */
+  private int nextFrame(SSLSocket s, DataInputStream in) throws IOException {
+    s.setSoTimeout(0);
+    int first = in.read();
+    s.setSoTimeout(timeoutMs);
+    return first;
+  }
+
   private void serveFrames(SSLSocket s, DataInputStream in, DataOutputStream out, int peer, String remote)
       throws IOException {
     while (!closed) {
-      s.setSoTimeout(0);
-      int first = in.read();
+      int first = nextFrame(s, in);
       if (first < 0) {
         return;
       }
-      s.setSoTimeout(timeoutMs);
       Wire.DataHeader header;
       try {
         int type = Wire.readFrameType(in, first);
@@ -777,12 +786,10 @@ public final class Gateway implements Channel {
   private void serveClient(SSLSocket s, DataInputStream in, DataOutputStream out, String remote)
       throws IOException {
     while (!closed) {
-      s.setSoTimeout(0);
-      int first = in.read();
+      int first = nextFrame(s, in);
       if (first < 0) {
         return;
       }
-      s.setSoTimeout(timeoutMs);
       inFlight.incrementAndGet();
       try {
         int type;

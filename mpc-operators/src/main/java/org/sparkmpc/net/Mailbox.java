@@ -317,11 +317,7 @@ public final class Mailbox implements AutoCloseable {
         if (ended.contains(key.session())) {
           return refused(DeliveryStatus.ENDED, endedText(key));
         }
-        Entry e = entry(key);
-        if (e != null && key.renewable()) {
-          removeLocked(key, e); // a newer hello replaces one not yet received
-          e = null;
-        }
+        Entry e = storedForPut(key);
         if (e != null) {
           return new Admission(AdmissionKind.EXISTING, e.payload, null);
         }
@@ -365,11 +361,7 @@ public final class Mailbox implements AutoCloseable {
         releaseLocked(payload.length);
         return new PutResult(DeliveryStatus.ENDED, endedText(key));
       }
-      Entry e = entry(key);
-      if (e != null && key.renewable()) {
-        removeLocked(key, e);
-        e = null;
-      }
+      Entry e = storedForPut(key);
       if (e != null) {
         // Another connection stored the same key while this payload was read.
         releaseLocked(payload.length);
@@ -461,6 +453,19 @@ public final class Mailbox implements AutoCloseable {
     e.conflict = true;
     changed.signalAll();
     return new PutResult(DeliveryStatus.CONFLICT, conflictText(key));
+  }
+
+  /**
+   * The entry an arriving message under {@code key} is checked against; a renewable one (a hello)
+   * is dropped instead, so the newer message replaces it.
+   */
+  private Entry storedForPut(MessageKey key) {
+    Entry e = entry(key);
+    if (e != null && key.renewable()) {
+      removeLocked(key, e);
+      return null;
+    }
+    return e;
   }
 
   private void removeLocked(MessageKey key, Entry e) {

@@ -143,11 +143,6 @@ public final class FixedPointEngine {
     return round++;
   }
 
-  /** Whether this party adds public constants (party 0). */
-  public boolean addsConstants() {
-    return self == 0;
-  }
-
   /** Shares of a public constant {@code v} (already scaled): party 0 holds it. */
   public long constant(long v) {
     return self == 0 ? v : 0;

@@ -101,14 +101,6 @@ public final class MatrixProducts {
     return out;
   }
 
-  /** Shares of {@code ZᵀZ} in one call (both halves). */
-  public static long[] gram(MpcContext ctx, CorrelationSource source, long operator,
-      int partition, int round, int stream, long[][] columns, int rows) {
-    PendingGram p = gramPrepare(source, operator, partition, stream, columns, rows);
-    sendMasked(ctx, operator, partition, round, p.masked());
-    return gramFinish(ctx, operator, partition, round, p);
-  }
-
   /**
    * Shares of the products {@code X_u Y_u} of {@code t.count()} pairs, with the triples
    * {@code t}: {@code x} holds the p×q factors, {@code y} the q×r ones, row-major and

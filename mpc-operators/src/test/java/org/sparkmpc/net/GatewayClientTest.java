@@ -286,10 +286,10 @@ class GatewayClientTest {
     assertEquals("b", c.directory().self().name());
     assertEquals(Duration.ofSeconds(120), c.timeout());
     assertEquals(512L << 20, c.maxBufferedBytes());
-    assertEquals(500, GatewayMain.millis("k", "500ms"));
-    assertEquals(120_000, GatewayMain.millis("k", "2m"));
-    assertEquals(2L << 30, GatewayMain.bytes("k", "2g"));
-    assertThrows(IllegalArgumentException.class, () -> GatewayMain.bytes("k", "lots"));
+    assertEquals(500, ConfigValues.millis("k", "500ms"));
+    assertEquals(120_000, ConfigValues.millis("k", "2m"));
+    assertEquals(2L << 30, ConfigValues.bytes("k", "2g"));
+    assertThrows(IllegalArgumentException.class, () -> ConfigValues.bytes("k", "lots"));
     p.remove("spark.mpc.keyDir");
     assertThrows(IllegalArgumentException.class, () -> GatewayMain.config(p));
   }

@@ -2,7 +2,6 @@ package org.sparkmpc.spark;
 
 import java.time.Duration;
 import java.util.List;
-import java.util.Locale;
 import java.util.function.Function;
 import org.apache.spark.sql.SparkSession;
 
@@ -125,31 +124,14 @@ public final class MpcConf {
     return sb.toString();
   }
 
-  /** {@code 30s}, {@code 2m}, {@code 500ms} or plain seconds. */
+  /** {@code 30s}, {@code 2m}, {@code 500ms}, {@code 1h} or plain seconds. */
   public static Duration parseDuration(String s) {
-    String t = s.toLowerCase(Locale.ROOT);
-    if (t.endsWith("ms")) {
-      return Duration.ofMillis(Long.parseLong(t.substring(0, t.length() - 2)));
-    }
-    if (t.endsWith("s")) {
-      return Duration.ofMillis(Math.round(Double.parseDouble(t.substring(0, t.length() - 1)) * 1000));
-    }
-    if (t.endsWith("m")) {
-      return Duration.ofSeconds(Long.parseLong(t.substring(0, t.length() - 1)) * 60);
-    }
-    return Duration.ofSeconds(Long.parseLong(t));
+    return Duration.ofMillis(org.sparkmpc.net.ConfigValues.millis("value", s));
   }
 
   /** {@code 512m}, {@code 2g}, {@code 64k} or plain bytes. */
   public static long parseBytes(String s) {
-    String t = s.toLowerCase(Locale.ROOT);
-    long mult = 1;
-    char last = t.charAt(t.length() - 1);
-    if (last == 'k' || last == 'm' || last == 'g') {
-      mult = last == 'k' ? 1L << 10 : last == 'm' ? 1L << 20 : 1L << 30;
-      t = t.substring(0, t.length() - 1);
-    }
-    return Long.parseLong(t) * mult;
+    return org.sparkmpc.net.ConfigValues.bytes("value", s);
   }
 
   /** Print the table (used to refresh the README). */

@@ -240,9 +240,9 @@ public final class SecureLinearRegression {
       try {
         ctx.agree(solveOp, "SecureLinearRegression.revealGram " + what);
         long[] open = Reveal.toParties(ctx, solveOp, -1, 1, ga, ga.length, to);
-        return (open == null ? SecureLinearRegressionModel.notRecipient(featureCols, this)
+        return (open == null ? SecureLinearRegressionModel.notRecipient(featureCols, mpc)
             : SecureLinearRegressionModel.fromGram(featureCols, open, aug, 2 * f, fitIntercept,
-                n, this)).timed(gramMs, (System.nanoTime() - t1) / 1_000_000);
+                n, mpc)).timed(gramMs, (System.nanoTime() - t1) / 1_000_000);
       } catch (RuntimeException e) {
         ctx.abort(solveOp, e);
         throw e;
@@ -269,7 +269,7 @@ public final class SecureLinearRegression {
       long[] w = Arrays.copyOf(shares, d);
       long b = fitIntercept ? shares[d] : 0;
       return SecureLinearRegressionModel.fromSolve(featureCols, model, fitIntercept, w, b, f,
-          this).timed(gramMs, (System.nanoTime() - t1) / 1_000_000);
+          mpc).timed(gramMs, (System.nanoTime() - t1) / 1_000_000);
     } catch (RuntimeException e) {
       ctx.abort(solveOp, e);
       throw e;
@@ -290,13 +290,5 @@ public final class SecureLinearRegression {
       }
     }
     return new long[][] {out, w};
-  }
-
-  SparkMpc mpc() {
-    return mpc;
-  }
-
-  String[] recipients() {
-    return recipients.clone();
   }
 }

@@ -16,6 +16,7 @@ import org.sparkmpc.MpcInputException;
 import org.sparkmpc.session.MpcContext;
 import org.sparkmpc.spark.MpcRuntime;
 import org.sparkmpc.spark.SecureColumns;
+import org.sparkmpc.spark.SparkMpc;
 import org.sparkmpc.spark.catalyst.ScalaInterop;
 import org.sparkmpc.spark.table.SecureTable;
 import org.sparkmpc.spark.table.SharePartition;
@@ -36,13 +37,13 @@ public final class SecureLinearRegressionModel {
   private final long[] weightShares;
   private final long interceptShare;
   private final int scaleBits;
-  private final SecureLinearRegression estimator;
+  private final SparkMpc mpc;
   private long gramMillis;
   private long solveMillis;
 
   private SecureLinearRegressionModel(String[] featureCols, double[] coefficients,
       double intercept, double r2, long[] weightShares, long interceptShare, int scaleBits,
-      SecureLinearRegression estimator) {
+      SparkMpc mpc) {
     this.featureCols = featureCols.clone();
     this.coefficients = coefficients;
     this.intercept = intercept;
@@ -50,21 +51,21 @@ public final class SecureLinearRegressionModel {
     this.weightShares = weightShares;
     this.interceptShare = interceptShare;
     this.scaleBits = scaleBits;
-    this.estimator = estimator;
+    this.mpc = mpc;
   }
 
-  static SecureLinearRegressionModel notRecipient(String[] features, SecureLinearRegression e) {
-    return new SecureLinearRegressionModel(features, null, 0, Double.NaN, null, 0, 0, e);
+  static SecureLinearRegressionModel notRecipient(String[] features, SparkMpc mpc) {
+    return new SecureLinearRegressionModel(features, null, 0, Double.NaN, null, 0, 0, mpc);
   }
 
   /** From the opened output of the in-MPC solve ({@code w..., [b], R²}) and the shares. */
   static SecureLinearRegressionModel fromSolve(String[] features, double[] opened,
-      boolean intercept, long[] w, long b, int f, SecureLinearRegression e) {
+      boolean intercept, long[] w, long b, int f, SparkMpc mpc) {
     int d = features.length;
     return new SecureLinearRegressionModel(features,
         opened == null ? null : Arrays.copyOf(opened, d),
         opened == null || !intercept ? 0 : opened[d], opened == null ? Double.NaN
-            : opened[opened.length - 1], w, b, f, e);
+            : opened[opened.length - 1], w, b, f, mpc);
   }
 
   /**
@@ -72,7 +73,7 @@ public final class SecureLinearRegressionModel {
    * {@code scale} bits): the normal equations solved in plaintext, and R².
    */
   static SecureLinearRegressionModel fromGram(String[] features, long[] open, int aug, int scale,
-      boolean intercept, long n, SecureLinearRegression e) {
+      boolean intercept, long n, SparkMpc mpc) {
     int k = aug - 1;
     double[][] g = new double[k][k];
     double[] b = new double[k];
@@ -91,7 +92,7 @@ public final class SecureLinearRegressionModel {
     double sst = intercept ? yy - b[k - 1] * b[k - 1] / n : yy;
     int d = features.length;
     return new SecureLinearRegressionModel(features, Arrays.copyOf(w, d), intercept ? w[d] : 0,
-        1 - sse / sst, null, 0, 0, e);
+        1 - sse / sst, null, 0, 0, mpc);
   }
 
   SecureLinearRegressionModel timed(long gramMs, long solveMs) {
@@ -147,7 +148,6 @@ public final class SecureLinearRegressionModel {
       throw new MpcInputException("transform needs a model fitted with solver 'mpc' (the "
           + "'revealGram' solver leaves no shared coefficients)");
     }
-    var mpc = estimator.mpc();
     MpcRuntime rt = mpc.runtime();
     MpcContext ctx = rt.context();
     SecureTable t = mpc.secureTable(secureTable, "SecureLinearRegressionModel.transform");
@@ -212,7 +212,7 @@ public final class SecureLinearRegressionModel {
       cols.add(shared.col(k));
     }
     cols.add(shared.col(PREDICTION));
-    return estimator.mpc().revealTo(shared.select(cols.toArray(new Column[0])), revealTo);
+    return mpc.revealTo(shared.select(cols.toArray(new Column[0])), revealTo);
   }
 
   private void requireRecipient() {
