@@ -72,8 +72,23 @@ public final class ScenarioParty {
   private static void sql(SparkSession spark, SparkMpc mpc, Properties conf, String step, Path dir)
       throws Exception {
     String p = "step." + step + ".";
-    mpc.share(input(spark, conf, p), conf.getProperty(p + "share").split(",")).createOrReplaceTempView("tx");
-    write(mpc, spark.sql(conf.getProperty(p + "query")), dir);
+    List<String> set = new java.util.ArrayList<>();
+    for (String key : conf.stringPropertyNames()) {
+      if (key.startsWith(p + "conf.")) { // session settings for this step only
+        set.add(key.substring((p + "conf.").length()));
+        spark.conf().set(set.get(set.size() - 1), conf.getProperty(key));
+      }
+    }
+    try {
+      mpc.share(input(spark, conf, p), conf.getProperty(p + "share").split(","))
+          .createOrReplaceTempView("tx");
+      Dataset<Row> result = spark.sql(conf.getProperty(p + "query"));
+      // .revealAfter: the query keeps its result secret-shared, then SparkMpc.reveal opens it.
+      write(mpc, Boolean.parseBoolean(conf.getProperty(p + "revealAfter")) ? mpc.reveal(result)
+          : result, dir);
+    } finally {
+      set.forEach(spark.conf()::unset);
+    }
   }
 
   /** The step's own rows: {@code <p>input} (CSV with a header) read with {@code <p>schema}. */

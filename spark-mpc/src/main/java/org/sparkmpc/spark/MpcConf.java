@@ -107,10 +107,24 @@ public final class MpcConf {
           + "partitioning). More partitions spread sharing over more executor cores.",
       Integer::parseInt);
 
+  public static final Setting<Integer> MIN_GROUP_SIZE = new Setting<>(
+      "spark.mpc.reveal.minGroupSize", "0",
+      "Smallest group whose secure aggregates may be opened (0: no minimum). A revealed "
+          + "aggregate's secure values for a smaller group are never opened and come back NULL "
+          + "(its public COUNT stays); a secret-shared aggregate leaves such groups out; revealing "
+          + "rows that are not aggregated is refused. Part of the query every party must agree on.",
+      s -> {
+        int v = Integer.parseInt(s);
+        if (v < 0) {
+          throw new IllegalArgumentException("must be 0 or more");
+        }
+        return v;
+      });
+
   /** All settings, in documentation order. */
   public static final List<Setting<?>> ALL = List.of(PARTY, PARTIES, KEY_DIR, KEY_FILE, CERT_FILE,
       TRUST_FILE, TIMEOUT, SCALE_BITS, SESSION_NAME, MAX_BUFFERED, DEALER, CORRELATIONS,
-      GATEWAY_ADDRESS, SHARE_PARTITIONS);
+      GATEWAY_ADDRESS, SHARE_PARTITIONS, MIN_GROUP_SIZE);
 
   /** The settings table for the README. */
   public static String markdownTable() {

@@ -101,6 +101,12 @@ public abstract class SecureExec extends SparkPlan {
     return op;
   }
 
+  /** {@code spark.mpc.reveal.minGroupSize} of the session the plan runs in. */
+  static int minGroupSize(SparkPlan plan) {
+    org.sparkmpc.spark.MpcConf.Setting<Integer> s = org.sparkmpc.spark.MpcConf.MIN_GROUP_SIZE;
+    return s.parse(plan.conf().getConfString(s.key(), s.defaultValue()));
+  }
+
   protected void agree(MpcContext ctx, long op, String description) {
     long t0 = System.nanoTime();
     ctx.agree(op, description);

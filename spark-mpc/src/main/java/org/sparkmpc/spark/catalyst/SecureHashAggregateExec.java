@@ -45,6 +45,8 @@ import scala.collection.immutable.Seq;
  * <p>Rounds: the plan agreement, then 1 (the reveal) when revealed, 0 otherwise. Bytes: 8 per group
  * and secure output to each recipient. Reveals: the declared sums (and the averages, as sum over the
  * public group size); group keys and sizes are public already, since grouping columns are public.
+ * With {@code spark.mpc.reveal.minGroupSize} set, a group smaller than it is never opened: its secure
+ * values come back NULL when revealed, and it is left out of a secret-shared result.
  */
 public final class SecureHashAggregateExec extends SecureExec {
   private static final long serialVersionUID = 1L;
@@ -194,7 +196,9 @@ public final class SecureHashAggregateExec extends SecureExec {
       }
       desc.append(fs.get(i).equals("1") ? "" : "*" + fs.get(i)).append(") ");
     }
+    int minGroup = minGroupSize(this);
     desc.append("] reveal=").append(reveal ? (to.isEmpty() ? "all" : to.toString()) : "none")
+        .append(minGroup > 0 ? " minGroupSize=" + minGroup : "")
         .append(" input=").append(describeInput(child, rt));
     agree(ctx, op, desc.toString());
 
@@ -234,6 +238,10 @@ public final class SecureHashAggregateExec extends SecureExec {
     if (groups.isEmpty() && merged.isEmpty()) {
       merged.put(new ByteKey(emptyKey()), new long[width]); // global aggregate over no rows
     }
+    if (!reveal && minGroup > 0) {
+      // Secret-shared result: groups under the minimum are left out, so no later reveal opens them.
+      merged.values().removeIf(acc -> acc[width - 1] < minGroup);
+    }
     int ng = merged.size();
     List<byte[]> keys = new ArrayList<>(ng);
     long[] flat = new long[ng * sums];
@@ -249,12 +257,32 @@ public final class SecureHashAggregateExec extends SecureExec {
     }
 
     long[] values = flat;
+    boolean[] suppressed = new boolean[ng];
     boolean recipient = true;
     if (reveal) {
+      // Only groups of at least the minimum size are opened; counts are public, so every party
+      // picks the same groups.
+      int[] opened = java.util.stream.IntStream.range(0, ng)
+          .filter(gi -> counts[gi] >= minGroup).toArray();
+      long[] subset = new long[opened.length * sums];
+      for (int s = 0; s < sums; s++) {
+        for (int j = 0; j < opened.length; j++) {
+          subset[s * opened.length + j] = flat[s * ng + opened[j]];
+        }
+      }
       int[] idx = to.isEmpty() ? null : to.stream().mapToInt(ctx.directory()::indexOf).toArray();
-      values = idx == null ? Reveal.toAll(ctx, op, 0, 0, flat, flat.length)
-          : Reveal.toParties(ctx, op, 0, 0, flat, flat.length, idx);
-      recipient = values != null;
+      long[] open = idx == null ? Reveal.toAll(ctx, op, 0, 0, subset, subset.length)
+          : Reveal.toParties(ctx, op, 0, 0, subset, subset.length, idx);
+      recipient = open != null;
+      Arrays.fill(suppressed, true);
+      values = new long[flat.length];
+      for (int j = 0; j < opened.length; j++) {
+        suppressed[opened[j]] = false;
+        for (int s = 0; s < sums && recipient; s++) {
+          values[s * ng + opened[j]] = open[s * opened.length + j];
+        }
+      }
+      flat = subset;
       long bytes = (long) flat.length * 8;
       metric("rounds").add(1);
       metric("bytesSent").add(bytes * (idx == null ? ctx.parties() - 1
@@ -275,7 +303,8 @@ public final class SecureHashAggregateExec extends SecureExec {
         keyRow.pointTo(kb, kb.length);
         Object[] vals = new Object[k.size()];
         for (int i = 0; i < k.size(); i++) {
-          vals[i] = value(k.get(i), i, gi, ng, shareSlot, values, counts, keyRow, groups, in, out);
+          vals[i] = value(k.get(i), i, gi, ng, shareSlot, values, counts, suppressed, keyRow, groups,
+              in, out);
         }
         rows.add(toUnsafe.apply(new GenericInternalRow(vals)).copy());
       }
@@ -285,8 +314,8 @@ public final class SecureHashAggregateExec extends SecureExec {
   }
 
   private Object value(String kind, int i, int gi, int ng, int[] shareSlot, long[] values,
-      long[] counts, UnsafeRow keyRow, List<Attribute> groups, List<Attribute> in,
-      List<Attribute> out) {
+      long[] counts, boolean[] suppressed, UnsafeRow keyRow, List<Attribute> groups,
+      List<Attribute> in, List<Attribute> out) {
     switch (kind) {
       case "GROUP": {
         int gpos = indexOfSemantic(groups, in.get(i));
@@ -299,8 +328,8 @@ public final class SecureHashAggregateExec extends SecureExec {
         if (!reveal) {
           return v;
         }
-        if (counts[gi] == 0) {
-          return null; // SUM and AVG of no rows are NULL, as in Spark
+        if (counts[gi] == 0 || suppressed[gi]) {
+          return null; // SUM and AVG of no rows are NULL, as in Spark; small groups stay closed
         }
         org.apache.spark.sql.types.Metadata md = SecureRewriteRule.outputMetadata(kind, in.get(i),
             ScalaInterop.list(partners).get(i), ScalaInterop.list(factors).get(i));

@@ -69,9 +69,18 @@ public final class SecureRevealExec extends SecureExec {
     MpcContext ctx = rt.context();
     List<String> to = ScalaInterop.list(recipients);
     List<Attribute> in = ScalaInterop.list(child.output());
-    String desc = "SecureReveal to=" + (to.isEmpty() ? "all" : to.toString()) + " input="
-        + describeInput(child, rt);
+    int minGroup = minGroupSize(this);
+    String desc = "SecureReveal to=" + (to.isEmpty() ? "all" : to.toString())
+        + (minGroup > 0 ? " minGroupSize=" + minGroup : "") + " input=" + describeInput(child, rt);
     long op = begin(rt, desc);
+    if (minGroup > 0 && !aggregated(child)) {
+      org.sparkmpc.MpcInputException e = new org.sparkmpc.MpcInputException(
+          org.sparkmpc.spark.MpcConf.MIN_GROUP_SIZE.key() + "=" + minGroup + " allows opening only "
+              + "aggregates of groups of at least that size, and this reveals rows of a secure "
+              + "table that are not aggregated");
+      ctx.abort(op, e);
+      throw e;
+    }
     postDriverMetrics();
     int n = in.size();
     boolean[] secure = new boolean[n];
@@ -93,6 +102,19 @@ public final class SecureRevealExec extends SecureExec {
     org.apache.spark.api.java.JavaRDD<InternalRow> input = child.execute().toJavaRDD();
     input.mapPartitionsWithIndex(task::send, false).count();
     return input.mapPartitionsWithIndex(task::receive, false).rdd();
+  }
+
+  /** Whether {@code plan} reads a secure aggregate (whose small groups are already left out). */
+  private static boolean aggregated(SparkPlan plan) {
+    if (plan instanceof SecureHashAggregateExec) {
+      return true;
+    }
+    for (SparkPlan c : ScalaInterop.list(plan.children())) {
+      if (aggregated(c)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Reveal of one partition. */
