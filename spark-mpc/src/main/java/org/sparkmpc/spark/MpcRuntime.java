@@ -41,6 +41,7 @@ public final class MpcRuntime implements AutoCloseable {
 
   private final DealerCorrelationSource dealer;
   private final CorrelationSource source;
+  private final SecureTaskFailures failFast;
 
   private MpcRuntime(org.sparkmpc.net.Channel gateway, MpcContext context, int scaleBits,
       String correlations, String ticket, org.apache.spark.SparkContext sparkContext) {
@@ -64,6 +65,8 @@ public final class MpcRuntime implements AutoCloseable {
     } else {
       this.source = dealer;
     }
+    this.failFast = new SecureTaskFailures(sparkContext);
+    sparkContext.addSparkListener(failFast);
   }
 
   /** The runtime of {@code spark}'s party, started on first use from the {@code spark.mpc.*} settings. */
@@ -244,6 +247,7 @@ public final class MpcRuntime implements AutoCloseable {
 
   @Override
   public synchronized void close() {
+    sparkContext.removeSparkListener(failFast);
     if (source != null && source != dealer) {
       source.close();
     }
