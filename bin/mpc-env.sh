@@ -14,9 +14,25 @@ SPARK_MPC_JVM_FLAGS="-XX:+IgnoreUnrecognizedVMOptions --add-modules=jdk.incubato
 --enable-native-access=ALL-UNNAMED"
 export SPARK_LOCAL_IP="${SPARK_LOCAL_IP:-127.0.0.1}"
 
-# Build (once) and print the classpath of the integration-tests module, which holds everything.
+# The classpath of the tools. Where only the distributable jar is installed (an organisation's
+# gateway or dealer host): SPARK_MPC_JAR names it and SPARK_HOME a Spark installation, whose jars
+# give the logging libraries. In a clone of the project: build (once) and print the classpath of
+# the integration-tests module, which holds everything.
 spark_mpc_classpath() {
   local root="$1"
+  if [ -n "${SPARK_MPC_JAR:-}" ]; then
+    if [ ! -f "$SPARK_MPC_JAR" ]; then
+      echo "SPARK_MPC_JAR=$SPARK_MPC_JAR: no such file (the spark-mpc-*-dist.jar)" >&2
+      return 1
+    fi
+    if [ -z "${SPARK_HOME:-}" ] || [ ! -d "$SPARK_HOME/jars" ]; then
+      echo "SPARK_HOME must name a Spark installation (its jars/ give the logging libraries)" \
+        "when SPARK_MPC_JAR is set" >&2
+      return 1
+    fi
+    echo "$SPARK_MPC_JAR:$SPARK_HOME/jars/*"
+    return
+  fi
   local cp="$root/integration-tests/target/classpath.txt"
   if [ ! -f "$root/integration-tests/target/classes/org/sparkmpc/it/Demo.class" ] || [ ! -f "$cp" ] \
       || [ "$root/integration-tests/pom.xml" -nt "$cp" ] || [ "$root/pom.xml" -nt "$cp" ]; then
