@@ -248,13 +248,25 @@ public final class LocalParties {
    * started afterwards get it as {@code SPARK_HOME}.
    */
   public static Path sparkHome(Path dir) {
+    return sparkHome(dir, true);
+  }
+
+  /**
+   * As {@link #sparkHome(Path)}; without {@code withProject}, the home holds only what a Spark
+   * installation has (no jar of this project, no Bouncy Castle), so executors get the project from
+   * the distributable jar that {@code spark-submit} ships, as on an organisation's cluster.
+   */
+  public static Path sparkHome(Path dir, boolean withProject) {
     try {
       Path jars = dir.resolve("jars");
       Files.createDirectories(jars);
       for (String entry : System.getProperty("java.class.path").split(java.io.File.pathSeparator)) {
         Path jar = Path.of(entry).toAbsolutePath();
-        Path link = jars.resolve(jar.getFileName().toString());
-        if (entry.endsWith(".jar") && !Files.exists(link)) {
+        String name = jar.getFileName().toString();
+        Path link = jars.resolve(name);
+        boolean project = name.startsWith("bc") || List.of("mpc-operators-", "spark-mpc-",
+            "connectors-", "integration-tests-", "notebooks-").stream().anyMatch(name::startsWith);
+        if (entry.endsWith(".jar") && !Files.exists(link) && (withProject || !project)) {
           Files.createSymbolicLink(link, jar);
         }
       }
