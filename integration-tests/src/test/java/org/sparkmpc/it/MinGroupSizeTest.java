@@ -56,18 +56,19 @@ class MinGroupSizeTest {
     }
     List<LocalParties.Outcome> outs = Scenarios.run(work, PARTIES, Duration.ofSeconds(60),
         (i, p) -> {
-          p.setProperty("steps", "grouped,rows,nested,off,disagree");
-          for (String s : List.of("grouped", "rows", "nested", "off", "disagree")) {
+          p.setProperty("steps", "grouped,allsmall,rows,nested,off,disagree");
+          for (String s : List.of("grouped", "allsmall", "rows", "nested", "off", "disagree")) {
             p.setProperty("step." + s + ".input", files.get(i));
             p.setProperty("step." + s + ".schema", "region STRING, amount DOUBLE, items INT");
             p.setProperty("step." + s + ".share", "amount,items");
             if (!s.equals("off")) {
               p.setProperty("step." + s + ".conf.spark.mpc.reveal.minGroupSize",
-                  s.equals("disagree") && i == 2 ? "4" : "5");
+                  s.equals("allsmall") ? "100" : s.equals("disagree") && i == 2 ? "4" : "5");
             }
           }
           p.setProperty("step.grouped.query", GROUPED);
           p.setProperty("step.off.query", GROUPED);
+          p.setProperty("step.allsmall.query", GROUPED);
           p.setProperty("step.disagree.query", GROUPED);
           p.setProperty("step.rows.query", "SELECT region, reveal(amount) AS a FROM tx");
           p.setProperty("step.nested.query", "SELECT region, SUM(amount) AS t FROM tx "
@@ -106,6 +107,20 @@ class MinGroupSizeTest {
           assertEquals(e.getValue()[0], Double.parseDouble(r[1]), 1e-3, party);
           assertEquals(e.getValue()[0] / e.getValue()[1], Double.parseDouble(r[3]), 1e-3, party);
         }
+      }
+    }
+  }
+
+  @Test
+  void whenEveryGroupIsUnderTheMinimumNothingIsOpenedAndCountsStay() throws Exception {
+    for (String party : PARTIES) {
+      Map<String, String[]> got = result(party, "allsmall");
+      assertEquals(pooled.keySet(), got.keySet(), party);
+      for (Map.Entry<String, double[]> e : pooled.entrySet()) {
+        String[] r = got.get(e.getKey());
+        assertEquals((long) e.getValue()[1], Long.parseLong(r[2]), party + " count");
+        assertEquals("", r[1], party + " total of " + e.getKey());
+        assertEquals("", r[3], party + " average of " + e.getKey());
       }
     }
   }
