@@ -101,19 +101,37 @@ public final class PairwiseKeys {
    * party's cluster and its logs without showing them. Only a holder of {@code wrapKey} opens it.
    */
   public byte[] seal(byte[] wrapKey) {
-    java.io.ByteArrayOutputStream plain = new java.io.ByteArrayOutputStream();
-    plain.write(self);
-    plain.write(keys.length);
+    // Layout: self, party count, then per party a presence byte and (length, key); one byte each.
+    int size = 2;
     for (byte[] k : keys) {
-      plain.write(k == null ? 0 : 1);
+      if (k != null && k.length > 255) {
+        throw new IllegalStateException("a pairwise key of " + k.length + " bytes cannot be sealed");
+      }
+      size += k == null ? 1 : 2 + k.length;
+    }
+    if (keys.length > 255) {
+      throw new IllegalStateException(keys.length + " parties cannot be sealed (at most 255)");
+    }
+    byte[] plain = new byte[size];
+    int at = 0;
+    plain[at++] = (byte) self;
+    plain[at++] = (byte) keys.length;
+    for (byte[] k : keys) {
+      plain[at++] = (byte) (k == null ? 0 : 1);
       if (k != null) {
-        plain.write(k.length);
-        plain.writeBytes(k);
+        plain[at++] = (byte) k.length;
+        System.arraycopy(k, 0, plain, at, k.length);
+        at += k.length;
       }
     }
     byte[] nonce = new byte[12];
     new SecureRandom().nextBytes(nonce);
-    byte[] ct = gcm(javax.crypto.Cipher.ENCRYPT_MODE, wrapKey, nonce, plain.toByteArray());
+    byte[] ct;
+    try {
+      ct = gcm(javax.crypto.Cipher.ENCRYPT_MODE, wrapKey, nonce, plain);
+    } finally {
+      Arrays.fill(plain, (byte) 0); // the keys in the clear stay no longer than needed
+    }
     byte[] out = Arrays.copyOf(nonce, 12 + ct.length);
     System.arraycopy(ct, 0, out, 12, ct.length);
     return out;
@@ -126,17 +144,21 @@ public final class PairwiseKeys {
     }
     byte[] plain = gcm(javax.crypto.Cipher.DECRYPT_MODE, wrapKey, Arrays.copyOf(sealed, 12),
         Arrays.copyOfRange(sealed, 12, sealed.length));
-    int at = 0;
-    int self = plain[at++];
-    byte[][] keys = new byte[plain[at++]][];
-    for (int q = 0; q < keys.length; q++) {
-      if (plain[at++] == 1) {
-        int len = plain[at++];
-        keys[q] = Arrays.copyOfRange(plain, at, at + len);
-        at += len;
+    try {
+      int at = 0;
+      int self = plain[at++] & 0xff;
+      byte[][] keys = new byte[plain[at++] & 0xff][];
+      for (int q = 0; q < keys.length; q++) {
+        if (plain[at++] == 1) {
+          int len = plain[at++] & 0xff;
+          keys[q] = Arrays.copyOfRange(plain, at, at + len);
+          at += len;
+        }
       }
+      return new PairwiseKeys(self, keys);
+    } finally {
+      Arrays.fill(plain, (byte) 0);
     }
-    return new PairwiseKeys(self, keys);
   }
 
   private static byte[] gcm(int mode, byte[] key, byte[] nonce, byte[] in) {

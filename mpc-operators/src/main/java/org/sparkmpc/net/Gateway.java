@@ -171,8 +171,7 @@ public final class Gateway implements Channel {
   private final ServerSocket server;
   private final SSLSocketFactory serverTls;
   private final Thread acceptThread;
-  private final java.util.concurrent.atomic.AtomicInteger inFlight =
-      new java.util.concurrent.atomic.AtomicInteger();
+  private final AtomicInteger inFlight = new AtomicInteger();
   private final Set<Socket> inbound = ConcurrentHashMap.newKeySet();
   private final PeerLink[] links;
   private final AtomicInteger connectionIds = new AtomicInteger();
@@ -207,7 +206,7 @@ public final class Gateway implements Channel {
     Objects.requireNonNull(config, "config");
     PartyCredentials credentials = PartyCredentials.load(config);
     PartyDirectory.Party self = config.directory().self();
-    SSLContext ctx = credentials.serverContextWithClients();
+    SSLContext ctx = credentials.serverContext();
     ServerSocket server = null;
     try {
       // Plain TCP accept; TLS is layered per connection (see serve) so that a refused handshake can
@@ -254,13 +253,7 @@ public final class Gateway implements Channel {
 
   @Override
   public void send(int to, MessageKey key, byte[] payload) {
-    Objects.requireNonNull(key, "key");
-    Objects.requireNonNull(payload, "payload");
-    LocalChannelHub.checkSend(directory, to, key);
-    if (payload.length > Wire.MAX_PAYLOAD_BYTES) {
-      throw new IllegalArgumentException("a message of " + payload.length + " bytes exceeds the frame limit of "
-          + Wire.MAX_PAYLOAD_BYTES + " bytes (" + key.describe() + ")");
-    }
+    checkWireSend(directory, to, key, payload);
     ensureOpen(key);
     PeerLink link = links[to];
     long deadline = System.nanoTime() + Mailbox.saturatedNanos(config.timeout());
@@ -333,13 +326,9 @@ public final class Gateway implements Channel {
     // Let frames already being read get their status replies, so that a peer's last message
     // (the end of a session, say) is acknowledged rather than retried against a closed port.
     long graceEnd = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
-    while (inFlight.get() > 0 && System.nanoTime() < graceEnd) {
-      try {
-        Thread.sleep(5);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        break;
-      }
+    while (inFlight.get() > 0 && System.nanoTime() < graceEnd
+        && !Thread.currentThread().isInterrupted()) {
+      sleepQuietly(5);
     }
     for (Socket s : inbound) {
       closeQuietly(s);
@@ -605,13 +594,7 @@ public final class Gateway implements Channel {
    */
   private static void drain(Socket raw) {
     try {
-      raw.setSoTimeout(LINGER_MS);
-      byte[] sink = new byte[8192];
-      long drained = 0;
-      int n;
-      while (drained < LINGER_MAX_BYTES && (n = raw.getInputStream().read(sink)) > 0) {
-        drained += n;
-      }
+      drainForLinger(raw, raw.getInputStream());
     } catch (IOException e) {
       // Closing anyway.
     }
@@ -739,13 +722,24 @@ public final class Gateway implements Channel {
   /** Answer, drain what the peer still sends for a short while (so it can read the answer), close. */
   private void refuseAndClose(SSLSocket s, DataInputStream in, DataOutputStream out, DeliveryStatus status,
       String reason) {
+    answerAndDrain(s, in, out, () -> Wire.writeStatus(out, status, reason));
+  }
+
+  /** Write an answer (a status frame), flush, and drain what the peer still sends for a while. */
+  private static void answerAndDrain(SSLSocket s, DataInputStream in, DataOutputStream out,
+      StatusWriter answer) {
     try {
-      Wire.writeStatus(out, status, reason);
+      answer.write();
       out.flush();
       drainForLinger(s, in);
     } catch (IOException e) {
       // The connection is being closed anyway.
     }
+  }
+
+  /** Writes one status frame. */
+  private interface StatusWriter {
+    void write() throws IOException;
   }
 
   /**
@@ -890,7 +884,7 @@ public final class Gateway implements Channel {
   }
 
   /** Read (and drop) what the peer still sends for a short while, so it can read our answer. */
-  private static void drainForLinger(SSLSocket s, DataInputStream in) throws IOException {
+  private static void drainForLinger(Socket s, java.io.InputStream in) throws IOException {
     s.setSoTimeout(LINGER_MS);
     byte[] sink = new byte[8192];
     long drained = 0;
@@ -902,13 +896,7 @@ public final class Gateway implements Channel {
 
   private void refuseAndCloseClient(SSLSocket s, DataInputStream in, DataOutputStream out,
       Wire.ClientStatus status, String reason) {
-    try {
-      Wire.writeClientStatus(out, status, reason);
-      out.flush();
-      drainForLinger(s, in);
-    } catch (IOException e) {
-      // The connection is being closed anyway.
-    }
+    answerAndDrain(s, in, out, () -> Wire.writeClientStatus(out, status, reason));
   }
 
   private static String inboundReason(IOException e) {
@@ -922,7 +910,22 @@ public final class Gateway implements Channel {
 
   // ---- helpers ----
 
-  private static SSLParameters tlsParameters() {
+  /**
+   * The checks of a send that goes over the wire, at the gateway and at its clients alike: the
+   * destination and the sender (as for every channel), and the frame's payload limit.
+   */
+  static void checkWireSend(PartyDirectory directory, int to, MessageKey key, byte[] payload) {
+    Objects.requireNonNull(key, "key");
+    Objects.requireNonNull(payload, "payload");
+    LocalChannelHub.checkSend(directory, to, key);
+    if (payload.length > Wire.MAX_PAYLOAD_BYTES) {
+      throw new IllegalArgumentException("a message of " + payload.length + " bytes exceeds the frame limit of "
+          + Wire.MAX_PAYLOAD_BYTES + " bytes (" + key.describe() + ")");
+    }
+  }
+
+  /** TLS 1.3 with the project's cipher suites; the gateway's and its clients' sockets use it. */
+  static SSLParameters tlsParameters() {
     SSLParameters p = new SSLParameters();
     p.setProtocols(PROTOCOLS.clone());
     p.setCipherSuites(CIPHER_SUITES.clone());
@@ -949,7 +952,7 @@ public final class Gateway implements Channel {
     }
   }
 
-  private static void closeQuietly(Closeable c) {
+  static void closeQuietly(Closeable c) {
     if (c != null) {
       try {
         c.close();

@@ -2,7 +2,6 @@ package org.sparkmpc.net;
 
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
-import java.io.Closeable;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -16,7 +15,6 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
-import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.SSLSocketFactory;
 import org.slf4j.Logger;
@@ -137,13 +135,7 @@ public final class GatewayClient implements Channel {
    */
   @Override
   public void send(int to, MessageKey key, byte[] payload) {
-    Objects.requireNonNull(key, "key");
-    Objects.requireNonNull(payload, "payload");
-    LocalChannelHub.checkSend(directory, to, key);
-    if (payload.length > Wire.MAX_PAYLOAD_BYTES) {
-      throw new IllegalArgumentException("a message of " + payload.length + " bytes exceeds the frame limit of "
-          + Wire.MAX_PAYLOAD_BYTES + " bytes (" + key.describe() + ")");
-    }
+    Gateway.checkWireSend(directory, to, key, payload);
     // The gateway may retry connecting for its timeout, then wait for the peer's acknowledgement.
     Duration wait = config.timeout().multipliedBy(3).plusSeconds(10);
     call(key.describe(), wait, c -> {
@@ -334,10 +326,7 @@ public final class GatewayClient implements Channel {
     try {
       s.setTcpNoDelay(true);
       s.setKeepAlive(true);
-      SSLParameters p = new SSLParameters();
-      p.setProtocols(Gateway.PROTOCOLS.clone());
-      p.setCipherSuites(Gateway.CIPHER_SUITES.clone());
-      s.setSSLParameters(p);
+      s.setSSLParameters(Gateway.tlsParameters());
       s.connect(new InetSocketAddress(host, port), timeoutMs);
       s.setSoTimeout(timeoutMs);
       s.startHandshake();
@@ -364,7 +353,7 @@ public final class GatewayClient implements Channel {
       LOG.debug("gateway client of party '{}': connected to {}", directory.self().name(), gatewayAddress());
       return c;
     } catch (IOException | RuntimeException e) {
-      closeQuietly(s);
+      Gateway.closeQuietly(s);
       throw e;
     }
   }
@@ -384,15 +373,7 @@ public final class GatewayClient implements Channel {
     }
   }
 
-  private static void closeQuietly(Closeable c) {
-    if (c != null) {
-      try {
-        c.close();
-      } catch (IOException e) {
-        // Nothing useful to do.
-      }
-    }
-  }
+
 
   /** One reply frame: a CLIENT_STATUS, a DATA frame (key and payload), or a peer's STATUS. */
   private static final class Reply {
@@ -443,7 +424,7 @@ public final class GatewayClient implements Channel {
 
     void close() {
       open.remove(this);
-      closeQuietly(socket);
+      Gateway.closeQuietly(socket);
     }
   }
 

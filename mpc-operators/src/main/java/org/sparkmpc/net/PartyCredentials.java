@@ -187,17 +187,6 @@ public final class PartyCredentials {
     return -1;
   }
 
-  /** A TLS 1.3 context for the gateway's server socket: accepts exactly the other parties' certificates. */
-  public SSLContext serverContext() {
-    Map<Integer, X509Certificate> accepted = new LinkedHashMap<>();
-    for (int i = 0; i < pinned.length; i++) {
-      if (i != directory.selfIndex()) {
-        accepted.put(i, pinned[i]);
-      }
-    }
-    return context(new PinnedTrustManager(directory, accepted, "client"));
-  }
-
   /**
    * Whether {@code cert} is byte-equal to this party's own pinned certificate (and names this party):
    * a connection presenting it comes from this party's own executors or driver, a client of the
@@ -212,7 +201,7 @@ public final class PartyCredentials {
    * A TLS 1.3 context for the gateway's server socket that accepts the other parties' certificates
    * (peers) and this party's own certificate ({@link GatewayClient}s of this party); nothing else.
    */
-  public SSLContext serverContextWithClients() {
+  public SSLContext serverContext() {
     Map<Integer, X509Certificate> accepted = new LinkedHashMap<>();
     for (int i = 0; i < pinned.length; i++) {
       accepted.put(i, pinned[i]);

@@ -151,11 +151,7 @@ final class Wire {
   static void writeClientStatus(DataOutputStream out, ClientStatus status, String reason) throws IOException {
     writeStart(out, TYPE_CLIENT_STATUS);
     out.writeByte(status.code);
-    // 2730 UTF-16 units encode to at most 8190 bytes.
-    String r = reason == null ? "" : reason.length() > 2730 ? reason.substring(0, 2730) : reason;
-    byte[] bytes = r.getBytes(StandardCharsets.UTF_8);
-    out.writeShort(bytes.length);
-    out.write(bytes);
+    writeReason(out, reason, MAX_CLIENT_REASON_BYTES);
   }
 
   /**
@@ -213,13 +209,7 @@ final class Wire {
     if (status == null) {
       throw new MalformedFrameException("unknown client status code " + code);
     }
-    int len = in.readUnsignedShort();
-    if (len > MAX_CLIENT_REASON_BYTES) {
-      throw new MalformedFrameException("reason length " + len + " exceeds " + MAX_CLIENT_REASON_BYTES);
-    }
-    byte[] bytes = new byte[len];
-    in.readFully(bytes);
-    return new ClientStatusReply(status, decodeUtf8(bytes, "reason"));
+    return new ClientStatusReply(status, readReason(in, MAX_CLIENT_REASON_BYTES));
   }
 
   /** The rest of a STATUS frame, after its type. */
@@ -229,13 +219,35 @@ final class Wire {
     if (status == null) {
       throw new MalformedFrameException("unknown status code " + code);
     }
+    return new StatusReply(status, readReason(in, MAX_REASON_BYTES));
+  }
+
+  /** A status frame's reason: length (uint16, at most {@code maxBytes}) and UTF-8 text. */
+  private static String readReason(DataInputStream in, int maxBytes)
+      throws IOException, MalformedFrameException {
     int len = in.readUnsignedShort();
-    if (len > MAX_REASON_BYTES) {
-      throw new MalformedFrameException("reason length " + len + " exceeds " + MAX_REASON_BYTES);
+    if (len > maxBytes) {
+      throw new MalformedFrameException("reason length " + len + " exceeds " + maxBytes);
     }
     byte[] bytes = new byte[len];
     in.readFully(bytes);
-    return new StatusReply(status, decodeUtf8(bytes, "reason"));
+    return decodeUtf8(bytes, "reason");
+  }
+
+  /**
+   * Write a reason of at most {@code maxBytes} UTF-8 bytes: cut to {@code maxBytes / 3} UTF-16
+   * units, which encode to at most that many bytes.
+   */
+  private static void writeReason(DataOutputStream out, String reason, int maxBytes)
+      throws IOException {
+    String r = reason == null ? "" : reason;
+    int maxChars = maxBytes / 3;
+    if (r.length() > maxChars) {
+      r = r.substring(0, maxChars);
+    }
+    byte[] bytes = r.getBytes(StandardCharsets.UTF_8);
+    out.writeShort(bytes.length);
+    out.write(bytes);
   }
 
   private static String readSession(DataInputStream in) throws IOException, MalformedFrameException {
@@ -269,23 +281,10 @@ final class Wire {
     return length;
   }
 
-  /**
-   * Read a DATA frame's header; {@code firstByte} is the frame's first byte, already read by the
-   * caller (who waits for it without a timeout).
-   */
-  static DataHeader readDataHeader(DataInputStream in, int firstByte) throws IOException, MalformedFrameException {
-    readStart(in, firstByte, TYPE_DATA);
-    return readDataBody(in);
-  }
-
   static void writeStatus(DataOutputStream out, DeliveryStatus status, String reason) throws IOException {
     writeStart(out, TYPE_STATUS);
     out.writeByte(status.code());
-    // 340 UTF-16 units encode to at most 1020 bytes.
-    String r = reason.length() > 340 ? reason.substring(0, 340) : reason;
-    byte[] bytes = r.getBytes(StandardCharsets.UTF_8);
-    out.writeShort(bytes.length);
-    out.write(bytes);
+    writeReason(out, reason, MAX_REASON_BYTES);
   }
 
   static StatusReply readStatus(DataInputStream in) throws IOException, MalformedFrameException {

@@ -2,10 +2,8 @@ package org.sparkmpc.protocol;
 
 import org.sparkmpc.correlation.BeaverTriples;
 import org.sparkmpc.correlation.CorrelationSource;
-import org.sparkmpc.net.MessageKey;
-import org.sparkmpc.net.ProtocolException;
-import org.sparkmpc.ring.LongCodec;
 import org.sparkmpc.session.MpcContext;
+import org.sparkmpc.share.Reveal;
 
 /**
  * Batched Beaver multiplication in Z(2^64): shares of {@code z = x * y}, elementwise, from shares of
@@ -47,7 +45,11 @@ public final class BeaverMultiplication {
    */
   public static Pending prepare(CorrelationSource source, long operator, int partition,
       int stream, long[] x, long[] y, int n) {
-    BeaverTriples t = source.triples(operator, partition, stream, n);
+    return mask(source.triples(operator, partition, stream, n), x, y, n);
+  }
+
+  /** Mask {@code x} and {@code y} with triples already at hand: {@code d = x - a}, {@code e = y - b}. */
+  public static Pending mask(BeaverTriples t, long[] x, long[] y, int n) {
     long[] de = new long[2 * n];
     long[] a = t.a();
     long[] b = t.b();
@@ -61,32 +63,14 @@ public final class BeaverMultiplication {
   /** Send this party's masked values of a prepared multiplication to every other party. */
   public static void sendMasked(MpcContext ctx, long operator, int partition, int round,
       Pending p) {
-    byte[] payload = LongCodec.encode(p.maskedDe());
-    MessageKey mine = ctx.key(operator, partition, round);
-    for (int q = 0; q < ctx.parties(); q++) {
-      if (q != ctx.self()) {
-        ctx.channel().send(q, mine, payload);
-      }
-    }
+    Reveal.send(ctx, operator, partition, round, p.maskedDe(), 2 * p.n(), Reveal.all(ctx));
   }
 
   /** Second half: open {@code d}, {@code e} and compute this party's share of {@code z}. */
   public static long[] finish(MpcContext ctx, long operator, int partition, int round,
       Pending p) {
     int n = p.n();
-    long[] de = p.maskedDe().clone();
-    MessageKey mine = ctx.key(operator, partition, round);
-    for (int q = 0; q < ctx.parties(); q++) {
-      if (q == ctx.self()) {
-        continue;
-      }
-      byte[] in = ctx.channel().receive(mine.withSender(q), ctx.timeout());
-      if (in.length != 16 * n) {
-        throw new ProtocolException("party '" + ctx.directory().name(q) + "' sent " + in.length
-            + " bytes for " + n + " multiplications (" + mine.describe() + ")");
-      }
-      LongCodec.addInto(in, 0, de, 2 * n);
-    }
+    long[] de = Reveal.receive(ctx, operator, partition, round, p.maskedDe(), 2 * n);
     long[] a = p.triples().a();
     long[] b = p.triples().b();
     long[] c = p.triples().c();

@@ -83,7 +83,7 @@ public final class FixedPointEngine {
         out.add(Need.matrix(PARTITION, MATRIX_STREAM, matricesUsed, square, square, square));
       }
     } else {
-      t += matricesUsed * square * square * square;
+      t += elementwiseSquareTriples();
     }
     int stream = TRUNCATION_STREAM;
     for (var e : pairsUsed.entrySet()) {
@@ -112,7 +112,7 @@ public final class FixedPointEngine {
     // matrix triples), then random bits (without truncation pairs).
     e.matrixBase = counted.triplesUsed;
     e.bitsBase = counted.triplesUsed + (source.hasMatrixTriples() ? 0
-        : counted.matricesUsed * counted.square * counted.square * counted.square);
+        : counted.elementwiseSquareTriples());
     for (Need need : counted.needs(source)) {
       switch (need.kind()) {
         case Need.TRIPLES -> e.triples = source.triples(operator, PARTITION, need.stream(),
@@ -167,12 +167,7 @@ public final class FixedPointEngine {
 
   private BeaverMultiplication.Pending sendPrepared(BeaverTriples t, long[] x, long[] y, int n,
       int rd) {
-    long[] de = new long[2 * n];
-    for (int i = 0; i < n; i++) {
-      de[i] = x[i] - t.a()[i];
-      de[n + i] = y[i] - t.b()[i];
-    }
-    BeaverMultiplication.Pending p = new BeaverMultiplication.Pending(t, de, n);
+    BeaverMultiplication.Pending p = BeaverMultiplication.mask(t, x, y, n);
     BeaverMultiplication.sendMasked(ctx, operator, PARTITION, rd, p);
     return p;
   }
@@ -252,6 +247,11 @@ public final class FixedPointEngine {
     return z;
   }
 
+  /** Beaver triples that the square matrix products take without matrix triples. */
+  private int elementwiseSquareTriples() {
+    return matricesUsed * square * square * square;
+  }
+
   /** Build the truncation pairs from shared random bits (two parties, one round). */
   private void pairsFromBits(TreeMap<Integer, Integer> wanted) {
     if (ctx.parties() != 2) {
@@ -263,20 +263,15 @@ public final class FixedPointEngine {
     }
     byte[] seed = new byte[32];
     new SecureRandom().nextBytes(seed);
-    long[] mine = new AesCtrPrg(seed).next((total * 64 + 63) / 64);
+    long[] mine = new AesCtrPrg(seed).next(total);
     int nb = 64 * total;
-    long[] x = new long[nb];
-    long[] y = new long[nb];
     long[] own = new long[nb];
     for (int i = 0; i < nb; i++) {
-      long bit = (mine[i >>> 6] >>> (i & 63)) & 1;
-      own[i] = bit;
-      if (ctx.self() == 0) {
-        x[i] = bit;
-      } else {
-        y[i] = bit;
-      }
+      own[i] = (mine[i >>> 6] >>> (i & 63)) & 1;
     }
+    // The XOR of the two parties' bits: x holds party 0's bit, y party 1's (the other is zero).
+    long[] x = ctx.self() == 0 ? own : new long[nb];
+    long[] y = ctx.self() == 0 ? new long[nb] : own;
     BeaverTriples t = slice(triples, bitsBase, nb);
     long[] prod = finishRound(t, x, y, nb);
     int at = 0;

@@ -3,11 +3,9 @@ package org.sparkmpc.protocol;
 import org.sparkmpc.correlation.CorrelationSource;
 import org.sparkmpc.correlation.GramTriple;
 import org.sparkmpc.correlation.MatrixTriples;
-import org.sparkmpc.net.MessageKey;
-import org.sparkmpc.net.ProtocolException;
-import org.sparkmpc.ring.LongCodec;
 import org.sparkmpc.ring.Matrices;
 import org.sparkmpc.session.MpcContext;
+import org.sparkmpc.share.Reveal;
 
 /**
  * Matrix products of shared matrices with matrix triples from the dealer, in Z(2^64).
@@ -56,31 +54,12 @@ public final class MatrixProducts {
   /** Send this party's masked values to every other computing party. */
   public static void sendMasked(MpcContext ctx, long operator, int partition, int round,
       long[] masked) {
-    byte[] payload = LongCodec.encode(masked);
-    MessageKey mine = ctx.key(operator, partition, round);
-    for (int q = 0; q < ctx.parties(); q++) {
-      if (q != ctx.self()) {
-        ctx.channel().send(q, mine, payload);
-      }
-    }
+    Reveal.send(ctx, operator, partition, round, masked, masked.length, Reveal.all(ctx));
   }
 
   /** Sum this party's masked values with every peer's (the opened masked values). */
   static long[] openMasked(MpcContext ctx, long operator, int partition, int round, long[] masked) {
-    long[] open = masked.clone();
-    MessageKey mine = ctx.key(operator, partition, round);
-    for (int q = 0; q < ctx.parties(); q++) {
-      if (q == ctx.self()) {
-        continue;
-      }
-      byte[] in = ctx.channel().receive(mine.withSender(q), ctx.timeout());
-      if (in.length != 8L * open.length) {
-        throw new ProtocolException("party '" + ctx.directory().name(q) + "' sent " + in.length
-            + " bytes for " + open.length + " masked values (" + mine.describe() + ")");
-      }
-      LongCodec.addInto(in, 0, open, open.length);
-    }
-    return open;
+    return Reveal.receive(ctx, operator, partition, round, masked, masked.length);
   }
 
   /** Second half of a Gram round: this party's share of {@code ZᵀZ}, m×m row-major. */

@@ -1,10 +1,8 @@
 package org.sparkmpc.protocol;
 
 import org.sparkmpc.correlation.TruncationPairs;
-import org.sparkmpc.net.MessageKey;
-import org.sparkmpc.net.ProtocolException;
-import org.sparkmpc.ring.LongCodec;
 import org.sparkmpc.session.MpcContext;
+import org.sparkmpc.share.Reveal;
 
 /**
  * Fixed-point truncation after a multiplication: a product of two values at scale {@code 2^f}
@@ -63,24 +61,7 @@ public final class Truncation {
     for (int i = 0; i < n; i++) {
       c[i] = z[i] + offsetValue + r[offset + i];
     }
-    byte[] payload = LongCodec.encode(c);
-    MessageKey mine = ctx.key(operator, partition, round);
-    for (int q = 0; q < ctx.parties(); q++) {
-      if (q != ctx.self()) {
-        ctx.channel().send(q, mine, payload);
-      }
-    }
-    for (int q = 0; q < ctx.parties(); q++) {
-      if (q == ctx.self()) {
-        continue;
-      }
-      byte[] in = ctx.channel().receive(mine.withSender(q), ctx.timeout());
-      if (in.length != 8L * n) {
-        throw new ProtocolException("party '" + ctx.directory().name(q) + "' sent " + in.length
-            + " bytes for " + n + " truncations (" + mine.describe() + ")");
-      }
-      LongCodec.addInto(in, 0, c, n);
-    }
+    c = Reveal.toAll(ctx, operator, partition, round, c, n);
     long[] s = pairs.shifted();
     long[] msb = pairs.msb();
     long wrapUnit = 1L << (64 - f);

@@ -13,10 +13,7 @@ public final class Matrices {
     for (int i = 0; i < p; i++) {
       int ci = cOff + i * r;
       for (int k = 0; k < q; k++) {
-        long aik = a[aOff + i * q + k];
-        if (aik == 0) {
-          continue;
-        }
+        long aik = a[aOff + i * q + k]; // no skip of zeros: the operands are often secret shares
         int bk = bOff + k * r;
         for (int j = 0; j < r; j++) {
           c[ci + j] += aik * b[bk + j];

@@ -18,11 +18,16 @@ public final class Reveal {
   /** Reveal to all parties; every party gets the values. */
   public static long[] toAll(MpcContext ctx, long operator, int partition, int round, long[] shares,
       int n) {
+    return toParties(ctx, operator, partition, round, shares, n, all(ctx));
+  }
+
+  /** Every party of the session, as recipients. */
+  public static int[] all(MpcContext ctx) {
     int[] all = new int[ctx.parties()];
     for (int i = 0; i < all.length; i++) {
       all[i] = i;
     }
-    return toParties(ctx, operator, partition, round, shares, n, all);
+    return all;
   }
 
   /**

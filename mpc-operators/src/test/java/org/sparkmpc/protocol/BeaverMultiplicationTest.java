@@ -1,5 +1,8 @@
 package org.sparkmpc.protocol;
 
+import static org.sparkmpc.share.PartyThreads.shareOf;
+import static org.sparkmpc.share.PartyThreads.values;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -12,20 +15,11 @@ import org.sparkmpc.correlation.BeaverTriples;
 import org.sparkmpc.correlation.DealerCorrelationSource;
 import org.sparkmpc.correlation.Need;
 import org.sparkmpc.ring.FixedPoint;
-import org.sparkmpc.session.MpcContext;
 import org.sparkmpc.share.PartyThreads;
 import org.sparkmpc.share.Reveal;
 
 /** Beaver multiplication with the dealer, for 2 and 3 parties, against plaintext arithmetic. */
 class BeaverMultiplicationTest {
-
-  static long[] values(long seed, int n, int bits) {
-    return PartyThreads.values(seed, n, bits);
-  }
-
-  static long[] shareOf(MpcContext ctx, int owner, long op, int stream, long[] values) {
-    return PartyThreads.shareOf(ctx, owner, op, stream, values);
-  }
 
   /** Every party opened the elementwise products of {@code x} and {@code y}. */
   static void assertProducts(List<long[]> out, long[] x, long[] y) {

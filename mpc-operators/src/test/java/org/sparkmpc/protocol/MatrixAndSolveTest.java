@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.sparkmpc.protocol.BeaverMultiplicationTest.assertBalanced;
-import static org.sparkmpc.protocol.BeaverMultiplicationTest.shareOf;
-import static org.sparkmpc.protocol.BeaverMultiplicationTest.values;
+import static org.sparkmpc.share.PartyThreads.shareOf;
+import static org.sparkmpc.share.PartyThreads.values;
 
 import java.util.ArrayList;
 import java.util.List;

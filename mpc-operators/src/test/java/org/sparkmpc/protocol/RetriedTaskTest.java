@@ -2,8 +2,8 @@ package org.sparkmpc.protocol;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.sparkmpc.protocol.BeaverMultiplicationTest.shareOf;
-import static org.sparkmpc.protocol.BeaverMultiplicationTest.values;
+import static org.sparkmpc.share.PartyThreads.shareOf;
+import static org.sparkmpc.share.PartyThreads.values;
 
 import java.time.Duration;
 import java.util.List;

@@ -111,7 +111,7 @@ public final class OtCorrelationSource implements CorrelationSource {
    * both parties call in the same order (the first {@link #request} does it). Rounds: 2. Bytes:
    * {@code 33 + 128 * 33} each way. Reveals nothing but uniform curve points.
    */
-  public synchronized void setup() {
+  private synchronized void setup() {
     if (extSender != null) {
       return;
     }

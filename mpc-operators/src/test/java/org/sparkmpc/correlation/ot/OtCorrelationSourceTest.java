@@ -1,5 +1,8 @@
 package org.sparkmpc.correlation.ot;
 
+import static org.sparkmpc.share.PartyThreads.shareOf;
+import static org.sparkmpc.share.PartyThreads.values;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -13,20 +16,11 @@ import org.junit.jupiter.api.Test;
 import org.sparkmpc.correlation.BeaverTriples;
 import org.sparkmpc.correlation.Need;
 import org.sparkmpc.protocol.BeaverMultiplication;
-import org.sparkmpc.session.MpcContext;
 import org.sparkmpc.share.PartyThreads;
 import org.sparkmpc.share.Reveal;
 
 /** Dealer-free triples from OT extension and Gilboa multiplication, two parties as threads. */
 class OtCorrelationSourceTest {
-
-  static long[] values(long seed, int n, int bits) {
-    return PartyThreads.values(seed, n, bits);
-  }
-
-  static long[] shareOf(MpcContext ctx, int owner, long op, int stream, long[] values) {
-    return PartyThreads.shareOf(ctx, owner, op, stream, values);
-  }
 
   @Test
   void triplesAreCorrectStableAndUniform() throws Exception {
