@@ -49,8 +49,8 @@ class BadInputTest {
     String schema = "region STRING, amount DOUBLE, items INT";
     String sumAmount = "SELECT region, reveal(SUM(amount)) AS t FROM tx GROUP BY region";
     List<LocalParties.Outcome> outs = Scenarios.run(work, BANKS, Duration.ofSeconds(60), (i, p) -> {
-      p.setProperty("steps", "nulls,nonnumeric,range,mismatch,ok");
-      for (String step : List.of("nulls", "nonnumeric", "range", "mismatch", "ok")) {
+      p.setProperty("steps", "nulls,nonnumeric,range,mismatch,nosource,ok");
+      for (String step : List.of("nulls", "nonnumeric", "range", "mismatch", "nosource", "ok")) {
         Path own = i == 0 ? ok1 : switch (step) {
           case "nulls" -> nulls;
           case "nonnumeric" -> text;
@@ -62,7 +62,10 @@ class BadInputTest {
             ? "region STRING, amount STRING, items INT" : schema);
         p.setProperty("step." + step + ".share", "amount,items");
         p.setProperty("step." + step + ".query", step.equals("mismatch") && i == 1
-            ? "SELECT region, reveal(SUM(items)) AS t FROM tx GROUP BY region" : sumAmount);
+            ? "SELECT region, reveal(SUM(items)) AS t FROM tx GROUP BY region"
+            : step.equals("nosource") // a product, in a session with no dealer and no OT
+                ? "SELECT region, reveal(SUM(amount * items)) AS t FROM tx GROUP BY region"
+                : sumAmount);
       }
     });
     for (LocalParties.Outcome o : outs) {
@@ -72,7 +75,9 @@ class BadInputTest {
         "nulls", new String[] {"'amount'", "bank2", "null"},
         "nonnumeric", new String[] {"'amount'", "bank2", "only numeric columns"},
         "range", new String[] {"'amount'", "fixed-point range"},
-        "mismatch", new String[] {"different secure operation", "SUM(items)"});
+        "mismatch", new String[] {"different secure operation", "SUM(items)"},
+        "nosource", new String[] {"correlated randomness", "spark.mpc.correlations",
+            "spark.mpc.dealer"});
     for (Map.Entry<String, String[]> e : expected.entrySet()) {
       for (String b : BANKS) {
         String err = Scenarios.error(work, b, e.getKey());

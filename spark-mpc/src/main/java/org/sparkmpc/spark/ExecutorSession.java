@@ -40,8 +40,12 @@ import org.sparkmpc.session.MpcContext;
  * file settings) must name the same files on every node of the party's cluster.
  */
 final class ExecutorSession {
-  /** The Spark local property that carries the ticket. */
-  static final String TICKET_PROPERTY = "spark.mpc.session.ticket";
+  /**
+   * The Spark local property that carries the ticket. Spark copies local properties into its event
+   * log; the name contains "secret" so that Spark's default {@code spark.redaction.regex} redacts
+   * it there (the keys in it are sealed anyway).
+   */
+  static final String TICKET_PROPERTY = "spark.mpc.session.secretTicket";
 
   private static final Map<String, ExecutorSession> OPEN = new ConcurrentHashMap<>();
   private static final org.slf4j.Logger LOG =
@@ -70,8 +74,7 @@ final class ExecutorSession {
           + "driver, and this task runs in another JVM: use the dealer on a cluster, or run the "
           + "executors in the driver's JVM (local mode)");
     }
-    throw new MpcInputException("multiplying secure columns needs correlated randomness: set "
-        + MpcConf.CORRELATIONS.key() + " and, for the dealer, " + MpcConf.DEALER.key());
+    throw MpcRuntime.noCorrelations("multiplying secure columns");
   }
 
   /** The key that seals the session keys: from the party's private key file and the session. */
@@ -89,7 +92,7 @@ final class ExecutorSession {
 
   /** The ticket of the driver's session {@code ctx}. */
   static String ticket(MpcContext ctx, Path key, Path cert, Path trust, String gatewayHost,
-      int gatewayPort, Duration timeout, String dealer, String correlations) {
+      int gatewayPort, Duration timeout, String correlations) {
     Properties p = new Properties();
     List<String> parties = new ArrayList<>();
     for (PartyDirectory.Party party : ctx.directory().parties()) {
@@ -101,10 +104,10 @@ final class ExecutorSession {
     p.setProperty("key", key.toAbsolutePath().toString());
     p.setProperty("cert", cert.toAbsolutePath().toString());
     p.setProperty("trust", trust.toAbsolutePath().toString());
-    p.setProperty("gateway", gatewayHost + ":" + gatewayPort);
+    p.setProperty("gatewayHost", gatewayHost);
+    p.setProperty("gatewayPort", Integer.toString(gatewayPort));
     p.setProperty("timeoutMs", Long.toString(timeout.toMillis()));
     p.setProperty("session", ctx.sessionId());
-    p.setProperty("dealer", dealer);
     p.setProperty("correlations", correlations);
     p.setProperty("keys", Base64.getEncoder().encodeToString(
         ctx.keys().seal(wrapKey(key, ctx.sessionId()))));
@@ -129,9 +132,7 @@ final class ExecutorSession {
       throw new IllegalStateException("no MPC session " + sessionId + " in this JVM, and no "
           + "session ticket with the task");
     }
-    synchronized (OPEN) {
-      return OPEN.computeIfAbsent(sessionId, sid -> open(sid, ticket));
-    }
+    return OPEN.computeIfAbsent(sessionId, sid -> open(sid, ticket));
   }
 
   private static ExecutorSession open(String sessionId, String ticket) {
@@ -150,18 +151,18 @@ final class ExecutorSession {
     PartyDirectory dir = PartyDirectory.parse(p.getProperty("parties"), p.getProperty("party"));
     Duration timeout = Duration.ofMillis(Long.parseLong(p.getProperty("timeoutMs")));
     GatewayConfig gc = new GatewayConfig(dir, key, Path.of(p.getProperty("cert")),
-        Path.of(p.getProperty("trust")), timeout, MpcConf.parseBytes("512m"));
-    String gateway = p.getProperty("gateway");
-    int colon = gateway.lastIndexOf(':');
-    GatewayClient client = new GatewayClient(gc, gateway.substring(0, colon),
-        Integer.parseInt(gateway.substring(colon + 1)));
+        Path.of(p.getProperty("trust")), timeout,
+        MpcConf.MAX_BUFFERED.parse(MpcConf.MAX_BUFFERED.defaultValue()));
+    String gatewayHost = p.getProperty("gatewayHost");
+    int gatewayPort = Integer.parseInt(p.getProperty("gatewayPort"));
+    GatewayClient client = new GatewayClient(gc, gatewayHost, gatewayPort);
     MpcContext ctx = new MpcContext(dir, client, sessionId, keys, timeout,
         Integer.parseInt(p.getProperty("computing")));
     String correlations = p.getProperty("correlations");
     CorrelationSource source = !correlations.equals("ot") && ctx.dealer() >= 0
         ? new DealerCorrelationSource(ctx) : null;
-    LOG.info("party {}: this executor opened session {} through the gateway at {}",
-        dir.self().name(), sessionId, gateway);
+    LOG.info("party {}: this executor opened session {} through the gateway at {}:{}",
+        dir.self().name(), sessionId, gatewayHost, gatewayPort);
     return new ExecutorSession(ctx, source, correlations);
   }
 }

@@ -116,7 +116,7 @@ public final class MpcRuntime implements AutoCloseable {
           dealer.isEmpty() ? "" : " (dealer " + dealer + ")");
       String correlations = MpcConf.CORRELATIONS.get(spark);
       String ticket = ExecutorSession.ticket(ctx, key, cert, trust, gatewayHost, gatewayPort,
-          timeout, dealer, correlations);
+          timeout, correlations);
       rt = new MpcRuntime(gw, ctx, MpcConf.SCALE_BITS.get(spark), correlations, ticket,
           spark.sparkContext());
     } catch (RuntimeException e) {
@@ -160,11 +160,16 @@ public final class MpcRuntime implements AutoCloseable {
       return ExecutorSession.of(sessionId).correlations();
     }
     if (rt.source == null) {
-      throw new org.sparkmpc.MpcInputException("multiplying secure columns needs correlated "
-          + "randomness: set " + MpcConf.CORRELATIONS.key() + " and, for the dealer, "
-          + MpcConf.DEALER.key() + " to its name (listed last in " + MpcConf.PARTIES.key() + ")");
+      throw noCorrelations("multiplying secure columns");
     }
     return rt.source;
+  }
+
+  /** The error for {@code what} (an operation on secure columns) in a session without a source. */
+  public static org.sparkmpc.MpcInputException noCorrelations(String what) {
+    return new org.sparkmpc.MpcInputException(what + " needs correlated randomness: set "
+        + MpcConf.CORRELATIONS.key() + " (dealer or ot) and, for the dealer, " + MpcConf.DEALER.key()
+        + " to its name (listed last in " + MpcConf.PARTIES.key() + ")");
   }
 
   public int defaultScaleBits() {
@@ -190,7 +195,7 @@ public final class MpcRuntime implements AutoCloseable {
    * Attach the session ticket to the jobs this thread submits from now on (a Spark local
    * property), so that executors in other JVMs can open the session.
    */
-  public void bindTasks() {
+  private void bindTasks() {
     sparkContext.setLocalProperty(ExecutorSession.TICKET_PROPERTY, ticket);
   }
 

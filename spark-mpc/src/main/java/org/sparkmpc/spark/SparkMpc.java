@@ -74,10 +74,8 @@ public final class SparkMpc implements AutoCloseable {
     int parts = MpcConf.SHARE_PARTITIONS.get(spark);
     Dataset<Row> input = parts > 0 ? ownRows.repartition(parts) : ownRows;
     String id = runtime.nextTableId();
-    SecureTable table = HorizontalShare.share(runtime, input, cols, runtime.defaultScaleBits(), id);
-    runtime.registerTable(table);
-    return org.apache.spark.sql.classic.Dataset.ofRows(classic(),
-        new SecureTableRelation(id, ScalaInterop.seq(table.output())));
+    return registerSecureTable(HorizontalShare.share(runtime, input, cols,
+        runtime.defaultScaleBits(), id));
   }
 
   /**
@@ -97,9 +95,7 @@ public final class SparkMpc implements AutoCloseable {
     String tableId = runtime.nextTableId();
     SecureTable table = org.sparkmpc.spark.table.VerticalShare.share(runtime, ownColumns, id,
         Arrays.asList(secretColumns), runtime.defaultScaleBits(), parts > 0 ? parts : 4, tableId);
-    runtime.registerTable(table);
-    return org.apache.spark.sql.classic.Dataset.ofRows(classic(),
-        new SecureTableRelation(tableId, ScalaInterop.seq(table.output())));
+    return registerSecureTable(table);
   }
 
   /**
@@ -107,11 +103,7 @@ public final class SparkMpc implements AutoCloseable {
    * manager (memory and local disk). Queries over it fail afterwards.
    */
   public void drop(Dataset<Row> secureTable) {
-    org.apache.spark.sql.catalyst.plans.logical.LogicalPlan plan = logical(secureTable);
-    if (!(plan instanceof SecureTableRelation rel)) {
-      throw new MpcInputException("drop takes a table returned by share(), not a query over one");
-    }
-    runtime.dropTable(rel.tableId());
+    runtime.dropTable(tableId(secureTable, "drop"));
   }
 
   /** Open every secure column of {@code secure} to every party. */
@@ -173,12 +165,16 @@ public final class SparkMpc implements AutoCloseable {
    * {@link #shareAligned} or a secure operator, not a query over one.
    */
   public SecureTable secureTable(Dataset<Row> ds, String caller) {
-    org.apache.spark.sql.catalyst.plans.logical.LogicalPlan plan = logical(ds);
-    if (!(plan instanceof SecureTableRelation rel)) {
+    return runtime.table(tableId(ds, caller));
+  }
+
+  /** The id of the secure table {@code ds}; an error naming {@code caller} for anything else. */
+  private String tableId(Dataset<Row> ds, String caller) {
+    if (!(logical(ds) instanceof SecureTableRelation rel)) {
       throw new MpcInputException(caller + " takes a secure table returned by share(), "
           + "shareAligned() or transform(), not a query over one");
     }
-    return runtime.table(rel.tableId());
+    return rel.tableId();
   }
 
   /** End the session: peers' messages are dropped and the gateway stops. */

@@ -178,8 +178,7 @@ public final class SecureHashAggregateExec extends SecureExec {
       problem = "products of secure columns are computed directly over a secure table (or a "
           + "projection of its columns); filter or join before sharing instead";
     } else if (!productOrdinals.isEmpty() && rt.correlationSource() == null) {
-      problem = "multiplying secure columns needs correlated randomness: set "
-          + org.sparkmpc.spark.MpcConf.DEALER.key() + " to the dealer's name";
+      problem = MpcRuntime.noCorrelations("multiplying secure columns").getMessage();
     }
     if (problem != null) {
       MpcInputException e = new MpcInputException(problem);
@@ -257,33 +256,33 @@ public final class SecureHashAggregateExec extends SecureExec {
     }
 
     long[] values = flat;
-    boolean[] suppressed = new boolean[ng];
     boolean recipient = true;
     if (reveal) {
       // Only groups of at least the minimum size are opened; counts are public, so every party
       // picks the same groups.
       int[] opened = java.util.stream.IntStream.range(0, ng)
           .filter(gi -> counts[gi] >= minGroup).toArray();
-      long[] subset = new long[opened.length * sums];
-      for (int s = 0; s < sums; s++) {
+      boolean all = opened.length == ng;
+      long[] toOpen = all ? flat : new long[opened.length * sums];
+      for (int s = 0; s < sums && !all; s++) {
         for (int j = 0; j < opened.length; j++) {
-          subset[s * opened.length + j] = flat[s * ng + opened[j]];
+          toOpen[s * opened.length + j] = flat[s * ng + opened[j]];
         }
       }
       int[] idx = to.isEmpty() ? null : to.stream().mapToInt(ctx.directory()::indexOf).toArray();
-      long[] open = idx == null ? Reveal.toAll(ctx, op, 0, 0, subset, subset.length)
-          : Reveal.toParties(ctx, op, 0, 0, subset, subset.length, idx);
+      long[] open = idx == null ? Reveal.toAll(ctx, op, 0, 0, toOpen, toOpen.length)
+          : Reveal.toParties(ctx, op, 0, 0, toOpen, toOpen.length, idx);
       recipient = open != null;
-      Arrays.fill(suppressed, true);
-      values = new long[flat.length];
-      for (int j = 0; j < opened.length; j++) {
-        suppressed[opened[j]] = false;
-        for (int s = 0; s < sums && recipient; s++) {
-          values[s * ng + opened[j]] = open[s * opened.length + j];
+      values = open;
+      if (recipient && !all) { // back to one slot per group; the closed groups' slots stay unused
+        values = new long[flat.length];
+        for (int s = 0; s < sums; s++) {
+          for (int j = 0; j < opened.length; j++) {
+            values[s * ng + opened[j]] = open[s * opened.length + j];
+          }
         }
       }
-      flat = subset;
-      long bytes = (long) flat.length * 8;
+      long bytes = (long) toOpen.length * 8;
       metric("rounds").add(1);
       metric("bytesSent").add(bytes * (idx == null ? ctx.parties() - 1
           : Arrays.stream(idx).filter(r -> r != ctx.self()).count()));
@@ -303,7 +302,7 @@ public final class SecureHashAggregateExec extends SecureExec {
         keyRow.pointTo(kb, kb.length);
         Object[] vals = new Object[k.size()];
         for (int i = 0; i < k.size(); i++) {
-          vals[i] = value(k.get(i), i, gi, ng, shareSlot, values, counts, suppressed, keyRow, groups,
+          vals[i] = value(k.get(i), i, gi, ng, shareSlot, values, counts, minGroup, keyRow, groups,
               in, out);
         }
         rows.add(toUnsafe.apply(new GenericInternalRow(vals)).copy());
@@ -314,7 +313,7 @@ public final class SecureHashAggregateExec extends SecureExec {
   }
 
   private Object value(String kind, int i, int gi, int ng, int[] shareSlot, long[] values,
-      long[] counts, boolean[] suppressed, UnsafeRow keyRow, List<Attribute> groups,
+      long[] counts, int minGroup, UnsafeRow keyRow, List<Attribute> groups,
       List<Attribute> in, List<Attribute> out) {
     switch (kind) {
       case "GROUP": {
@@ -328,7 +327,7 @@ public final class SecureHashAggregateExec extends SecureExec {
         if (!reveal) {
           return v;
         }
-        if (counts[gi] == 0 || suppressed[gi]) {
+        if (counts[gi] == 0 || counts[gi] < minGroup) {
           return null; // SUM and AVG of no rows are NULL, as in Spark; small groups stay closed
         }
         org.apache.spark.sql.types.Metadata md = SecureRewriteRule.outputMetadata(kind, in.get(i),

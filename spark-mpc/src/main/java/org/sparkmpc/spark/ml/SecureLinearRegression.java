@@ -143,9 +143,7 @@ public final class SecureLinearRegression {
   static CorrelationSource requireSource(MpcRuntime rt) {
     CorrelationSource s = rt.correlationSource();
     if (s == null) {
-      throw new MpcInputException("secure regression multiplies secure columns and needs "
-          + "correlated randomness: set " + MpcConf.CORRELATIONS.key() + " (and "
-          + MpcConf.DEALER.key() + " for the dealer)");
+      throw MpcRuntime.noCorrelations("secure regression");
     }
     return s;
   }
