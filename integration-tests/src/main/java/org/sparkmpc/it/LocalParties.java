@@ -85,6 +85,16 @@ public final class LocalParties {
     return sb.toString();
   }
 
+  /** The {@code host:port} of {@code party} in a {@link #partiesSpec}. */
+  public static String address(String partiesSpec, String party) {
+    for (String entry : partiesSpec.split(",")) {
+      if (entry.startsWith(party + "=")) {
+        return entry.substring(party.length() + 1);
+      }
+    }
+    throw new IllegalArgumentException("no party '" + party + "' in " + partiesSpec);
+  }
+
   /** The common part of every party's config. */
   public static Properties baseConfig(String party, String partiesSpec, Path keyDir,
       Duration timeout) {
@@ -181,18 +191,28 @@ public final class LocalParties {
         g.store(out, "gateway");
       }
       Process p = start(dir, "-Xmx256m", conf, "org.sparkmpc.net.GatewayMain", extraJvmOptions);
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      awaitListening(p, dir, Duration.ofSeconds(30));
+      return p;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /**
+   * Wait until the gateway process {@code p} (output in {@code dir/stdout.txt}) says it listens;
+   * if it dies or {@code max} passes first, stop it and fail with its error output.
+   */
+  public static void awaitListening(Process p, Path dir, Duration max) {
+    long deadline = System.nanoTime() + max.toNanos();
+    try {
       while (!read(dir.resolve("stdout.txt")).contains("listening on")) {
         if (System.nanoTime() > deadline || !p.isAlive()) {
           p.destroyForcibly();
-          throw new IllegalStateException("the gateway did not start: "
+          throw new IllegalStateException("the gateway in " + dir + " did not start: "
               + read(dir.resolve("stderr.txt")));
         }
         Thread.sleep(100);
       }
-      return p;
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException(e);
@@ -304,7 +324,8 @@ public final class LocalParties {
     return f;
   }
 
-  private static String read(Path p) {
+  /** The text of {@code p}, or "" if it does not exist (yet) or cannot be read. */
+  public static String read(Path p) {
     try {
       return Files.exists(p) ? Files.readString(p) : "";
     } catch (IOException e) {

@@ -33,11 +33,10 @@ class ExecutorJvmTest {
         if (i == 0) {
           gateway[0] = LocalParties.startGateway(work.resolve("gateway-bank1"), p,
               Scenarios.TEST_JVM);
-          String spec = p.getProperty("spark.mpc.parties");
-          String own = spec.substring(spec.indexOf("bank1=") + 6).split(",")[0];
-          p.setProperty("spark.mpc.gateway.address", own);
+          p.setProperty("spark.mpc.gateway.address",
+              LocalParties.address(p.getProperty("spark.mpc.parties"), "bank1"));
         }
-        configure(work, i, p, d1, d2);
+        configure(i, p, d1, d2);
       });
     } finally {
       if (gateway[0] != null) {
@@ -47,15 +46,7 @@ class ExecutorJvmTest {
     check(work, run);
   }
 
-  static String read(Path f) {
-    try {
-      return Files.readString(f);
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException(e);
-    }
-  }
-
-  static void configure(Path work, int i, java.util.Properties p, Path d1, Path d2) {
+  static void configure(int i, java.util.Properties p, Path d1, Path d2) {
     p.setProperty("spark.master", "local-cluster[1,1,1024]");
     p.setProperty("spark.executor.extraJavaOptions", String.join(" ",
         LocalParties.jvmFlags()));
@@ -91,7 +82,7 @@ class ExecutorJvmTest {
           && f.toString().contains("app-")).toList();
     }
     for (String party : parties) {
-      assertTrue(logs.stream().anyMatch(log -> read(log).contains("party " + party
+      assertTrue(logs.stream().anyMatch(log -> LocalParties.read(log).contains("party " + party
           + ": this executor opened session")), party + " in " + logs);
     }
     return logs;

@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -23,7 +24,6 @@ final class PartyClusters implements AutoCloseable {
   static final List<String> FLAGS = LocalParties.jvmFlags();
 
   final Path work;
-  final List<String> parties;
   final Path keys;
   final String spec;
   final Duration timeout;
@@ -36,17 +36,20 @@ final class PartyClusters implements AutoCloseable {
 
   PartyClusters(Path work, List<String> parties, Duration timeout) throws Exception {
     this.work = work;
-    this.parties = parties;
     this.timeout = timeout;
     LocalParties.sparkHome(work.resolve("spark-home"), false); // a Spark installation's jars
     List<String> members = new ArrayList<>(parties);
     members.add("dealer");
     keys = LocalParties.keys(work.resolve("keys"), members);
-    spec = LocalParties.partiesSpec(members, LocalParties.freePorts(members.size()));
+    // All ports in one draw, so that none is handed out twice: gateways and the dealer, then a
+    // master, its web UI and the worker's web UI per party.
+    int[] all = LocalParties.freePorts(members.size() + 3 * parties.size());
+    spec = LocalParties.partiesSpec(members, all);
     try {
-      for (String party : parties) {
+      for (int i = 0; i < parties.size(); i++) {
+        String party = parties.get(i);
         Path dir = work.resolve(party);
-        int[] ports = LocalParties.freePorts(3);
+        int[] ports = Arrays.copyOfRange(all, members.size() + 3 * i, members.size() + 3 * i + 3);
         String master = "spark://127.0.0.1:" + ports[0];
         started.add(LocalParties.start(dir.resolve("master"), "-Xmx256m",
             "org.apache.spark.deploy.master.Master", Scenarios.TEST_JVM,
@@ -77,11 +80,7 @@ final class PartyClusters implements AutoCloseable {
     Process g = launch(dir, "gateway", LocalParties.baseConfig(party, spec, keys, timeout));
     started.add(g);
     gateways.put(party, g);
-    if (!await(() -> read(dir.resolve("stdout.txt")), "listening on", Duration.ofSeconds(60))) {
-      stop(g);
-      throw new IllegalStateException("the gateway of " + party + " did not start: "
-          + read(dir.resolve("stderr.txt")));
-    }
+    LocalParties.awaitListening(g, dir, Duration.ofSeconds(60));
   }
 
   /**
@@ -116,8 +115,7 @@ final class PartyClusters implements AutoCloseable {
   Properties jobConfig(String party) {
     Properties p = LocalParties.baseConfig(party, spec, keys, timeout);
     p.remove("spark.master"); // given to spark-submit
-    String own = spec.substring(spec.indexOf(party + "=") + party.length() + 1).split(",")[0];
-    p.setProperty("spark.mpc.gateway.address", own);
+    p.setProperty("spark.mpc.gateway.address", LocalParties.address(spec, party));
     p.setProperty("spark.mpc.dealer", "dealer");
     p.setProperty("spark.executor.memory", "512m");
     p.setProperty("spark.executor.extraJavaOptions", String.join(" ", FLAGS));
@@ -187,8 +185,9 @@ final class PartyClusters implements AutoCloseable {
   /** Everything {@code party} logged for {@code job}: driver output and log. */
   String driverOutput(String party, String job) {
     Path submit = jobDir(party, job).resolve("submit");
-    return read(submit.resolve("stderr.txt")) + read(submit.resolve("stdout.txt"))
-        + read(submit.resolve("party.log"));
+    return LocalParties.read(submit.resolve("stderr.txt"))
+        + LocalParties.read(submit.resolve("stdout.txt"))
+        + LocalParties.read(submit.resolve("party.log"));
   }
 
   /** Wait up to {@code max} until what {@code source} reads contains {@code text}. */
@@ -204,13 +203,7 @@ final class PartyClusters implements AutoCloseable {
     return false;
   }
 
-  static String read(Path p) {
-    try {
-      return Files.exists(p) ? Files.readString(p) : "";
-    } catch (IOException e) {
-      return "";
-    }
-  }
+
 
   /** The first CSV part file under {@code dir}, if any. */
   static Optional<Path> csv(Path dir) throws IOException {
@@ -226,6 +219,11 @@ final class PartyClusters implements AutoCloseable {
   static void stop(Process p) {
     p.descendants().forEach(ProcessHandle::destroyForcibly);
     p.destroyForcibly();
+    try {
+      p.waitFor(10, TimeUnit.SECONDS); // its ports are free once it is gone
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   @Override

@@ -77,4 +77,24 @@ final class Scenarios {
     Path f = step(work, party, step).resolve("error.txt");
     return Files.exists(f) ? Files.readString(f) : null;
   }
+
+  /**
+   * Seconds {@code party} waited for the others, from its log: from its line "agreeing a session"
+   * to its line "session ... agreed" (log lines start with HH:mm:ss.SSS).
+   */
+  static double sessionWaitSeconds(String log, String party) {
+    java.time.LocalTime start = null;
+    java.time.LocalTime end = null;
+    for (String line : log.lines().toList()) {
+      if (line.contains("party " + party + ": ") && line.contains("agreeing a session")) {
+        start = java.time.LocalTime.parse(line.substring(0, 12));
+      } else if (line.contains("party " + party + ": session ") && line.contains(" agreed")) {
+        end = java.time.LocalTime.parse(line.substring(0, 12));
+      }
+    }
+    if (start == null || end == null) {
+      throw new AssertionError("no session start and agreement of " + party + " in its log");
+    }
+    return java.time.Duration.between(start, end).toMillis() / 1000.0;
+  }
 }
