@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# The demo: three banks on this machine, each its own JVM and Spark, over TLS on loopback.
-# Builds the project on first use (Java 17 and Maven needed). Arguments: [--rows N] [--work DIR]
+# The demo: three banks on this machine, each its own JVM and Spark, over TLS on loopback; then
+# two hospitals and a dealer fit a secure linear regression. Builds the project on first use
+# (Java 17 and Maven needed). Arguments: [--rows N] [--patients N (0 skips the regression)]
+# [--work DIR]
 set -euo pipefail
 root="$(cd "$(dirname "$0")" && pwd)"
 . "$root/bin/mpc-env.sh"
