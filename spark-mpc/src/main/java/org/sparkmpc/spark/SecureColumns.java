@@ -1,60 +1,49 @@
 package org.sparkmpc.spark;
 
+import java.util.Optional;
 import org.apache.spark.sql.catalyst.expressions.Attribute;
 import org.apache.spark.sql.types.DataType;
-import org.apache.spark.sql.types.DataTypes;
-import org.apache.spark.sql.types.Metadata;
-import org.apache.spark.sql.types.MetadataBuilder;
 import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+import org.sparkmpc.spark.types.ShareType;
 
 /**
- * How a secure column is marked in Spark: a {@code LongType} column whose field metadata says it
- * holds this party's additive shares, at which fixed-point scale, of which plaintext type, and in
- * which secure table. Metadata travels with attributes through analysis and optimisation, which is
- * how the rules recognise secure columns.
+ * How the rules recognise secure columns: by their Spark type, {@link ShareType}, which no alias or
+ * metadata change can remove. A column whose type merely contains a share (a struct or an array of
+ * shares) counts as secure too.
  */
 public final class SecureColumns {
   private SecureColumns() {}
 
-  public static final String SHARE = "mpc.share";
-  public static final String SCALE = "mpc.scale";
-  public static final String PLAIN_TYPE = "mpc.plainType";
-  public static final String TABLE = "mpc.table";
-  /** A public constant the shared value is to be multiplied by when it is decoded. */
-  public static final String FACTOR = "mpc.factor";
-
-  /** Metadata of a share column. {@code plainType} is {@code long} or {@code double}. */
-  public static Metadata metadata(int scaleBits, String plainType, String table) {
-    return new MetadataBuilder().putBoolean(SHARE, true).putLong(SCALE, scaleBits)
-        .putString(PLAIN_TYPE, plainType).putString(TABLE, table).build();
-  }
-
-  public static boolean isSecure(Metadata m) {
-    return m != null && m.contains(SHARE) && m.getBoolean(SHARE);
-  }
-
+  /** Whether {@code a} is, or holds, a share. */
   public static boolean isSecure(Attribute a) {
-    return isSecure(a.metadata());
+    return ShareType.holdsShares(a.dataType());
   }
 
   public static boolean isSecure(StructField f) {
-    return isSecure(f.metadata());
+    return ShareType.holdsShares(f.dataType());
   }
 
-  public static int scale(Metadata m) {
-    return (int) m.getLong(SCALE);
+  /** The share type of a secure column (a plain share, not one nested in a struct). */
+  public static ShareType type(Attribute a) {
+    if (!(a.dataType() instanceof ShareType t)) {
+      throw new IllegalStateException("column '" + a.name() + "' is not a plain secure column");
+    }
+    return t;
   }
 
-  public static String plainType(Metadata m) {
-    return m.getString(PLAIN_TYPE);
+  /** The first field of {@code schema} that is or holds a share. */
+  public static Optional<StructField> firstSecure(StructType schema) {
+    for (StructField f : schema.fields()) {
+      if (isSecure(f)) {
+        return Optional.of(f);
+      }
+    }
+    return Optional.empty();
   }
 
-  public static String table(Metadata m) {
-    return m.contains(TABLE) ? m.getString(TABLE) : "?";
-  }
-
-  /** The Spark type a revealed value of this column has. */
-  public static DataType revealedType(Metadata m) {
-    return "long".equals(plainType(m)) ? DataTypes.LongType : DataTypes.DoubleType;
+  /** The Spark type a revealed value of {@code a} has. */
+  public static DataType revealedType(Attribute a) {
+    return type(a).revealedType();
   }
 }

@@ -3,29 +3,35 @@ package org.sparkmpc.spark.catalyst;
 import java.util.Map;
 import java.util.Optional;
 import org.apache.spark.sql.AnalysisException;
-import org.apache.spark.sql.catalyst.expressions.Alias;
 import org.apache.spark.sql.catalyst.expressions.Attribute;
 import org.apache.spark.sql.catalyst.expressions.Expression;
 import org.apache.spark.sql.catalyst.expressions.NamedExpression;
+import org.apache.spark.sql.catalyst.expressions.ToPrettyString;
 import org.apache.spark.sql.catalyst.expressions.aggregate.AggregateExpression;
 import org.apache.spark.sql.catalyst.plans.logical.Aggregate;
 import org.apache.spark.sql.catalyst.plans.logical.Filter;
-import org.apache.spark.sql.catalyst.plans.logical.Join;
 import org.apache.spark.sql.catalyst.plans.logical.LeafNode;
 import org.apache.spark.sql.catalyst.plans.logical.LogicalPlan;
 import org.apache.spark.sql.catalyst.plans.logical.Project;
 import org.apache.spark.sql.catalyst.plans.logical.SubqueryAlias;
 import org.apache.spark.sql.catalyst.plans.logical.View;
 import org.sparkmpc.spark.SecureColumns;
+import org.sparkmpc.spark.types.ShareType;
 import scala.runtime.AbstractFunction1;
 import scala.runtime.BoxedUnit;
 
 /**
  * Check rule: fails analysis for any operation on a secure column that has no secure
- * implementation, naming the operation and the column. Secure columns can flow only through the
- * secure nodes, plain column projections and renames, filters on public columns, and aliases; every
- * other operator that would read a share fails here, so nothing is ever computed on shares as if they
- * were plaintext.
+ * implementation, naming the operation and the column. Spark's analyzer already refuses arithmetic,
+ * numeric aggregates and numeric casts on a {@link ShareType}; this rule refuses what Spark would
+ * still accept on a user-defined type.
+ *
+ * <p>A secure column may flow only through the secure nodes, projections that select or rename it
+ * (and {@code show()}'s pretty-printing, which prints {@code share}), filters on public columns, and
+ * aliases of plans. Any other operator with a secure input (join, sort, repartition, distinct, union,
+ * limit, sample, window, generate, a write) and any other expression that reads a share (equality,
+ * ordering, hashing, casts, {@code to_json}, {@code collect_list}, UDFs, ...) fails here, so nothing
+ * is ever computed on shares as if they were plaintext and no share reaches a public column.
  */
 public final class SecureCheckRule extends AbstractFunction1<LogicalPlan, BoxedUnit>
     implements java.io.Serializable {
@@ -42,26 +48,34 @@ public final class SecureCheckRule extends AbstractFunction1<LogicalPlan, BoxedU
 
   private static void check(LogicalPlan node) {
     Optional<Expression> marker = ScalaInterop.list(node.expressions()).stream()
-        .filter(e -> ((Expression) e).find(x -> x instanceof RevealMarker).isDefined()).findFirst();
+        .filter(e -> Calls.hasReveal((Expression) e)).findFirst();
     if (marker.isPresent()) {
       throw refuse("reveal() here: it must wrap a secure column, or SUM/COUNT/AVG of one grouped by "
           + "public columns; all reveals of a query must go to the same parties, and if one output "
           + "of an aggregate is revealed every secure output must be (" + marker.get().sql() + ")");
     }
     if (node instanceof SecureTableRelation || node instanceof SecureAggregate
-        || node instanceof SecureReveal || node instanceof LeafNode
-        || node instanceof SubqueryAlias || node instanceof View) {
+        || node instanceof SecureReveal || node instanceof SubqueryAlias
+        || node instanceof View) {
+      return;
+    }
+    if (node instanceof LeafNode) {
+      ScalaInterop.list(node.output()).stream().filter(SecureColumns::isSecure).findFirst()
+          .ifPresent(a -> {
+            throw refuse("a relation (" + node.nodeName() + ") holding secure column '" + a.name()
+                + "' outside a secure table; shares come only from SparkMpc.share or "
+                + "shareAligned");
+          });
       return;
     }
     if (node instanceof Project p) {
       for (NamedExpression ne : ScalaInterop.list(p.projectList())) {
-        Expression e = ne instanceof Alias al ? al.child() : (Expression) ne;
-        if (e instanceof Attribute) {
-          continue;
+        Expression e = Calls.body(ne);
+        if (e instanceof Attribute
+            || e instanceof ToPrettyString tp && tp.child() instanceof Attribute) {
+          continue; // selecting or renaming a share; show() prints it as "share"
         }
-        secureRef(e).ifPresent(a -> {
-          throw refuse("the expression " + e.sql() + " on secure column '" + a.name() + "'");
-        });
+        refuseExpression(e);
       }
       return;
     }
@@ -78,37 +92,68 @@ public final class SecureCheckRule extends AbstractFunction1<LogicalPlan, BoxedU
         });
       }
       for (NamedExpression ne : ScalaInterop.list(agg.aggregateExpressions())) {
-        Optional<Expression> fn = find((Expression) ne, x -> x instanceof AggregateExpression ae
-            && secureRef(ae).isPresent());
+        Optional<Expression> fn = find((Expression) ne, x -> (x instanceof AggregateExpression
+            || x instanceof org.apache.spark.sql.catalyst.analysis.UnresolvedFunction)
+            && secureRef(x).isPresent());
         if (fn.isPresent()) {
-          AggregateExpression ae = (AggregateExpression) fn.get();
-          Attribute a = secureRef(ae).get();
-          throw refuse("the aggregate " + ae.aggregateFunction().prettyName().toUpperCase()
-              + (ae.isDistinct() ? " DISTINCT" : "") + " on secure column '" + a.name() + "' ("
+          Expression call = fn.get();
+          String name = call instanceof AggregateExpression ae
+              ? ae.aggregateFunction().prettyName() + (ae.isDistinct() ? " DISTINCT" : "")
+              : call.prettyName();
+          throw refuse("the aggregate " + name.toUpperCase(java.util.Locale.ROOT)
+              + " on secure column '" + secureRef(call).get().name() + "' ("
               + ((Expression) ne).sql() + ")");
         }
-        secureRef((Expression) ne).ifPresent(a -> {
-          throw refuse("the expression " + ((Expression) ne).sql() + " on secure column '" + a.name() + "'");
-        });
+        refuseExpression(Calls.body(ne));
       }
-      return;
-    }
-    if (node instanceof Join j) {
-      if (j.condition().isDefined()) {
-        secureRef(j.condition().get()).ifPresent(a -> {
-          throw refuse("a join key on secure column '" + a.name() + "'");
-        });
-      }
-      firstSecureInput(node).ifPresent(a -> {
-        throw refuse("a join of a secure table (column '" + a.name() + "') with another table");
-      });
       return;
     }
     Optional<Attribute> used = ScalaInterop.list(node.references().toSeq()).stream()
         .filter(SecureColumns::isSecure).findFirst();
     used.or(() -> firstSecureInput(node)).ifPresent(a -> {
-      throw refuse("the operator " + node.nodeName() + " over secure column '" + a.name() + "'");
+      throw refuse(operation(node) + " over secure column '" + a.name() + "'");
     });
+  }
+
+  /** Refuses an expression that reads a share other than as a bare column. */
+  private static void refuseExpression(Expression e) {
+    if (e instanceof Attribute) {
+      return;
+    }
+    secureRef(e).ifPresent(a -> {
+      Expression inner = innermost(e, a);
+      throw refuse("the expression " + inner.prettyName() + " (" + e.sql()
+          + ") on secure column '" + a.name() + "'");
+    });
+  }
+
+  /** The deepest subexpression of {@code e} that takes {@code a} as a direct argument. */
+  private static Expression innermost(Expression e, Attribute a) {
+    for (Expression c : ScalaInterop.list(e.children())) {
+      if (c.references().contains(a)) {
+        return c instanceof Attribute ? e : innermost(c, a);
+      }
+    }
+    return e;
+  }
+
+  /** How an operator is named in an error. */
+  private static String operation(LogicalPlan node) {
+    String n = node.nodeName();
+    return switch (n) {
+      case "Join" -> "a join";
+      case "Sort" -> "ordering (ORDER BY / sort)";
+      case "RepartitionByExpression", "Repartition", "RebalancePartitions" -> "repartition";
+      case "Distinct", "Deduplicate", "DeduplicateWithinWatermark" -> "distinct";
+      case "Window" -> "a window function";
+      case "Generate" -> "a generator";
+      case "Union" -> "a union";
+      case "GlobalLimit", "LocalLimit", "Offset", "Tail" -> "a limit";
+      case "Sample" -> "a sample";
+      default -> (n.contains("Insert") || n.contains("Write") || n.contains("Command")
+          || n.contains("Append") || n.contains("Overwrite") ? "writing (" + n + ")"
+          : "the operator " + n);
+    };
   }
 
   /** The first secure attribute an expression reads. */

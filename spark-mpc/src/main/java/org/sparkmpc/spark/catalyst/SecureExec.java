@@ -17,7 +17,6 @@ import org.apache.spark.sql.execution.metric.SQLMetric;
 import org.apache.spark.sql.execution.metric.SQLMetrics;
 import org.sparkmpc.session.MpcContext;
 import org.sparkmpc.spark.MpcRuntime;
-import org.sparkmpc.spark.SecureColumns;
 
 /**
  * Base of the secure physical operators: the Scala-product boilerplate Catalyst needs, the SQL
@@ -121,10 +120,13 @@ public abstract class SecureExec extends SparkPlan {
   /**
    * A description of an input plan that is the same at every party running the same query: secure
    * table scans by table id and partitioning contract, other operators by name and their public
-   * expressions. Anything party-specific (a local file, a private table) makes the descriptions
-   * differ, which the agreement refuses.
+   * expressions. It is sent to the peers by the plan agreement, so anything party-specific crosses
+   * only as a digest salted with the session id: every literal, and any other leaf (a file path, a
+   * local table). Parties that differ there still disagree, and the agreement refuses them, naming
+   * the operator, but no peer learns the literal or the path.
    */
   protected static String describeInput(SparkPlan plan, MpcRuntime rt) {
+    String salt = rt.context().sessionId();
     if (plan instanceof SecureTableScanExec scan) {
       long[] contract = rt.contract(scan.tableId());
       String c = contract == null ? "unregistered" : contractText(contract);
@@ -132,13 +134,14 @@ public abstract class SecureExec extends SparkPlan {
     }
     String head;
     if (plan instanceof FilterExec f) {
-      head = "Filter(" + f.condition().sql() + ")";
+      head = "Filter(" + publicSql(f.condition(), salt) + ")";
     } else if (plan instanceof ProjectExec p) {
       head = "Project" + names(p.output());
     } else if (plan instanceof ColumnarToRowExec) {
       head = "";
     } else if (plan.children().isEmpty()) {
-      head = plan.simpleString(100).replaceAll("#\\d+L?", "");
+      head = plan.nodeName() + names(plan.output()) + "#" + digest(salt,
+          plan.simpleString(100).replaceAll("#\\d+L?", ""));
     } else {
       head = plan.nodeName();
     }
@@ -147,6 +150,20 @@ public abstract class SecureExec extends SparkPlan {
       sb.append(head.isEmpty() ? "" : "<-").append(describeInput(c, rt));
     }
     return sb.toString();
+  }
+
+  /** The SQL of {@code e} with every literal replaced by its salted digest. */
+  static String publicSql(org.apache.spark.sql.catalyst.expressions.Expression e, String salt) {
+    return e.transform(ScalaInterop.rewrite(x -> x instanceof
+        org.apache.spark.sql.catalyst.expressions.Literal lit
+        ? new org.apache.spark.sql.catalyst.expressions.PrettyAttribute("literal#"
+            + digest(salt, lit.dataType().simpleString() + ":" + lit.sql()), lit.dataType())
+        : null)).sql();
+  }
+
+  /** A digest of a party-specific text, salted with the session id. */
+  static String digest(String salt, String text) {
+    return MpcContext.fingerprint(salt + "/" + text);
   }
 
   /** Partition count, total rows and a digest of rows per partition. */
@@ -168,9 +185,6 @@ public abstract class SecureExec extends SparkPlan {
         sb.append(", ");
       }
       sb.append(a.name()).append(':').append(a.dataType().simpleString());
-      if (SecureColumns.isSecure(a)) {
-        sb.append(" secure@").append(SecureColumns.scale(a.metadata()));
-      }
     }
     return sb.append(']').toString();
   }

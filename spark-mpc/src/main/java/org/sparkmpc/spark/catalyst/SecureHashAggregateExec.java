@@ -29,7 +29,7 @@ import org.sparkmpc.ring.Ring64;
 import org.sparkmpc.session.MpcContext;
 import org.sparkmpc.share.Reveal;
 import org.sparkmpc.spark.MpcRuntime;
-import org.sparkmpc.spark.SecureColumns;
+import org.sparkmpc.spark.types.ShareType;
 import scala.collection.immutable.IndexedSeq;
 import scala.collection.immutable.Seq;
 
@@ -193,7 +193,8 @@ public final class SecureHashAggregateExec extends SecureExec {
       if (k.get(i).endsWith("PROD")) {
         desc.append('*').append(with.get(i).name());
       }
-      desc.append(fs.get(i).equals("1") ? "" : "*" + fs.get(i)).append(") ");
+      desc.append(fs.get(i).equals("1") ? "" : "*literal#" + digest(ctx.sessionId(), fs.get(i)))
+          .append(") ");
     }
     int minGroup = minGroupSize(this);
     desc.append("] reveal=").append(reveal ? (to.isEmpty() ? "all" : to.toString()) : "none")
@@ -330,24 +331,11 @@ public final class SecureHashAggregateExec extends SecureExec {
         if (counts[gi] == 0 || counts[gi] < minGroup) {
           return null; // SUM and AVG of no rows are NULL, as in Spark; small groups stay closed
         }
-        org.apache.spark.sql.types.Metadata md = SecureRewriteRule.outputMetadata(kind, in.get(i),
+        ShareType type = SecureRewriteRule.outputType(kind, in.get(i),
             ScalaInterop.list(partners).get(i), ScalaInterop.list(factors).get(i));
-        return decode(v, md, kind.startsWith("AVG") ? counts[gi] : 1);
+        return type.decode(v, kind.startsWith("AVG") ? counts[gi] : 1, out.get(i).name());
       }
     }
-  }
-
-  /**
-   * The plaintext of an opened sum: scaled back by its fixed-point scale, times its public factor,
-   * divided by {@code divisor} (the group size for averages). Integral sums stay exact.
-   */
-  static Object decode(long v, org.apache.spark.sql.types.Metadata md, long divisor) {
-    int scale = SecureColumns.scale(md);
-    String factor = md.contains(SecureColumns.FACTOR) ? md.getString(SecureColumns.FACTOR) : "1";
-    if ("long".equals(SecureColumns.plainType(md)) && divisor == 1) {
-      return v * new java.math.BigDecimal(factor).longValueExact();
-    }
-    return Math.scalb((double) v, -scale) * Double.parseDouble(factor) / divisor;
   }
 
   private static int indexOfSemantic(List<Attribute> list, Attribute a) {

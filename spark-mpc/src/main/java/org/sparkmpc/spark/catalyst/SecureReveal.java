@@ -48,7 +48,7 @@ public final class SecureReveal extends SecureLogicalNode {
       Attribute a = in.get(i);
       if (SecureColumns.isSecure(a)) {
         ExprId id = ids != null && ids.get(i) != null ? ids.get(i) : NamedExpression.newExprId();
-        out.add(new AttributeReference(a.name(), SecureColumns.revealedType(a.metadata()), true,
+        out.add(new AttributeReference(a.name(), SecureColumns.revealedType(a), true,
             Metadata.empty(), id, a.qualifier()));
       } else {
         out.add(a);

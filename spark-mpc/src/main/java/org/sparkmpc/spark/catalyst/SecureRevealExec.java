@@ -15,6 +15,7 @@ import org.sparkmpc.session.MpcContext;
 import org.sparkmpc.share.Reveal;
 import org.sparkmpc.spark.MpcRuntime;
 import org.sparkmpc.spark.SecureColumns;
+import org.sparkmpc.spark.types.ShareType;
 import scala.collection.immutable.IndexedSeq;
 import scala.collection.immutable.Seq;
 
@@ -93,7 +94,8 @@ public final class SecureRevealExec extends SecureExec {
     }
     int[] idx = to.isEmpty() ? null : to.stream().mapToInt(ctx.directory()::indexOf).toArray();
     Task task = new Task(ctx.sessionId(), op, idx, secure, in.stream()
-        .map(Attribute::metadata).toArray(org.apache.spark.sql.types.Metadata[]::new), in.stream()
+        .map(a -> a.dataType() instanceof ShareType t ? t : null).toArray(ShareType[]::new),
+        in.stream().map(Attribute::name).toArray(String[]::new), in.stream()
         .map(Attribute::dataType).toArray(DataType[]::new), outTypes, metric("bytesSent"),
         metric("bytesReceived"), metric("rows"));
     // Send stage: every partition's shares go out in a job whose tasks never wait on a peer. The
@@ -124,7 +126,8 @@ public final class SecureRevealExec extends SecureExec {
     private final long op;
     private final int[] recipients;
     private final boolean[] secure;
-    private final org.apache.spark.sql.types.Metadata[] metadata;
+    private final ShareType[] shareTypes;
+    private final String[] names;
     private final DataType[] inTypes;
     private final DataType[] outTypes;
     private final SQLMetric sent;
@@ -132,14 +135,15 @@ public final class SecureRevealExec extends SecureExec {
     private final SQLMetric rowsMetric;
 
     Task(String sid, long op, int[] recipients, boolean[] secure,
-        org.apache.spark.sql.types.Metadata[] metadata,
+        ShareType[] shareTypes, String[] names,
         DataType[] inTypes, DataType[] outTypes, SQLMetric sent, SQLMetric received,
         SQLMetric rowsMetric) {
       this.sid = sid;
       this.op = op;
       this.recipients = recipients;
       this.secure = secure;
-      this.metadata = metadata;
+      this.shareTypes = shareTypes;
+      this.names = names;
       this.inTypes = inTypes;
       this.outTypes = outTypes;
       this.sent = sent;
@@ -178,7 +182,7 @@ public final class SecureRevealExec extends SecureExec {
         int s = 0;
         for (int i = 0; i < secure.length; i++) {
           if (secure[i]) {
-            vals[i] = SecureHashAggregateExec.decode(values[s * m + r], metadata[i], 1);
+            vals[i] = shareTypes[i].decode(values[s * m + r], 1, names[i]);
             s++;
           } else {
             vals[i] = rows.get(r).get(i, inTypes[i]);

@@ -9,19 +9,14 @@ import org.apache.spark.sql.catalyst.expressions.ExprId;
 import org.apache.spark.sql.catalyst.expressions.Expression;
 import org.apache.spark.sql.catalyst.expressions.Literal;
 import org.apache.spark.sql.catalyst.expressions.NamedExpression;
-import org.apache.spark.sql.catalyst.expressions.aggregate.AggregateExpression;
-import org.apache.spark.sql.catalyst.expressions.aggregate.AggregateFunction;
-import org.apache.spark.sql.catalyst.expressions.aggregate.Average;
-import org.apache.spark.sql.catalyst.expressions.aggregate.Count;
-import org.apache.spark.sql.catalyst.expressions.aggregate.Sum;
 import org.apache.spark.sql.catalyst.plans.logical.Aggregate;
 import org.apache.spark.sql.catalyst.plans.logical.LogicalPlan;
 import org.apache.spark.sql.catalyst.plans.logical.Project;
 import org.apache.spark.sql.catalyst.rules.Rule;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.Metadata;
-import org.apache.spark.sql.types.MetadataBuilder;
 import org.sparkmpc.spark.SecureColumns;
+import org.sparkmpc.spark.types.ShareType;
 
 /**
  * Post-hoc resolution rule: replaces the plaintext operators it has secure implementations for with
@@ -59,16 +54,22 @@ public final class SecureRewriteRule extends Rule<LogicalPlan> {
     List<NamedExpression> outs = ScalaInterop.list(agg.aggregateExpressions());
     boolean touchesSecure = agg.child().output().exists(a -> SecureColumns.isSecure(a)
         && agg.references().contains(a));
-    boolean hasReveal = outs.stream().anyMatch(e -> ((Expression) e).find(x -> x instanceof RevealMarker).isDefined());
-    if (!touchesSecure && !hasReveal) {
-      return null;
+    boolean hasReveal = outs.stream().anyMatch(e -> Calls.hasReveal((Expression) e));
+    if (!touchesSecure && !hasReveal || agg.expressions().exists(e -> e.find(
+        x -> x instanceof org.apache.spark.sql.catalyst.analysis.UnresolvedAttribute).isDefined())) {
+      return null; // nothing secure, or a column name Spark could not resolve: Spark explains
     }
     List<Attribute> grouping = new ArrayList<>();
     for (Expression g : groupingExprs) {
-      if (!(g instanceof Attribute a) || SecureColumns.isSecure(a)) {
-        return null; // grouping by an expression or a secure column: the check rule explains
+      if (g instanceof Attribute a && SecureColumns.isSecure(a)) {
+        throw SecureCheckRule.refuse("GROUP BY on secure column '" + a.name() + "'");
+      } else if (!(g instanceof Attribute a)) {
+        throw SecureCheckRule.refuse("GROUP BY the expression " + g.sql()
+            + " in an aggregate of secure columns (group by public columns, or add the grouping "
+            + "column before sharing)");
+      } else {
+        grouping.add(a);
       }
-      grouping.add(a);
     }
     List<String> kinds = new ArrayList<>();
     List<Attribute> inputs = new ArrayList<>();
@@ -80,13 +81,15 @@ public final class SecureRewriteRule extends Rule<LogicalPlan> {
     boolean anyRevealed = false;
     boolean anySecretUnrevealed = false;
     for (NamedExpression ne : outs) {
-      Expression e = ne instanceof Alias al ? al.child() : (Expression) ne;
+      Expression e = Calls.body(ne);
       List<String> to = null;
-      if (e instanceof RevealMarker rm) {
+      RevealMarker rm = Calls.reveal(e);
+      if (rm != null) {
         to = rm.recipients();
         e = rm.child();
         if (recipients != null && !recipients.equals(to)) {
-          return null; // reveals to different parties in one query: the check rule explains
+          throw SecureCheckRule.refuse("reveal() to different parties in one query (" + recipients
+              + " and " + to + "): all reveals of a query must go to the same parties");
         }
         recipients = to;
         anyRevealed = true;
@@ -95,52 +98,55 @@ public final class SecureRewriteRule extends Rule<LogicalPlan> {
       Attribute input;
       Attribute partner = null;
       String factor = "1";
+      Calls call = Calls.of(e);
       if (e instanceof Attribute a && grouping.stream().anyMatch(g -> g.semanticEquals(a))) {
         kind = "GROUP";
         input = a;
-      } else if (e instanceof AggregateExpression ae && !ae.isDistinct() && ae.filter().isEmpty()) {
-        AggregateFunction fn = ae.aggregateFunction();
-        List<Expression> args = ScalaInterop.list(fn.children());
-        Operand op = (fn instanceof Sum || fn instanceof Average) && args.size() == 1
-            ? Operand.of(args.get(0)) : null;
-        if (op != null) {
-          kind = (fn instanceof Sum ? "SUM" : "AVG") + (op.partner != null ? "PROD" : "");
-          input = op.input;
-          partner = op.partner != null ? op.partner : op.input;
-          factor = op.factor;
-        } else if (fn instanceof Count && args.size() == 1
-            && (args.get(0) instanceof Attribute || args.get(0) instanceof Literal)) {
-          kind = "COUNT";
-          input = args.get(0) instanceof Attribute a ? a : agg.child().output().head();
-        } else {
-          return null;
+      } else if (call != null && call.plain() && call.args().size() == 1
+          && (call.name().equals("sum") || call.name().equals("avg"))) {
+        Operand op = Operand.of(call.args().get(0));
+        if (op == null) {
+          throw SecureCheckRule.refuse("the aggregate " + call.name().toUpperCase(
+              java.util.Locale.ROOT) + " of " + call.args().get(0).sql() + " over secure column '"
+              + firstSecure(call.args().get(0)) + "' (a secure SUM or AVG takes a secure column, "
+              + "a product of two, or one of those times a constant)");
         }
+        kind = (call.name().equals("sum") ? "SUM" : "AVG") + (op.partner != null ? "PROD" : "");
+        input = op.input;
+        partner = op.partner != null ? op.partner : op.input;
+        factor = op.factor;
+      } else if (call != null && call.plain() && call.name().equals("count")
+          && call.args().size() == 1 && (call.args().get(0) instanceof Attribute
+              || call.args().get(0) instanceof Literal)) {
+        kind = "COUNT";
+        input = call.args().get(0) instanceof Attribute a ? a : agg.child().output().head();
       } else {
-        return null;
+        throw SecureCheckRule.refuse(describeUnsupported(e, call));
       }
       boolean secretOut = kind.startsWith("SUM") || kind.startsWith("AVG");
       if (secretOut && to == null) {
         anySecretUnrevealed = true;
       }
-      ExprId id = ne.exprId();
+      boolean resolvedName = !(ne instanceof org.apache.spark.sql.catalyst.analysis.UnresolvedAlias);
+      ExprId id = resolvedName ? ne.exprId() : NamedExpression.newExprId();
+      String name = Calls.name(ne);
       Attribute out;
       if (kind.equals("GROUP")) {
         if (ne instanceof Attribute a) {
           out = a;
         } else {
-          out = new AttributeReference(ne.name(), input.dataType(), input.nullable(),
+          out = new AttributeReference(name, input.dataType(), input.nullable(),
               input.metadata(), id, ScalaInterop.seqOf());
         }
         revealIds.add(null);
       } else if (kind.equals("COUNT")) {
-        out = new AttributeReference(ne.name(), DataTypes.LongType, false, Metadata.empty(), id,
+        out = new AttributeReference(name, DataTypes.LongType, false, Metadata.empty(), id,
             ScalaInterop.seqOf());
         revealIds.add(null);
       } else {
-        Metadata md = outputMetadata(kind, input, partner, factor);
         boolean revealed = to != null;
-        out = new AttributeReference(ne.name(), DataTypes.LongType, false, md,
-            revealed ? NamedExpression.newExprId() : id, ScalaInterop.seqOf());
+        out = new AttributeReference(name, outputType(kind, input, partner, factor), false,
+            Metadata.empty(), revealed ? NamedExpression.newExprId() : id, ScalaInterop.seqOf());
         revealIds.add(revealed ? id : null);
       }
       kinds.add(kind);
@@ -150,7 +156,8 @@ public final class SecureRewriteRule extends Rule<LogicalPlan> {
       output.add(out);
     }
     if (anyRevealed && anySecretUnrevealed) {
-      return null; // some outputs revealed, others not: the check rule explains
+      throw SecureCheckRule.refuse("reveal() of some secure outputs of an aggregate but not of "
+          + "others: if one output of an aggregate is revealed every secure output must be");
     }
     SecureAggregate sa = new SecureAggregate(ScalaInterop.seq(grouping), ScalaInterop.seq(kinds),
         ScalaInterop.seq(inputs), ScalaInterop.seq(partners), ScalaInterop.seq(factors),
@@ -158,11 +165,28 @@ public final class SecureRewriteRule extends Rule<LogicalPlan> {
     return anyRevealed ? SecureReveal.of(recipients, sa, revealIds) : sa;
   }
 
+  /** Why an output of an aggregate over secure columns has no secure implementation. */
+  private static String describeUnsupported(Expression e, Calls call) {
+    String col = firstSecure(e);
+    if (call != null && !call.name().equals("*") && !call.name().equals("reveal")) {
+      return "the aggregate " + call.name().toUpperCase(java.util.Locale.ROOT)
+          + (call.plain() ? "" : " with DISTINCT or FILTER") + " on " + (col == null
+              ? "a secure table" : "secure column '" + col + "'") + " (" + e.sql() + ")";
+    }
+    return "the expression " + e.sql() + (col == null ? " over a secure aggregate"
+        : " on secure column '" + col + "'");
+  }
+
+  /** The name of the first secure column {@code e} reads, or null. */
+  private static String firstSecure(Expression e) {
+    return ScalaInterop.list(e.references().toSeq()).stream().filter(SecureColumns::isSecure)
+        .map(Attribute::name).findFirst().orElse(null);
+  }
+
   /**
    * The argument of a secure SUM or AVG: a secure column, a product of two secure columns, or a
-   * secure column (or product) times a public constant. Spark's type coercion wraps share columns
-   * (which are {@code LongType}) and constants in casts; those are looked through, since the
-   * secure operator works on the shares' plaintext type, not on the cast.
+   * secure column (or product) times a public constant. Casts are looked through (Spark wraps
+   * constants in them), since the secure operator works on the shares' plaintext type.
    */
   static final class Operand {
     final Attribute input;
@@ -178,17 +202,18 @@ public final class SecureRewriteRule extends Rule<LogicalPlan> {
     static Operand of(Expression e) {
       e = uncast(e);
       if (e instanceof Attribute a && SecureColumns.isSecure(a)) {
-        return new Operand(a, null, "1");
+        return a.dataType() instanceof ShareType ? new Operand(a, null, "1") : null;
       }
-      if (e instanceof org.apache.spark.sql.catalyst.expressions.Multiply m) {
-        Expression l = uncast(m.left());
-        Expression r = uncast(m.right());
+      Calls call = Calls.of(e);
+      if (call != null && call.name().equals("*") && call.args().size() == 2) {
+        Expression l = uncast(call.args().get(0));
+        Expression r = uncast(call.args().get(1));
         if (r.foldable() && !l.foldable()) {
           Expression t = l;
           l = r;
           r = t;
         }
-        if (l.foldable()) {
+        if (l.foldable() && l.resolved()) {
           Object v = l.eval(null);
           Operand inner = of(r);
           if (v == null || inner == null || !inner.factor.equals("1")) {
@@ -197,8 +222,8 @@ public final class SecureRewriteRule extends Rule<LogicalPlan> {
           return new Operand(inner.input, inner.partner, new java.math.BigDecimal(v.toString())
               .stripTrailingZeros().toPlainString());
         }
-        if (l instanceof Attribute a && r instanceof Attribute b && SecureColumns.isSecure(a)
-            && SecureColumns.isSecure(b)) {
+        if (l instanceof Attribute a && r instanceof Attribute b
+            && a.dataType() instanceof ShareType && b.dataType() instanceof ShareType) {
           return new Operand(a, b, "1");
         }
       }
@@ -214,44 +239,48 @@ public final class SecureRewriteRule extends Rule<LogicalPlan> {
   }
 
   /**
-   * Share metadata of a secure SUM/AVG output: the scale of the summed values (a product's is the
-   * sum of its factors' scales; a public factor is applied when the value is decoded) and whether
-   * the plaintext is an integer.
+   * The share type of a secure SUM/AVG output: the scale of the summed values (a product's is the
+   * sum of its factors' scales; a public factor is applied when the value is decoded), whether the
+   * plaintext is an integer, and the bound of one summand (a product's is the sum of its factors').
    */
-  static Metadata outputMetadata(String kind, Attribute input, Attribute partner, String factor) {
-    int scale = SecureColumns.scale(input.metadata());
-    boolean integral = "long".equals(SecureColumns.plainType(input.metadata()));
+  static ShareType outputType(String kind, Attribute input, Attribute partner, String factor) {
+    ShareType in = SecureColumns.type(input);
+    int scale = in.scale();
+    boolean integral = in.integral();
+    int bits = in.bits();
     if (kind.endsWith("PROD")) {
-      scale += SecureColumns.scale(partner.metadata());
-      integral &= "long".equals(SecureColumns.plainType(partner.metadata()));
+      ShareType with = SecureColumns.type(partner);
+      scale += with.scale();
+      integral &= with.integral();
+      bits += with.bits();
     }
     integral &= kind.startsWith("SUM") && new java.math.BigDecimal(factor).scale() <= 0;
-    return new MetadataBuilder().withMetadata(input.metadata()).putLong(SecureColumns.SCALE, scale)
-        .putString(SecureColumns.PLAIN_TYPE, integral ? "long" : "double")
-        .putString(SecureColumns.FACTOR, factor).build();
+    return in.with(scale, integral, factor, bits);
   }
 
   private static LogicalPlan rewriteProject(Project p) {
     List<NamedExpression> list = ScalaInterop.list(p.projectList());
-    if (list.stream().noneMatch(e -> ((Expression) e).find(x -> x instanceof RevealMarker).isDefined())) {
+    if (list.stream().noneMatch(e -> Calls.hasReveal((Expression) e))) {
       return null;
     }
     List<NamedExpression> inner = new ArrayList<>();
     List<ExprId> ids = new ArrayList<>();
     List<String> recipients = null;
     for (NamedExpression ne : list) {
-      Expression e = ne instanceof Alias al ? al.child() : (Expression) ne;
-      if (e instanceof RevealMarker rm) {
-        if (!(rm.child() instanceof Attribute a) || !SecureColumns.isSecure(a)) {
+      Expression e = Calls.body(ne);
+      RevealMarker rm = Calls.reveal(e);
+      if (rm != null) {
+        if (!(rm.child() instanceof Attribute a) || !(a.dataType() instanceof ShareType)) {
           return null;
         }
         if (recipients != null && !recipients.equals(rm.recipients())) {
           return null;
         }
         recipients = rm.recipients();
-        inner.add(new Alias(a, ne.name(), NamedExpression.newExprId(), ScalaInterop.seqOf(),
+        inner.add(new Alias(a, Calls.name(ne), NamedExpression.newExprId(), ScalaInterop.seqOf(),
             scala.Option.empty(), ScalaInterop.seqOf()));
-        ids.add(ne.exprId());
+        ids.add(ne instanceof org.apache.spark.sql.catalyst.analysis.UnresolvedAlias ? null
+            : ne.exprId());
       } else if (ne instanceof Attribute a && !SecureColumns.isSecure(a)) {
         inner.add(a);
         ids.add(null);

@@ -123,7 +123,7 @@ public final class SecureLinearRegression {
             + "secure columns (shared with share() or shareAligned())");
       }
       index[i] = t.index()[pos];
-      scale[i] = SecureColumns.scale(out.get(pos).metadata());
+      scale[i] = SecureColumns.type(out.get(pos)).scale();
     }
     return new Columns(index, scale);
   }

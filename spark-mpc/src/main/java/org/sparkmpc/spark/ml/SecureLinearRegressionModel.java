@@ -15,7 +15,7 @@ import org.apache.spark.storage.StorageLevel;
 import org.sparkmpc.MpcInputException;
 import org.sparkmpc.session.MpcContext;
 import org.sparkmpc.spark.MpcRuntime;
-import org.sparkmpc.spark.SecureColumns;
+import org.sparkmpc.spark.types.ShareType;
 import org.sparkmpc.spark.SparkMpc;
 import org.sparkmpc.spark.catalyst.ScalaInterop;
 import org.sparkmpc.spark.table.SecureTable;
@@ -179,11 +179,12 @@ public final class SecureLinearRegressionModel {
       rt.correlationSource().release(op);
       List<Attribute> output = new ArrayList<>();
       for (Attribute a : t.output()) {
-        output.add(new AttributeReference(a.name(), a.dataType(), a.nullable(), a.metadata(),
+        output.add(new AttributeReference(a.name(), a.dataType() instanceof ShareType st
+            ? st.inTable(id) : a.dataType(), a.nullable(), a.metadata(),
             NamedExpression.newExprId(), ScalaInterop.seqOf()));
       }
-      output.add(new AttributeReference(PREDICTION, DataTypes.LongType, false,
-          SecureColumns.metadata(2 * scaleBits, "double", id), NamedExpression.newExprId(),
+      output.add(new AttributeReference(PREDICTION, ShareType.column(2 * scaleBits, false, id, 63),
+          false, org.apache.spark.sql.types.Metadata.empty(), NamedExpression.newExprId(),
           ScalaInterop.seqOf()));
       boolean[] secure = Arrays.copyOf(t.secure(), output.size());
       int[] index = Arrays.copyOf(t.index(), output.size());

@@ -13,6 +13,7 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.sparkmpc.MpcInputException;
+import org.sparkmpc.spark.SecureColumns;
 import org.sparkmpc.spark.SparkMpc;
 import org.sparkmpc.spark.SparkMpcExtensions;
 import org.sparkmpc.spark.ml.SecureLinearRegression;
@@ -135,6 +136,13 @@ public final class PartyRunner {
         throw new MpcInputException("job must be sql or regression, was '" + job + "'");
       }
       Dataset<Row> result = spark.sql(require(conf, "query"));
+      java.util.Optional<org.apache.spark.sql.types.StructField> shares =
+          SecureColumns.firstSecure(result.schema());
+      if (shares.isPresent()) {
+        throw new MpcInputException("the query's result column '" + shares.get().name()
+            + "' holds shares, and the runner writes only revealed results: wrap it in reveal(...)"
+            + " (shares are written only as an explicit share table, never as a query result)");
+      }
       String explain = conf.getProperty("explain");
       if (explain != null) {
         writeText(Path.of(explain), result.queryExecution().executedPlan().toString());

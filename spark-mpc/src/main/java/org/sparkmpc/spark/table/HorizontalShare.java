@@ -36,7 +36,7 @@ import org.sparkmpc.ring.FixedPoint;
 import org.sparkmpc.session.MpcContext;
 import org.sparkmpc.share.AdditiveSharing;
 import org.sparkmpc.spark.MpcRuntime;
-import org.sparkmpc.spark.SecureColumns;
+import org.sparkmpc.spark.types.ShareType;
 import org.sparkmpc.spark.catalyst.ScalaInterop;
 import org.sparkmpc.spark.catalyst.SecureTypes;
 
@@ -78,9 +78,9 @@ public final class HorizontalShare {
     boolean[] secure = new boolean[fields.length];
     int[] index = new int[fields.length];
     StringBuilder desc = new StringBuilder("Share(" + tableId + ") columns=[");
-    String problem = null;
+    String problem = SecureTypes.sharesIn(own.schema(), null, self, "share");
     for (String s : secret) {
-      if (Arrays.stream(fields).noneMatch(f -> f.name().equals(s))) {
+      if (problem == null && Arrays.stream(fields).noneMatch(f -> f.name().equals(s))) {
         problem = "party " + self + " has no column '" + s + "' to share";
       }
     }
@@ -98,8 +98,8 @@ public final class HorizontalShare {
         layout.secretOrdinals.add(i);
         layout.secretTypes.add(t);
         layout.secretNames.add(f.name());
-        output.add(new AttributeReference(f.name(), DataTypes.LongType, false,
-            SecureColumns.metadata(integral ? 0 : scaleBits, integral ? "long" : "double", tableId),
+        output.add(new AttributeReference(f.name(), ShareType.column(integral ? 0 : scaleBits,
+            integral, tableId, SecureTypes.typeBits(t, scaleBits)), false, Metadata.empty(),
             NamedExpression.newExprId(), ScalaInterop.seqOf()));
         desc.append(f.name()).append(":secure@").append(integral ? 0 : scaleBits).append(' ');
       } else {
@@ -179,6 +179,15 @@ public final class HorizontalShare {
     return parts;
   }
 
+  /**
+   * The error for a null in a secure column. It is forwarded to the peers, so it names the column
+   * and the party but no row position.
+   */
+  static MpcInputException nullIn(String column, String party) {
+    return new MpcInputException("column '" + column + "' of party " + party + " has nulls; "
+        + "secure columns may not hold nulls: filter or fill them before sharing");
+  }
+
   /** Where the public and secret columns sit in the input rows. */
   static final class Layout implements java.io.Serializable {
     private static final long serialVersionUID = 1L;
@@ -247,9 +256,7 @@ public final class HorizontalShare {
         for (int c = 0; c < k; c++) {
           int ord = secretOrd[c];
           if (r.isNullAt(ord)) {
-            throw new MpcInputException("column '" + layout.secretNames.get(c) + "' of party "
-                + self + " has a null (row " + n + " of its partition " + local + "); secure "
-                + "columns may not hold nulls: filter or fill them before sharing");
+            throw nullIn(layout.secretNames.get(c), self);
           }
           secret[c][n] = encode(r, ord, secretTypes[c], fp, layout.secretNames.get(c));
         }

@@ -27,7 +27,7 @@ import org.sparkmpc.ring.FixedPoint;
 import org.sparkmpc.session.MpcContext;
 import org.sparkmpc.share.AdditiveSharing;
 import org.sparkmpc.spark.MpcRuntime;
-import org.sparkmpc.spark.SecureColumns;
+import org.sparkmpc.spark.types.ShareType;
 import org.sparkmpc.spark.catalyst.ScalaInterop;
 import org.sparkmpc.spark.catalyst.SecureTypes;
 
@@ -74,7 +74,12 @@ public final class VerticalShare {
             : "double").append(',');
       }
     }
-    if (idOrdinal < 0) {
+    List<String> used = new ArrayList<>(secret);
+    used.add(id);
+    String shares = SecureTypes.sharesIn(own.schema(), used, self, "shareAligned");
+    if (shares != null) {
+      problem = shares;
+    } else if (idOrdinal < 0) {
       problem = "party " + self + " has no id column '" + id + "' to align the rows by";
     } else if (!PublicColumns.supported(fields[idOrdinal].dataType())) {
       problem = PublicColumns.unsupported(id, fields[idOrdinal].dataType(), self).getMessage();
@@ -130,9 +135,9 @@ public final class VerticalShare {
         String name = col.substring(0, col.indexOf(':'));
         integral[c] = col.endsWith(":long");
         owner[c] = q;
-        output.add(new AttributeReference(name, DataTypes.LongType, false,
-            SecureColumns.metadata(integral[c] ? 0 : scaleBits, integral[c] ? "long" : "double",
-                tableId), NamedExpression.newExprId(), ScalaInterop.seqOf()));
+        output.add(new AttributeReference(name, ShareType.column(integral[c] ? 0 : scaleBits,
+            integral[c], tableId, 63), false, Metadata.empty(),
+            NamedExpression.newExprId(), ScalaInterop.seqOf()));
         c++;
       }
     }
@@ -240,9 +245,7 @@ public final class VerticalShare {
           for (int k = 0; k < myOrdinals.length; k++) {
             String name = names.get(myFirst + k);
             if (r.isNullAt(myOrdinals[k])) {
-              throw new MpcInputException("column '" + name + "' of party " + self + " has a null"
-                  + " (row " + n + " of partition " + partition + "); secure columns may not "
-                  + "hold nulls: filter or fill them before sharing");
+              throw HorizontalShare.nullIn(name, self);
             }
             mine[k][n] = HorizontalShare.OwnerTask.encode(r, myOrdinals[k], myTypes[k], fp, name);
           }
