@@ -75,8 +75,9 @@ class PrgTest {
     PairwiseKeys keys = PairwiseKeys.of(1, raw);
     byte[] wrap = new byte[32];
     wrap[0] = 1;
-    byte[] sealed = keys.seal(wrap);
-    PairwiseKeys opened = PairwiseKeys.unseal(wrap, sealed);
+    byte[] aad = {1, 2, 3};
+    byte[] sealed = keys.seal(wrap, aad);
+    PairwiseKeys opened = PairwiseKeys.unseal(wrap, sealed, aad);
     assertEquals(1, opened.self());
     assertArrayEquals(keys.prgWith(0, "l").next(4),
         opened.prgWith(0, "l").next(4));
@@ -85,10 +86,12 @@ class PrgTest {
     byte[] other = wrap.clone();
     other[0] = 2;
     IllegalArgumentException e = assertThrows(
-        IllegalArgumentException.class, () -> PairwiseKeys.unseal(other, sealed));
+        IllegalArgumentException.class, () -> PairwiseKeys.unseal(other, sealed, aad));
     assertTrue(e.getMessage().contains("do not open"));
+    assertThrows(IllegalArgumentException.class,
+        () -> PairwiseKeys.unseal(wrap, sealed, new byte[] {1, 2, 4}));
     sealed[20] ^= 1;
     assertThrows(IllegalArgumentException.class,
-        () -> PairwiseKeys.unseal(wrap, sealed));
+        () -> PairwiseKeys.unseal(wrap, sealed, aad));
   }
 }

@@ -1,26 +1,13 @@
 package org.sparkmpc.spark;
 
-import java.io.IOException;
-import java.io.StringReader;
-import java.io.StringWriter;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Base64;
-import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.spark.TaskContext;
 import org.sparkmpc.MpcInputException;
 import org.sparkmpc.correlation.CorrelationSource;
 import org.sparkmpc.correlation.DealerCorrelationSource;
-import org.sparkmpc.crypto.Hkdf;
-import org.sparkmpc.crypto.PairwiseKeys;
 import org.sparkmpc.net.GatewayClient;
 import org.sparkmpc.net.GatewayConfig;
 import org.sparkmpc.net.PartyDirectory;
@@ -32,10 +19,12 @@ import org.sparkmpc.session.MpcContext;
  * first task of the session in an executor opens it: a {@link GatewayClient} to the party's gateway
  * and the session's pairwise keys.
  *
- * <p>The ticket holds the party list, the paths of the party's key files, the gateway's address,
- * the session id, and the pairwise keys <b>sealed</b> (AES-256-GCM) under a key derived from the
- * party's private key file and the session id: it may pass through Spark's RPC, its event log and
- * its UI without showing them, and only a holder of the party's key file opens it. The executors
+ * <p>The ticket ({@link SessionTicket}) holds the party list, the paths of the party's key files,
+ * the gateway's address, the session id, and the pairwise keys <b>sealed</b> (AES-256-GCM) under a
+ * key derived from the party's private key for that purpose only, bound to the party, the session,
+ * the gateway and every other field of the ticket: it may pass through Spark's RPC, its event log
+ * and its UI without showing them, only a holder of the party's key file opens it, and an altered
+ * ticket or one presented for another session does not open. The executors
  * need that file anyway, to reach the gateway as the party, so {@code spark.mpc.keyDir} (or the key
  * file settings) must name the same files on every node of the party's cluster.
  */
@@ -77,47 +66,11 @@ final class ExecutorSession {
     throw MpcRuntime.noCorrelations("multiplying secure columns");
   }
 
-  /** The key that seals the session keys: from the party's private key file and the session. */
-  static byte[] wrapKey(Path keyFile, String sessionId) {
-    try {
-      byte[] digest = MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(keyFile));
-      return Hkdf.derive(digest, sessionId.getBytes(StandardCharsets.UTF_8),
-          "sparkmpc/executor-ticket", 32);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot read the party's key file " + keyFile, e);
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
-  }
-
-  /** The ticket of the driver's session {@code ctx}. */
+  /** The ticket of the driver's session {@code ctx} (see {@link SessionTicket}). */
   static String ticket(MpcContext ctx, Path key, Path cert, Path trust, String gatewayHost,
       int gatewayPort, Duration timeout, String correlations) {
-    Properties p = new Properties();
-    List<String> parties = new ArrayList<>();
-    for (PartyDirectory.Party party : ctx.directory().parties()) {
-      parties.add(party.name() + "=" + party.host() + ":" + party.port());
-    }
-    p.setProperty("party", ctx.directory().self().name());
-    p.setProperty("parties", String.join(",", parties));
-    p.setProperty("computing", Integer.toString(ctx.parties()));
-    p.setProperty("key", key.toAbsolutePath().toString());
-    p.setProperty("cert", cert.toAbsolutePath().toString());
-    p.setProperty("trust", trust.toAbsolutePath().toString());
-    p.setProperty("gatewayHost", gatewayHost);
-    p.setProperty("gatewayPort", Integer.toString(gatewayPort));
-    p.setProperty("timeoutMs", Long.toString(timeout.toMillis()));
-    p.setProperty("session", ctx.sessionId());
-    p.setProperty("correlations", correlations);
-    p.setProperty("keys", Base64.getEncoder().encodeToString(
-        ctx.keys().seal(wrapKey(key, ctx.sessionId()))));
-    StringWriter w = new StringWriter();
-    try {
-      p.store(w, null);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    return w.toString();
+    return SessionTicket.write(ctx.directory(), ctx.parties(), ctx.sessionId(), ctx.keys(), key, cert,
+        trust, gatewayHost, gatewayPort, timeout, correlations);
   }
 
   /** The session {@code sessionId} in this executor, opened from the running task's ticket. */
@@ -135,34 +88,18 @@ final class ExecutorSession {
     return OPEN.computeIfAbsent(sessionId, sid -> open(sid, ticket));
   }
 
-  private static ExecutorSession open(String sessionId, String ticket) {
-    Properties p = new Properties();
-    try {
-      p.load(new StringReader(ticket));
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    if (!sessionId.equals(p.getProperty("session"))) {
-      throw new IllegalStateException("the task's session ticket is for another session");
-    }
-    Path key = Path.of(p.getProperty("key"));
-    PairwiseKeys keys = PairwiseKeys.unseal(wrapKey(key, sessionId),
-        Base64.getDecoder().decode(p.getProperty("keys")));
-    PartyDirectory dir = PartyDirectory.parse(p.getProperty("parties"), p.getProperty("party"));
-    Duration timeout = Duration.ofMillis(Long.parseLong(p.getProperty("timeoutMs")));
-    GatewayConfig gc = new GatewayConfig(dir, key, Path.of(p.getProperty("cert")),
-        Path.of(p.getProperty("trust")), timeout,
+  private static ExecutorSession open(String sessionId, String ticketText) {
+    SessionTicket t = SessionTicket.read(ticketText, sessionId);
+    PartyDirectory dir = t.directory;
+    GatewayConfig gc = new GatewayConfig(dir, t.key, t.cert, t.trust, t.timeout,
         MpcConf.MAX_BUFFERED.parse(MpcConf.MAX_BUFFERED.defaultValue()));
-    String gatewayHost = p.getProperty("gatewayHost");
-    int gatewayPort = Integer.parseInt(p.getProperty("gatewayPort"));
-    GatewayClient client = new GatewayClient(gc, gatewayHost, gatewayPort);
-    MpcContext ctx = new MpcContext(dir, client, sessionId, keys, timeout,
-        Integer.parseInt(p.getProperty("computing")));
-    String correlations = p.getProperty("correlations");
+    GatewayClient client = new GatewayClient(gc, t.gatewayHost, t.gatewayPort);
+    MpcContext ctx = new MpcContext(dir, client, sessionId, t.keys, t.timeout, t.computing);
+    String correlations = t.correlations;
     CorrelationSource source = !correlations.equals("ot") && ctx.dealer() >= 0
         ? new DealerCorrelationSource(ctx) : null;
-    LOG.info("party {}: this executor opened session {} through the gateway at {}:{}",
-        dir.self().name(), sessionId, gatewayHost, gatewayPort);
+    LOG.info("party {}: this executor opened session {} through the gateway at {}",
+        dir.self().name(), sessionId, t.gatewayAddress());
     return new ExecutorSession(ctx, source, correlations);
   }
 }
