@@ -22,6 +22,7 @@ public final class PairwiseKeys {
 
   private final int self;
   private final byte[][] keys;
+  private volatile boolean destroyed;
 
   private PairwiseKeys(int self, byte[][] keys) {
     this.self = self;
@@ -92,6 +93,7 @@ public final class PairwiseKeys {
     if (peer == self) {
       throw new IllegalArgumentException("no pairwise key with oneself");
     }
+    checkLive();
     return Hkdf.derive(keys[peer], null, "sparkmpc/prg/" + label, 32);
   }
 
@@ -109,6 +111,7 @@ public final class PairwiseKeys {
    * and the associated data of an executor ticket.
    */
   public byte[] seal(byte[] wrapKey, byte[] associatedData) {
+    checkLive();
     // Layout: self, party count, then per party a presence byte and (length, key); one byte each.
     int size = 2;
     for (byte[] k : keys) {
@@ -192,6 +195,30 @@ public final class PairwiseKeys {
           + "associated data, or altered");
     } catch (java.security.GeneralSecurityException e) {
       throw new IllegalStateException("AES-GCM is not available in this JVM", e);
+    }
+  }
+
+  /**
+   * Overwrite every key with zeros: the session ended. Later {@link #seedWith}, {@link #prgWith} and
+   * {@link #seal} calls fail. Idempotent. (A PRG already made keeps its own key schedule.)
+   */
+  public void destroy() {
+    destroyed = true;
+    for (byte[] k : keys) {
+      if (k != null) {
+        Arrays.fill(k, (byte) 0);
+      }
+    }
+  }
+
+  /** Whether {@link #destroy} ran. */
+  public boolean isDestroyed() {
+    return destroyed;
+  }
+
+  private void checkLive() {
+    if (destroyed) {
+      throw new IllegalStateException("the session's pairwise keys were destroyed: the session ended");
     }
   }
 

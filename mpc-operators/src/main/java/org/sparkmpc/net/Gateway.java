@@ -100,13 +100,17 @@ import org.slf4j.LoggerFactory;
  *     session    sessionLen bytes of UTF-8
  *   CLIENT_STATUS      (type 7, gateway to client)
  *     status     uint8   0 OK, 1 TIMEOUT, 2 UNAVAILABLE, 3 ABORTED, 4 PROTOCOL, 5 CHANNEL, 6 INVALID,
- *                        7 REFUSED
+ *                        7 REFUSED, 8 ENDED
  *     reasonLen  uint16  0..8192
  *     reason     reasonLen bytes of UTF-8: the message of the exception the gateway's call threw
+ *   CLIENT_SESSION_STATE (type 8, client to gateway)
+ *     sessionLen uint16  1..1024
+ *     session    sessionLen bytes of UTF-8
  * </pre>
  *
  * CLIENT_SEND runs {@link #send} and CLIENT_END_SESSION {@link #endSession}; both are answered with a
- * CLIENT_STATUS. CLIENT_RECEIVE runs {@link #receive} and is answered with a DATA frame holding the
+ * CLIENT_STATUS. CLIENT_SESSION_STATE asks {@link #isSessionEnded}: answered CLIENT_STATUS ENDED if the
+ * session has ended here, OK otherwise (executors drop a session's keys once it ended). CLIENT_RECEIVE runs {@link #receive} and is answered with a DATA frame holding the
  * key and the payload, or a CLIENT_STATUS naming the error (timeout, peer aborted, conflict). A client
  * that sends a DATA frame (trying to inject a message as a peer) is answered REFUSED and closed; a peer
  * that sends a client request is answered with a STATUS {@code REFUSED} and closed, and nothing is
@@ -310,6 +314,14 @@ public final class Gateway implements Channel {
   @Override
   public void endSession(String session) {
     mailbox.endSession(session);
+  }
+
+  /**
+   * Whether {@code session} has ended at this gateway ({@link #endSession}); the most recent {@value
+   * Mailbox#MAX_ENDED_SESSIONS} ended sessions are remembered.
+   */
+  public boolean isSessionEnded(String session) {
+    return mailbox.isEnded(session);
   }
 
   /** Stop accepting, close every connection, wake waiting receivers. Idempotent. */
@@ -666,7 +678,7 @@ public final class Gateway implements Channel {
 
   private static boolean isClientRequest(int type) {
     return type == Wire.TYPE_CLIENT_SEND || type == Wire.TYPE_CLIENT_RECEIVE
-        || type == Wire.TYPE_CLIENT_END_SESSION;
+        || type == Wire.TYPE_CLIENT_END_SESSION || type == Wire.TYPE_CLIENT_SESSION_STATE;
   }
 
   /**
@@ -732,6 +744,14 @@ public final class Gateway implements Channel {
           break;
         }
         Wire.writeData(out, r.key(), payload);
+        out.flush();
+        break;
+      }
+      case Wire.TYPE_CLIENT_SESSION_STATE: {
+        String session = Wire.readClientEndSessionBody(in);
+        boolean ended = isSessionEnded(session);
+        Wire.writeClientStatus(out, ended ? Wire.ClientStatus.ENDED : Wire.ClientStatus.OK,
+            ended ? "ended" : "not ended");
         out.flush();
         break;
       }

@@ -94,4 +94,22 @@ class PrgTest {
     assertThrows(IllegalArgumentException.class,
         () -> PairwiseKeys.unseal(wrap, sealed, aad));
   }
+
+  @Test
+  void destroyedKeysAreZeroedAndRefused() {
+    byte[][] raw = new byte[2][];
+    raw[1] = new byte[32];
+    java.util.Arrays.fill(raw[1], (byte) 7);
+    PairwiseKeys keys = PairwiseKeys.of(0, raw);
+    keys.seedWith(1, "l");
+    assertFalse(keys.isDestroyed());
+    keys.destroy();
+    assertTrue(keys.isDestroyed());
+    assertArrayEquals(new byte[32], raw[1], "the key array is overwritten with zeros");
+    IllegalStateException e = assertThrows(IllegalStateException.class, () -> keys.seedWith(1, "l"));
+    assertTrue(e.getMessage().contains("session ended"), e.getMessage());
+    assertThrows(IllegalStateException.class, () -> keys.prgWith(1, "l"));
+    assertThrows(IllegalStateException.class, () -> keys.seal(new byte[32], new byte[0]));
+    keys.destroy(); // idempotent
+  }
 }

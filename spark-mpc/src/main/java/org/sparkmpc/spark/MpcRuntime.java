@@ -264,6 +264,7 @@ public final class MpcRuntime implements AutoCloseable {
       }
     }
     BY_SESSION.remove(context.sessionId());
+    ExecutorSession.drop(context.sessionId(), "the driver closed it");
     tablesById.values().forEach(t -> t.partitions().unpersist(false));
     tablesById.clear();
     if (current == this) {
