@@ -15,8 +15,14 @@ import org.bouncycastle.crypto.params.X25519PublicKeyParameters;
  * bytes. Keys never leave the party's memory and never appear in logs or messages.
  */
 public final class PairwiseKeys {
+  /** Bytes of the random nonce that starts a sealed form. */
+  static final int NONCE_BYTES = 12;
+  /** Bytes of the GCM tag that ends a sealed form. */
+  static final int TAG_BYTES = 16;
+
   private final int self;
   private final byte[][] keys;
+  private volatile boolean destroyed;
 
   private PairwiseKeys(int self, byte[][] keys) {
     this.self = self;
@@ -87,6 +93,7 @@ public final class PairwiseKeys {
     if (peer == self) {
       throw new IllegalArgumentException("no pairwise key with oneself");
     }
+    checkLive();
     return Hkdf.derive(keys[peer], null, "sparkmpc/prg/" + label, 32);
   }
 
@@ -96,11 +103,15 @@ public final class PairwiseKeys {
   }
 
   /**
-   * These keys encrypted (AES-256-GCM, random nonce) under {@code wrapKey}, for this party's own
-   * executors: they need the keys to expand shares, and the sealed form may pass through the
-   * party's cluster and its logs without showing them. Only a holder of {@code wrapKey} opens it.
+   * These keys encrypted (AES-256-GCM, random 96-bit nonce, 128-bit tag) under {@code wrapKey},
+   * authenticating {@code associatedData} with them, for this party's own executors: they need the
+   * keys to expand shares, and the sealed form may pass through the party's cluster and its logs
+   * without showing them. Only a holder of {@code wrapKey} who presents the same associated data
+   * opens it. Layout: nonce (12 bytes), then ciphertext and tag. See {@link TicketSeal} for the key
+   * and the associated data of an executor ticket.
    */
-  public byte[] seal(byte[] wrapKey) {
+  public byte[] seal(byte[] wrapKey, byte[] associatedData) {
+    checkLive();
     // Layout: self, party count, then per party a presence byte and (length, key); one byte each.
     int size = 2;
     for (byte[] k : keys) {
@@ -124,26 +135,31 @@ public final class PairwiseKeys {
         at += k.length;
       }
     }
-    byte[] nonce = new byte[12];
+    byte[] nonce = new byte[NONCE_BYTES];
     new SecureRandom().nextBytes(nonce);
     byte[] ct;
     try {
-      ct = gcm(javax.crypto.Cipher.ENCRYPT_MODE, wrapKey, nonce, plain);
+      ct = gcm(javax.crypto.Cipher.ENCRYPT_MODE, wrapKey, nonce, plain, associatedData);
     } finally {
       Arrays.fill(plain, (byte) 0); // the keys in the clear stay no longer than needed
     }
-    byte[] out = Arrays.copyOf(nonce, 12 + ct.length);
-    System.arraycopy(ct, 0, out, 12, ct.length);
+    byte[] out = Arrays.copyOf(nonce, NONCE_BYTES + ct.length);
+    System.arraycopy(ct, 0, out, NONCE_BYTES, ct.length);
     return out;
   }
 
-  /** Open what {@link #seal} made; an error (no detail) if the key is wrong or it was altered. */
-  public static PairwiseKeys unseal(byte[] wrapKey, byte[] sealed) {
-    if (sealed.length < 13) {
-      throw new IllegalArgumentException("sealed session keys are malformed");
+  /**
+   * Open what {@link #seal} made with the same key and associated data.
+   *
+   * @throws IllegalArgumentException (no detail, never key or ticket bytes) if the key or the
+   *     associated data differ, or any byte was altered
+   */
+  public static PairwiseKeys unseal(byte[] wrapKey, byte[] sealed, byte[] associatedData) {
+    if (sealed.length < NONCE_BYTES + TAG_BYTES + 2) {
+      throw new IllegalArgumentException("sealed session keys are malformed (too short)");
     }
-    byte[] plain = gcm(javax.crypto.Cipher.DECRYPT_MODE, wrapKey, Arrays.copyOf(sealed, 12),
-        Arrays.copyOfRange(sealed, 12, sealed.length));
+    byte[] plain = gcm(javax.crypto.Cipher.DECRYPT_MODE, wrapKey, Arrays.copyOf(sealed, NONCE_BYTES),
+        Arrays.copyOfRange(sealed, NONCE_BYTES, sealed.length), associatedData);
     try {
       int at = 0;
       int self = plain[at++] & 0xff;
@@ -155,23 +171,54 @@ public final class PairwiseKeys {
           at += len;
         }
       }
+      if (at != plain.length) {
+        throw new ArrayIndexOutOfBoundsException();
+      }
       return new PairwiseKeys(self, keys);
+    } catch (ArrayIndexOutOfBoundsException e) {
+      // Authenticated, so only a sealer with the key could have made this: a bug, not an attack.
+      throw new IllegalArgumentException("sealed session keys are malformed");
     } finally {
       Arrays.fill(plain, (byte) 0);
     }
   }
 
-  private static byte[] gcm(int mode, byte[] key, byte[] nonce, byte[] in) {
+  private static byte[] gcm(int mode, byte[] key, byte[] nonce, byte[] in, byte[] associatedData) {
     try {
       javax.crypto.Cipher c = javax.crypto.Cipher.getInstance("AES/GCM/NoPadding");
       c.init(mode, new javax.crypto.spec.SecretKeySpec(key, "AES"),
-          new javax.crypto.spec.GCMParameterSpec(128, nonce));
+          new javax.crypto.spec.GCMParameterSpec(TAG_BYTES * 8, nonce));
+      c.updateAAD(associatedData);
       return c.doFinal(in);
     } catch (javax.crypto.AEADBadTagException e) {
-      throw new IllegalArgumentException("sealed session keys do not open with this party's key "
-          + "(another party's key file, or altered)");
+      throw new IllegalArgumentException("sealed session keys do not open: another key, other "
+          + "associated data, or altered");
     } catch (java.security.GeneralSecurityException e) {
       throw new IllegalStateException("AES-GCM is not available in this JVM", e);
+    }
+  }
+
+  /**
+   * Overwrite every key with zeros: the session ended. Later {@link #seedWith}, {@link #prgWith} and
+   * {@link #seal} calls fail. Idempotent. (A PRG already made keeps its own key schedule.)
+   */
+  public void destroy() {
+    destroyed = true;
+    for (byte[] k : keys) {
+      if (k != null) {
+        Arrays.fill(k, (byte) 0);
+      }
+    }
+  }
+
+  /** Whether {@link #destroy} ran. */
+  public boolean isDestroyed() {
+    return destroyed;
+  }
+
+  private void checkLive() {
+    if (destroyed) {
+      throw new IllegalStateException("the session's pairwise keys were destroyed: the session ended");
     }
   }
 

@@ -12,13 +12,9 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.net.UnknownHostException;
-import java.security.cert.Certificate;
-import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Objects;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
@@ -45,7 +41,10 @@ import org.slf4j.LoggerFactory;
  * connection); when connecting to party {@code i}, only the certificate pinned for party {@code i}
  * is accepted. Anything else fails the handshake (the refused peer is sent the TLS alert and the
  * refusal is logged with the certificate's subject and fingerprint). Inbound connections get one daemon thread each (at
- * most {@value #MAX_INBOUND_CONNECTIONS} at a time). Outbound, the gateway opens one TLS connection
+ * most {@value #MAX_INBOUND_CONNECTIONS} at a time), and must complete the TLS handshake within the short handshake
+ * timeout ({@link GatewayConfig#handshakeTimeout()}, setting {@value GatewayConfig#HANDSHAKE_TIMEOUT_SETTING}) or be
+ * closed, so that connections that never authenticate cannot hold the slots for the whole query timeout (see {@link
+ * InboundAcceptor}). Outbound, the gateway opens one TLS connection
  * per peer lazily, on the first {@link #send} to it, and re-opens it after a failure; connecting is
  * retried with exponential backoff (25 ms doubling to 1 s) until the configured timeout, then {@link
  * #send} fails with a {@link PeerUnavailableException} naming the party, its address, the reason and
@@ -101,13 +100,17 @@ import org.slf4j.LoggerFactory;
  *     session    sessionLen bytes of UTF-8
  *   CLIENT_STATUS      (type 7, gateway to client)
  *     status     uint8   0 OK, 1 TIMEOUT, 2 UNAVAILABLE, 3 ABORTED, 4 PROTOCOL, 5 CHANNEL, 6 INVALID,
- *                        7 REFUSED
+ *                        7 REFUSED, 8 ENDED
  *     reasonLen  uint16  0..8192
  *     reason     reasonLen bytes of UTF-8: the message of the exception the gateway's call threw
+ *   CLIENT_SESSION_STATE (type 8, client to gateway)
+ *     sessionLen uint16  1..1024
+ *     session    sessionLen bytes of UTF-8
  * </pre>
  *
  * CLIENT_SEND runs {@link #send} and CLIENT_END_SESSION {@link #endSession}; both are answered with a
- * CLIENT_STATUS. CLIENT_RECEIVE runs {@link #receive} and is answered with a DATA frame holding the
+ * CLIENT_STATUS. CLIENT_SESSION_STATE asks {@link #isSessionEnded}: answered CLIENT_STATUS ENDED if the
+ * session has ended here, OK otherwise (executors drop a session's keys once it ended). CLIENT_RECEIVE runs {@link #receive} and is answered with a DATA frame holding the
  * key and the payload, or a CLIENT_STATUS naming the error (timeout, peer aborted, conflict). A client
  * that sends a DATA frame (trying to inject a message as a peer) is answered REFUSED and closed; a peer
  * that sends a client request is answered with a STATUS {@code REFUSED} and closed, and nothing is
@@ -145,9 +148,6 @@ public final class Gateway implements Channel {
 
   private static final Logger LOG = LoggerFactory.getLogger(Gateway.class);
 
-  /** {@link #authenticatedPeer}'s answer for this party's own certificate: a client connection. */
-  private static final int CLIENT = -2;
-
   /** Most inbound connections served at once (authenticated or still in the handshake). */
   public static final int MAX_INBOUND_CONNECTIONS = 64;
 
@@ -169,12 +169,9 @@ public final class Gateway implements Channel {
   private final Mailbox mailbox;
   private final ChannelStats stats = new ChannelStats();
   private final ServerSocket server;
-  private final SSLSocketFactory serverTls;
-  private final Thread acceptThread;
+  private final InboundAcceptor acceptor;
   private final AtomicInteger inFlight = new AtomicInteger();
-  private final Set<Socket> inbound = ConcurrentHashMap.newKeySet();
   private final PeerLink[] links;
-  private final AtomicInteger connectionIds = new AtomicInteger();
   private final int timeoutMs;
   private volatile boolean closed;
 
@@ -183,7 +180,6 @@ public final class Gateway implements Channel {
     this.directory = config.directory();
     this.credentials = credentials;
     this.server = server;
-    this.serverTls = serverContext.getSocketFactory();
     this.mailbox = new Mailbox(directory, config.maxBufferedBytes(), config.timeout());
     this.timeoutMs = (int) Math.max(1, Math.min(Integer.MAX_VALUE, config.timeout().toMillis()));
     this.links = new PeerLink[directory.size()];
@@ -192,8 +188,8 @@ public final class Gateway implements Channel {
         links[i] = new PeerLink(i, credentials.clientContext(i).getSocketFactory());
       }
     }
-    this.acceptThread = new Thread(this::acceptLoop, "mpc-gateway-" + selfName() + "-accept");
-    this.acceptThread.setDaemon(true);
+    this.acceptor = new InboundAcceptor(config, credentials, server, serverContext.getSocketFactory(),
+        this::serveAuthenticated);
   }
 
   /**
@@ -220,7 +216,7 @@ public final class Gateway implements Channel {
           + ": " + e.getMessage(), e);
     }
     Gateway g = new Gateway(config, credentials, server, ctx);
-    g.acceptThread.start();
+    g.acceptor.start();
     LOG.info("gateway of party '{}' listening on {}:{} (TLS 1.3, {} parties)", self.name(), self.host(),
         g.port(), config.directory().size());
     return g;
@@ -244,6 +240,11 @@ public final class Gateway implements Channel {
   @Override
   public ChannelStats stats() {
     return stats;
+  }
+
+  /** Inbound connections holding one of the {@value #MAX_INBOUND_CONNECTIONS} slots now (authenticated or not). */
+  public int inboundConnections() {
+    return acceptor.connections();
   }
 
   /** Payload bytes held in the receive buffer (stored messages and frames being read). */
@@ -315,6 +316,14 @@ public final class Gateway implements Channel {
     mailbox.endSession(session);
   }
 
+  /**
+   * Whether {@code session} has ended at this gateway ({@link #endSession}); the most recent {@value
+   * Mailbox#MAX_ENDED_SESSIONS} ended sessions are remembered.
+   */
+  public boolean isSessionEnded(String session) {
+    return mailbox.isEnded(session);
+  }
+
   /** Stop accepting, close every connection, wake waiting receivers. Idempotent. */
   @Override
   public void close() {
@@ -322,7 +331,7 @@ public final class Gateway implements Channel {
       return;
     }
     closed = true;
-    closeQuietly(server);
+    acceptor.stopAccepting();
     // Let frames already being read get their status replies, so that a peer's last message
     // (the end of a session, say) is acknowledged rather than retried against a closed port.
     long graceEnd = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
@@ -330,20 +339,13 @@ public final class Gateway implements Channel {
         && !Thread.currentThread().isInterrupted()) {
       sleepQuietly(5);
     }
-    for (Socket s : inbound) {
-      closeQuietly(s);
-    }
+    acceptor.closeConnections();
     for (PeerLink l : links) {
       if (l != null) {
         l.close();
       }
     }
     mailbox.close();
-    try {
-      acceptThread.join(1000);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
     LOG.info("gateway of party '{}' closed", selfName());
   }
 
@@ -481,7 +483,7 @@ public final class Gateway implements Channel {
     return false;
   }
 
-  private static <T extends Throwable> T findCause(Throwable e, Class<T> type) {
+  static <T extends Throwable> T findCause(Throwable e, Class<T> type) {
     for (Throwable t = e; t != null; t = t.getCause()) {
       if (type.isInstance(t)) {
         return type.cast(t);
@@ -506,85 +508,15 @@ public final class Gateway implements Channel {
     }
   }
 
-  // ---- inbound ----
+  // ---- inbound: authenticated connections (see InboundAcceptor for the accept and handshake) ----
 
-  private void acceptLoop() {
-    while (!closed) {
-      Socket s;
-      try {
-        s = server.accept();
-      } catch (IOException e) {
-        if (!closed) {
-          LOG.warn("gateway {}: accept failed: {}", selfName(), e.getMessage());
-          sleepQuietly(50);
-        }
-        continue;
-      }
-      if (inbound.size() >= MAX_INBOUND_CONNECTIONS) {
-        LOG.warn("gateway {}: refused connection from {}: already {} connections", selfName(),
-            s.getRemoteSocketAddress(), MAX_INBOUND_CONNECTIONS);
-        closeQuietly(s);
-        continue;
-      }
-      inbound.add(s);
-      if (closed) {
-        closeQuietly(s);
-        inbound.remove(s);
-        break;
-      }
-      Thread t = new Thread(() -> serve(s),
-          "mpc-gateway-" + selfName() + "-in-" + connectionIds.incrementAndGet());
-      t.setDaemon(true);
-      t.start();
-    }
-  }
-
-  private void serve(Socket raw) {
-    String remote = String.valueOf(raw.getRemoteSocketAddress());
-    SSLSocket s = null;
-    try {
-      int peer;
-      try {
-        raw.setTcpNoDelay(true);
-        raw.setSoTimeout(timeoutMs);
-        s = (SSLSocket) serverTls.createSocket(raw, raw.getInetAddress().getHostAddress(), raw.getPort(), false);
-        s.setUseClientMode(false);
-        SSLParameters params = tlsParameters();
-        params.setNeedClientAuth(true);
-        s.setSSLParameters(params);
-        s.startHandshake();
-        peer = authenticatedPeer(s);
-      } catch (IOException e) {
-        if (!closed) {
-          LOG.warn("gateway {}: refused TLS connection from {}: {}", selfName(), remote, inboundReason(e));
-          drain(raw);
-        }
-        return;
-      }
-      if (peer < 0 && peer != CLIENT) {
-        LOG.warn("gateway {}: refused connection from {}: its certificate is not pinned for any other party",
-            selfName(), remote);
-        return;
-      }
-      DataInputStream in = new DataInputStream(new BufferedInputStream(s.getInputStream(), BUFFER_BYTES));
-      DataOutputStream out = new DataOutputStream(new BufferedOutputStream(s.getOutputStream(), BUFFER_BYTES));
-      Wire.writeHello(out, directory.selfIndex(), directory.size());
-      out.flush();
-      if (peer == CLIENT) {
-        LOG.debug("gateway {}: client of this party connected from {}", selfName(), remote);
-        serveClient(s, in, out, remote);
-        return;
-      }
-      LOG.debug("gateway {}: party '{}' connected from {}", selfName(), peerName(peer), remote);
+  /** Serve a connection that {@link InboundAcceptor} authenticated and sent the HELLO on. */
+  private void serveAuthenticated(SSLSocket s, DataInputStream in, DataOutputStream out, int peer,
+      String remote) throws IOException {
+    if (peer == InboundAcceptor.CLIENT) {
+      serveClient(s, in, out, remote);
+    } else {
       serveFrames(s, in, out, peer, remote);
-    } catch (IOException e) {
-      if (!closed) {
-        LOG.debug("gateway {}: connection from {} ended: {}", selfName(), remote, e.getMessage());
-      }
-    } finally {
-      closeQuietly(s);
-      closeQuietly(raw);
-      inbound.remove(raw);
     }
   }
 
@@ -592,7 +524,7 @@ public final class Gateway implements Channel {
    * Read and discard what the peer still sends, for a short while: closing a TCP socket with unread
    * input makes it send a reset, which can destroy the alert or status the peer has yet to read.
    */
-  private static void drain(Socket raw) {
+  static void drain(Socket raw) {
     try {
       drainForLinger(raw, raw.getInputStream());
     } catch (IOException e) {
@@ -742,31 +674,11 @@ public final class Gateway implements Channel {
     void write() throws IOException;
   }
 
-  /**
-   * The peer's party index, {@link #CLIENT} for this party's own certificate (a {@link
-   * GatewayClient}), or -1 when the certificate is neither.
-   */
-  private int authenticatedPeer(SSLSocket s) throws IOException {
-    Certificate[] chain = s.getSession().getPeerCertificates();
-    if (chain.length == 0 || !(chain[0] instanceof X509Certificate)) {
-      return -1;
-    }
-    X509Certificate leaf = (X509Certificate) chain[0];
-    if (credentials.isOwnCertificate(leaf)) {
-      return CLIENT;
-    }
-    int idx = credentials.peerIndexOf(leaf);
-    if (idx >= 0 && !directory.name(idx).equals(PartyCredentials.commonName(leaf))) {
-      return -1;
-    }
-    return idx;
-  }
-
   // ---- clients: this party's own executors and driver ----
 
   private static boolean isClientRequest(int type) {
     return type == Wire.TYPE_CLIENT_SEND || type == Wire.TYPE_CLIENT_RECEIVE
-        || type == Wire.TYPE_CLIENT_END_SESSION;
+        || type == Wire.TYPE_CLIENT_END_SESSION || type == Wire.TYPE_CLIENT_SESSION_STATE;
   }
 
   /**
@@ -835,6 +747,14 @@ public final class Gateway implements Channel {
         out.flush();
         break;
       }
+      case Wire.TYPE_CLIENT_SESSION_STATE: {
+        String session = Wire.readClientEndSessionBody(in);
+        boolean ended = isSessionEnded(session);
+        Wire.writeClientStatus(out, ended ? Wire.ClientStatus.ENDED : Wire.ClientStatus.OK,
+            ended ? "ended" : "not ended");
+        out.flush();
+        break;
+      }
       case Wire.TYPE_CLIENT_END_SESSION:
       default: {
         String session = Wire.readClientEndSessionBody(in);
@@ -897,15 +817,6 @@ public final class Gateway implements Channel {
   private void refuseAndCloseClient(SSLSocket s, DataInputStream in, DataOutputStream out,
       Wire.ClientStatus status, String reason) {
     answerAndDrain(s, in, out, () -> Wire.writeClientStatus(out, status, reason));
-  }
-
-  private static String inboundReason(IOException e) {
-    if (isCertificateFailure(e)) {
-      PartyCredentials.UntrustedCertificateException ours =
-          findCause(e, PartyCredentials.UntrustedCertificateException.class);
-      return "certificate not trusted (" + (ours != null ? ours.getMessage() : e.getMessage()) + ")";
-    }
-    return e.getClass().getSimpleName() + ": " + e.getMessage();
   }
 
   // ---- helpers ----

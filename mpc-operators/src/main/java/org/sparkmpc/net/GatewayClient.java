@@ -44,7 +44,7 @@ import org.slf4j.LoggerFactory;
  * The client carries this party's own messages, over TLS, to its own gateway: CLIENT_SEND frames
  * (destination, message key, payload: a share or masked value meant for that peer), CLIENT_RECEIVE
  * frames (a message key and a timeout) answered with a DATA frame holding the payload the peer sent,
- * and CLIENT_END_SESSION frames (a session id); failures come back as CLIENT_STATUS frames (a kind
+ * CLIENT_END_SESSION and CLIENT_SESSION_STATE frames (a session id); failures come back as CLIENT_STATUS frames (a kind
  * and a reason naming parties and coordinates). The frame layout is documented on {@link Gateway}.
  * Nothing crosses a party boundary here: the peer link is the gateway's. Logs and exception messages
  * name parties, addresses and message coordinates, never payload bytes.
@@ -190,6 +190,27 @@ public final class GatewayClient implements Channel {
       c.out.flush();
       expectOk(c, c.readReply(), "session " + session);
       return null;
+    });
+  }
+
+  /**
+   * Whether {@code session} has ended at this party's gateway (see {@link Gateway#isSessionEnded}),
+   * so that an executor can drop what it keeps for it. Crosses the wire: the session id.
+   *
+   * @throws MpcChannelException (or a subtype) if the gateway cannot be asked, or does not know the
+   *     request (a gateway of an older version)
+   */
+  public boolean sessionEnded(String session) {
+    Objects.requireNonNull(session, "session");
+    return call("session " + session, config.timeout().plusSeconds(5), c -> {
+      Wire.writeClientSessionState(c.out, session);
+      c.out.flush();
+      Reply r = c.readReply();
+      if (r.status != null && r.status.status() == Wire.ClientStatus.ENDED) {
+        return true;
+      }
+      expectOk(c, r, "session " + session);
+      return false;
     });
   }
 

@@ -18,6 +18,10 @@ import java.util.Objects;
  *                         inbound message waits for buffer space, and the I/O timeout of a frame
  * @param maxBufferedBytes bound on received payload bytes kept in memory ({@value
  *                         Mailbox#MAX_BUFFERED_BYTES_SETTING})
+ * @param handshakeTimeout how long an inbound connection may take, from its accept, to complete
+ *                         the TLS handshake and receive the gateway's HELLO; a connection that
+ *                         does not is closed and frees its slot ({@value #HANDSHAKE_TIMEOUT_SETTING}).
+ *                         Never longer than {@code timeout} in effect.
  */
 public record GatewayConfig(
     PartyDirectory directory,
@@ -25,7 +29,14 @@ public record GatewayConfig(
     Path certFile,
     Path trustFile,
     Duration timeout,
-    long maxBufferedBytes) {
+    long maxBufferedBytes,
+    Duration handshakeTimeout) {
+
+  /** The setting (Spark and standalone gateway) that gives {@link #handshakeTimeout()}. */
+  public static final String HANDSHAKE_TIMEOUT_SETTING = "spark.mpc.gateway.handshakeTimeout";
+
+  /** Default handshake timeout: 5 s. */
+  public static final Duration DEFAULT_HANDSHAKE_TIMEOUT = Duration.ofSeconds(5);
 
   /** Default receive buffer bound: 512 MiB. */
   public static final long DEFAULT_MAX_BUFFERED_BYTES = 512L << 20;
@@ -43,6 +54,18 @@ public record GatewayConfig(
       throw new IllegalArgumentException(
           Mailbox.MAX_BUFFERED_BYTES_SETTING + " must be positive, was " + maxBufferedBytes);
     }
+    Mailbox.requirePositive(handshakeTimeout, HANDSHAKE_TIMEOUT_SETTING);
+  }
+
+  /** As the canonical constructor, with the {@linkplain #DEFAULT_HANDSHAKE_TIMEOUT default handshake timeout}. */
+  public GatewayConfig(PartyDirectory directory, Path keyFile, Path certFile, Path trustFile,
+      Duration timeout, long maxBufferedBytes) {
+    this(directory, keyFile, certFile, trustFile, timeout, maxBufferedBytes, DEFAULT_HANDSHAKE_TIMEOUT);
+  }
+
+  /** The handshake deadline in effect: {@link #handshakeTimeout()}, at most {@link #timeout()}. */
+  public Duration effectiveHandshakeTimeout() {
+    return handshakeTimeout.compareTo(timeout) < 0 ? handshakeTimeout : timeout;
   }
 
   /**
@@ -52,21 +75,29 @@ public record GatewayConfig(
   public static GatewayConfig defaults(PartyDirectory directory, Path keyDir) {
     String name = directory.self().name();
     return new GatewayConfig(directory, KeyGen.keyFile(keyDir, name), KeyGen.certFile(keyDir, name),
-        KeyGen.trustFile(keyDir), DEFAULT_TIMEOUT, DEFAULT_MAX_BUFFERED_BYTES);
+        KeyGen.trustFile(keyDir), DEFAULT_TIMEOUT, DEFAULT_MAX_BUFFERED_BYTES, DEFAULT_HANDSHAKE_TIMEOUT);
   }
 
   /** The same configuration with another timeout. */
   public GatewayConfig withTimeout(Duration newTimeout) {
-    return new GatewayConfig(directory, keyFile, certFile, trustFile, newTimeout, maxBufferedBytes);
+    return new GatewayConfig(directory, keyFile, certFile, trustFile, newTimeout, maxBufferedBytes,
+        handshakeTimeout);
   }
 
   /** The same configuration with another receive buffer bound. */
   public GatewayConfig withMaxBufferedBytes(long bytes) {
-    return new GatewayConfig(directory, keyFile, certFile, trustFile, timeout, bytes);
+    return new GatewayConfig(directory, keyFile, certFile, trustFile, timeout, bytes, handshakeTimeout);
   }
 
   /** The same configuration with another party list (e.g. after ports became known). */
   public GatewayConfig withDirectory(PartyDirectory newDirectory) {
-    return new GatewayConfig(newDirectory, keyFile, certFile, trustFile, timeout, maxBufferedBytes);
+    return new GatewayConfig(newDirectory, keyFile, certFile, trustFile, timeout, maxBufferedBytes,
+        handshakeTimeout);
+  }
+
+  /** The same configuration with another handshake timeout. */
+  public GatewayConfig withHandshakeTimeout(Duration newHandshakeTimeout) {
+    return new GatewayConfig(directory, keyFile, certFile, trustFile, timeout, maxBufferedBytes,
+        newHandshakeTimeout);
   }
 }

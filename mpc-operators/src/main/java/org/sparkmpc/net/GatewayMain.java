@@ -22,7 +22,9 @@ import java.util.concurrent.CountDownLatch;
  *   <li>{@code spark.mpc.timeout} (optional, default 60s): e.g. {@code 500ms}, {@code 120s},
  *       {@code 2m}, {@code 1h};
  *   <li>{@value Mailbox#MAX_BUFFERED_BYTES_SETTING} (optional, default 512m): e.g. {@code 512m},
- *       {@code 2g}, {@code 65536k}, or plain bytes.
+ *       {@code 2g}, {@code 65536k}, or plain bytes;
+ *   <li>{@value GatewayConfig#HANDSHAKE_TIMEOUT_SETTING} (optional, default 5s): how long a connection
+ *       may take to complete its TLS handshake before it is closed.
  * </ul>
  *
  * Prints {@code gateway <party> listening on host:port} once it accepts connections and runs until the
@@ -89,6 +91,11 @@ public final class GatewayMain {
     String max = p.getProperty(Mailbox.MAX_BUFFERED_BYTES_SETTING);
     if (max != null && !max.isBlank()) {
       gc = gc.withMaxBufferedBytes(ConfigValues.bytes(Mailbox.MAX_BUFFERED_BYTES_SETTING, max));
+    }
+    String handshake = p.getProperty(GatewayConfig.HANDSHAKE_TIMEOUT_SETTING);
+    if (handshake != null && !handshake.isBlank()) {
+      gc = gc.withHandshakeTimeout(Duration.ofMillis(
+          ConfigValues.millis(GatewayConfig.HANDSHAKE_TIMEOUT_SETTING, handshake)));
     }
     return gc;
   }

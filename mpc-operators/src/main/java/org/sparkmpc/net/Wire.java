@@ -30,6 +30,8 @@ final class Wire {
   static final int TYPE_CLIENT_END_SESSION = 6;
   /** Gateway to its client: the outcome of a client request (other than a received payload). */
   static final int TYPE_CLIENT_STATUS = 7;
+  /** Client to its own gateway: has a session ended? Answered OK (no) or ENDED (yes). */
+  static final int TYPE_CLIENT_SESSION_STATE = 8;
   /** Longest reason text of a CLIENT_STATUS frame. */
   static final int MAX_CLIENT_REASON_BYTES = 8192;
   static final int MAX_SESSION_BYTES = 1024;
@@ -68,7 +70,9 @@ final class Wire {
    * client rethrows the same type with the same message).
    */
   enum ClientStatus {
-    OK(0), TIMEOUT(1), UNAVAILABLE(2), ABORTED(3), PROTOCOL(4), CHANNEL(5), INVALID(6), REFUSED(7);
+    OK(0), TIMEOUT(1), UNAVAILABLE(2), ABORTED(3), PROTOCOL(4), CHANNEL(5), INVALID(6), REFUSED(7),
+    /** The answer to CLIENT_SESSION_STATE for a session that has ended at the gateway. */
+    ENDED(8);
 
     final int code;
 
@@ -147,6 +151,12 @@ final class Wire {
     writeSession(out, session);
   }
 
+  /** CLIENT_SESSION_STATE: sessionLen (uint16, 1..1024) and the session id in UTF-8. */
+  static void writeClientSessionState(DataOutputStream out, String session) throws IOException {
+    writeStart(out, TYPE_CLIENT_SESSION_STATE);
+    writeSession(out, session);
+  }
+
   /** CLIENT_STATUS: status (uint8), reasonLen (uint16, 0..8192), reason (UTF-8). */
   static void writeClientStatus(DataOutputStream out, ClientStatus status, String reason) throws IOException {
     writeStart(out, TYPE_CLIENT_STATUS);
@@ -197,7 +207,7 @@ final class Wire {
     return new ClientReceive(key, timeout);
   }
 
-  /** The rest of a CLIENT_END_SESSION frame, after its type: the session id. */
+  /** The rest of a CLIENT_END_SESSION or CLIENT_SESSION_STATE frame, after its type: the session id. */
   static String readClientEndSessionBody(DataInputStream in) throws IOException, MalformedFrameException {
     return readSession(in);
   }

@@ -75,8 +75,9 @@ class PrgTest {
     PairwiseKeys keys = PairwiseKeys.of(1, raw);
     byte[] wrap = new byte[32];
     wrap[0] = 1;
-    byte[] sealed = keys.seal(wrap);
-    PairwiseKeys opened = PairwiseKeys.unseal(wrap, sealed);
+    byte[] aad = {1, 2, 3};
+    byte[] sealed = keys.seal(wrap, aad);
+    PairwiseKeys opened = PairwiseKeys.unseal(wrap, sealed, aad);
     assertEquals(1, opened.self());
     assertArrayEquals(keys.prgWith(0, "l").next(4),
         opened.prgWith(0, "l").next(4));
@@ -85,10 +86,30 @@ class PrgTest {
     byte[] other = wrap.clone();
     other[0] = 2;
     IllegalArgumentException e = assertThrows(
-        IllegalArgumentException.class, () -> PairwiseKeys.unseal(other, sealed));
+        IllegalArgumentException.class, () -> PairwiseKeys.unseal(other, sealed, aad));
     assertTrue(e.getMessage().contains("do not open"));
+    assertThrows(IllegalArgumentException.class,
+        () -> PairwiseKeys.unseal(wrap, sealed, new byte[] {1, 2, 4}));
     sealed[20] ^= 1;
     assertThrows(IllegalArgumentException.class,
-        () -> PairwiseKeys.unseal(wrap, sealed));
+        () -> PairwiseKeys.unseal(wrap, sealed, aad));
+  }
+
+  @Test
+  void destroyedKeysAreZeroedAndRefused() {
+    byte[][] raw = new byte[2][];
+    raw[1] = new byte[32];
+    java.util.Arrays.fill(raw[1], (byte) 7);
+    PairwiseKeys keys = PairwiseKeys.of(0, raw);
+    keys.seedWith(1, "l");
+    assertFalse(keys.isDestroyed());
+    keys.destroy();
+    assertTrue(keys.isDestroyed());
+    assertArrayEquals(new byte[32], raw[1], "the key array is overwritten with zeros");
+    IllegalStateException e = assertThrows(IllegalStateException.class, () -> keys.seedWith(1, "l"));
+    assertTrue(e.getMessage().contains("session ended"), e.getMessage());
+    assertThrows(IllegalStateException.class, () -> keys.prgWith(1, "l"));
+    assertThrows(IllegalStateException.class, () -> keys.seal(new byte[32], new byte[0]));
+    keys.destroy(); // idempotent
   }
 }

@@ -275,6 +275,18 @@ class GatewayClientTest {
   }
 
   @Test
+  void clientsLearnWhenASessionEnded() {
+    assertTrue(!clientA.sessionEnded("s9") && !cluster.get(0).isSessionEnded("s9"));
+    cluster.get(0).endSession("s9");
+    assertTrue(cluster.get(0).isSessionEnded("s9"));
+    assertTrue(clientA.sessionEnded("s9"));
+    // Per gateway: b's gateway did not end it.
+    assertTrue(!clientB.sessionEnded("s9"));
+    clientB.endSession("s9");
+    assertTrue(clientB.sessionEnded("s9"));
+  }
+
+  @Test
   void gatewayMainReadsItsProperties() {
     Properties p = new Properties();
     p.setProperty("spark.mpc.party", "b");

@@ -1,26 +1,14 @@
 package org.sparkmpc.spark;
 
-import java.io.IOException;
-import java.io.StringReader;
-import java.io.StringWriter;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Base64;
-import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.ConcurrentHashMap;
+import org.sparkmpc.crypto.PairwiseKeys;
 import org.apache.spark.TaskContext;
 import org.sparkmpc.MpcInputException;
 import org.sparkmpc.correlation.CorrelationSource;
 import org.sparkmpc.correlation.DealerCorrelationSource;
-import org.sparkmpc.crypto.Hkdf;
-import org.sparkmpc.crypto.PairwiseKeys;
 import org.sparkmpc.net.GatewayClient;
 import org.sparkmpc.net.GatewayConfig;
 import org.sparkmpc.net.PartyDirectory;
@@ -32,12 +20,21 @@ import org.sparkmpc.session.MpcContext;
  * first task of the session in an executor opens it: a {@link GatewayClient} to the party's gateway
  * and the session's pairwise keys.
  *
- * <p>The ticket holds the party list, the paths of the party's key files, the gateway's address,
- * the session id, and the pairwise keys <b>sealed</b> (AES-256-GCM) under a key derived from the
- * party's private key file and the session id: it may pass through Spark's RPC, its event log and
- * its UI without showing them, and only a holder of the party's key file opens it. The executors
- * need that file anyway, to reach the gateway as the party, so {@code spark.mpc.keyDir} (or the key
- * file settings) must name the same files on every node of the party's cluster.
+ * <p>The ticket ({@link SessionTicket}) holds the party list, the paths of the party's key files,
+ * the gateway's address, the session id, and the pairwise keys <b>sealed</b> (AES-256-GCM) under a
+ * key derived from the party's private key for that purpose only, bound to the party, the session,
+ * the gateway and every other field of the ticket: it may pass through Spark's RPC, its event log
+ * and its UI without showing them, only a holder of the party's key file opens it, and an altered
+ * ticket or one presented for another session does not open. The executors need that file anyway,
+ * to reach the gateway as the party, so {@code spark.mpc.keyDir} (or the key file settings) must
+ * name the same files on every node of the party's cluster.
+ *
+ * <p><b>End of a session.</b> The driver ends a session at the party's gateway ({@link
+ * MpcRuntime#close}). An executor keeps an opened session only until it learns that: every {@link
+ * #SWEEP_INTERVAL} a daemon thread asks the gateway about each open session, and opening another
+ * session asks first too; an ended session is removed, its gateway client closed and its pairwise
+ * keys overwritten with zeros ({@link PairwiseKeys#destroy}). A task that still brings the ticket
+ * of an ended session is refused instead of opening it again.
  */
 final class ExecutorSession {
   /**
@@ -47,22 +44,38 @@ final class ExecutorSession {
    */
   static final String TICKET_PROPERTY = "spark.mpc.session.secretTicket";
 
+  /** How often an executor asks the gateway whether its open sessions ended. */
+  static final Duration SWEEP_INTERVAL = Duration.ofSeconds(10);
+
   private static final Map<String, ExecutorSession> OPEN = new ConcurrentHashMap<>();
   private static final org.slf4j.Logger LOG =
       org.slf4j.LoggerFactory.getLogger(ExecutorSession.class);
+  private static volatile Thread sweeper;
+  /** The sweeper's interval; tests shorten it. */
+  static volatile Duration sweepInterval = SWEEP_INTERVAL;
 
+  private final String sessionId;
   private final MpcContext context;
+  private final GatewayClient client;
   private final CorrelationSource source;
   private final String correlations;
 
-  private ExecutorSession(MpcContext context, CorrelationSource source, String correlations) {
+  private ExecutorSession(String sessionId, MpcContext context, GatewayClient client,
+      CorrelationSource source, String correlations) {
+    this.sessionId = sessionId;
     this.context = context;
+    this.client = client;
     this.source = source;
     this.correlations = correlations;
   }
 
   MpcContext context() {
     return context;
+  }
+
+  /** The session's pairwise keys (destroyed once the session is dropped). */
+  PairwiseKeys keys() {
+    return context.keys();
   }
 
   CorrelationSource correlations() {
@@ -77,47 +90,11 @@ final class ExecutorSession {
     throw MpcRuntime.noCorrelations("multiplying secure columns");
   }
 
-  /** The key that seals the session keys: from the party's private key file and the session. */
-  static byte[] wrapKey(Path keyFile, String sessionId) {
-    try {
-      byte[] digest = MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(keyFile));
-      return Hkdf.derive(digest, sessionId.getBytes(StandardCharsets.UTF_8),
-          "sparkmpc/executor-ticket", 32);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot read the party's key file " + keyFile, e);
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
-  }
-
-  /** The ticket of the driver's session {@code ctx}. */
+  /** The ticket of the driver's session {@code ctx} (see {@link SessionTicket}). */
   static String ticket(MpcContext ctx, Path key, Path cert, Path trust, String gatewayHost,
       int gatewayPort, Duration timeout, String correlations) {
-    Properties p = new Properties();
-    List<String> parties = new ArrayList<>();
-    for (PartyDirectory.Party party : ctx.directory().parties()) {
-      parties.add(party.name() + "=" + party.host() + ":" + party.port());
-    }
-    p.setProperty("party", ctx.directory().self().name());
-    p.setProperty("parties", String.join(",", parties));
-    p.setProperty("computing", Integer.toString(ctx.parties()));
-    p.setProperty("key", key.toAbsolutePath().toString());
-    p.setProperty("cert", cert.toAbsolutePath().toString());
-    p.setProperty("trust", trust.toAbsolutePath().toString());
-    p.setProperty("gatewayHost", gatewayHost);
-    p.setProperty("gatewayPort", Integer.toString(gatewayPort));
-    p.setProperty("timeoutMs", Long.toString(timeout.toMillis()));
-    p.setProperty("session", ctx.sessionId());
-    p.setProperty("correlations", correlations);
-    p.setProperty("keys", Base64.getEncoder().encodeToString(
-        ctx.keys().seal(wrapKey(key, ctx.sessionId()))));
-    StringWriter w = new StringWriter();
-    try {
-      p.store(w, null);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    return w.toString();
+    return SessionTicket.write(ctx.directory(), ctx.parties(), ctx.sessionId(), ctx.keys(), key, cert,
+        trust, gatewayHost, gatewayPort, timeout, correlations);
   }
 
   /** The session {@code sessionId} in this executor, opened from the running task's ticket. */
@@ -132,37 +109,141 @@ final class ExecutorSession {
       throw new IllegalStateException("no MPC session " + sessionId + " in this JVM, and no "
           + "session ticket with the task");
     }
-    return OPEN.computeIfAbsent(sessionId, sid -> open(sid, ticket));
+    return of(sessionId, ticket);
   }
 
-  private static ExecutorSession open(String sessionId, String ticket) {
-    Properties p = new Properties();
+  /**
+   * The session {@code sessionId}, opened from {@code ticket} if this JVM has not opened it yet;
+   * opening one first drops the sessions that ended at the gateway.
+   */
+  static ExecutorSession of(String sessionId, String ticket) {
+    ExecutorSession open = OPEN.get(sessionId);
+    if (open != null) {
+      return open;
+    }
+    sweep(sessionId);
+    open = OPEN.computeIfAbsent(sessionId, sid -> open(sid, ticket));
+    startSweeper();
+    return open;
+  }
+
+  /** Whether this JVM holds session {@code sessionId} open. */
+  static boolean isOpen(String sessionId) {
+    return OPEN.containsKey(sessionId);
+  }
+
+  /**
+   * Ask the gateway about every open session but {@code except} (null: all) and drop those that
+   * ended. A gateway that cannot be asked (unavailable, an older version) leaves them open.
+   */
+  static void sweep(String except) {
+    for (ExecutorSession s : OPEN.values()) {
+      if (s.sessionId.equals(except)) {
+        continue;
+      }
+      boolean ended;
+      try {
+        ended = s.client.sessionEnded(s.sessionId);
+      } catch (RuntimeException e) {
+        LOG.debug("could not ask the gateway whether session {} ended: {}", s.sessionId, e.getMessage());
+        continue;
+      }
+      if (ended) {
+        drop(s.sessionId, "it ended at the party's gateway");
+      }
+    }
+  }
+
+  /** Drop session {@code sessionId} from this JVM, if open: close its client, wipe its keys. */
+  static void drop(String sessionId, String why) {
+    ExecutorSession s = OPEN.remove(sessionId);
+    if (s != null) {
+      s.close();
+      LOG.info("party {}: this JVM dropped session {} ({}); its keys were wiped",
+          s.context.directory().self().name(), sessionId, why);
+    }
+  }
+
+  private void close() {
     try {
-      p.load(new StringReader(ticket));
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+      if (source != null) {
+        source.close();
+      }
+    } catch (RuntimeException e) {
+      LOG.debug("closing the correlation source of session {} failed: {}", sessionId, e.getMessage());
+    } finally {
+      client.close();
+      context.keys().destroy();
     }
-    if (!sessionId.equals(p.getProperty("session"))) {
-      throw new IllegalStateException("the task's session ticket is for another session");
+  }
+
+  private static void startSweeper() {
+    if (sweeper != null) {
+      return;
     }
-    Path key = Path.of(p.getProperty("key"));
-    PairwiseKeys keys = PairwiseKeys.unseal(wrapKey(key, sessionId),
-        Base64.getDecoder().decode(p.getProperty("keys")));
-    PartyDirectory dir = PartyDirectory.parse(p.getProperty("parties"), p.getProperty("party"));
-    Duration timeout = Duration.ofMillis(Long.parseLong(p.getProperty("timeoutMs")));
-    GatewayConfig gc = new GatewayConfig(dir, key, Path.of(p.getProperty("cert")),
-        Path.of(p.getProperty("trust")), timeout,
-        MpcConf.MAX_BUFFERED.parse(MpcConf.MAX_BUFFERED.defaultValue()));
-    String gatewayHost = p.getProperty("gatewayHost");
-    int gatewayPort = Integer.parseInt(p.getProperty("gatewayPort"));
-    GatewayClient client = new GatewayClient(gc, gatewayHost, gatewayPort);
-    MpcContext ctx = new MpcContext(dir, client, sessionId, keys, timeout,
-        Integer.parseInt(p.getProperty("computing")));
-    String correlations = p.getProperty("correlations");
-    CorrelationSource source = !correlations.equals("ot") && ctx.dealer() >= 0
-        ? new DealerCorrelationSource(ctx) : null;
-    LOG.info("party {}: this executor opened session {} through the gateway at {}:{}",
-        dir.self().name(), sessionId, gatewayHost, gatewayPort);
-    return new ExecutorSession(ctx, source, correlations);
+    synchronized (ExecutorSession.class) {
+      if (sweeper != null) {
+        return;
+      }
+      Thread t = new Thread(ExecutorSession::sweepForever, "mpc-executor-session-sweeper");
+      t.setDaemon(true);
+      t.start();
+      sweeper = t;
+    }
+  }
+
+  private static void sweepForever() {
+    while (true) {
+      try {
+        Thread.sleep(Math.max(1, sweepInterval.toMillis()));
+      } catch (InterruptedException e) {
+        return;
+      }
+      if (!OPEN.isEmpty()) {
+        try {
+          sweep(null);
+        } catch (RuntimeException e) {
+          LOG.debug("sweeping ended sessions failed: {}", e.getClass().getName());
+        }
+      }
+    }
+  }
+
+  private static ExecutorSession open(String sessionId, String ticketText) {
+    SessionTicket t = SessionTicket.read(ticketText, sessionId);
+    PartyDirectory dir = t.directory;
+    GatewayClient client = null;
+    try {
+      GatewayConfig gc = new GatewayConfig(dir, t.key, t.cert, t.trust, t.timeout,
+          MpcConf.MAX_BUFFERED.parse(MpcConf.MAX_BUFFERED.defaultValue()));
+      client = new GatewayClient(gc, t.gatewayHost, t.gatewayPort);
+      if (endedAtGateway(client, sessionId)) {
+        throw new IllegalStateException("session " + sessionId + " has ended at the gateway of party '"
+            + dir.self().name() + "' (" + t.gatewayAddress() + "); a task of it cannot run anymore");
+      }
+      MpcContext ctx = new MpcContext(dir, client, sessionId, t.keys, t.timeout, t.computing);
+      String correlations = t.correlations;
+      CorrelationSource source = !correlations.equals("ot") && ctx.dealer() >= 0
+          ? new DealerCorrelationSource(ctx) : null;
+      LOG.info("party {}: this executor opened session {} through the gateway at {}",
+          dir.self().name(), sessionId, t.gatewayAddress());
+      return new ExecutorSession(sessionId, ctx, client, source, correlations);
+    } catch (RuntimeException e) {
+      if (client != null) {
+        client.close();
+      }
+      t.keys.destroy();
+      throw e;
+    }
+  }
+
+  /** Whether the gateway says the session ended; false if it cannot tell (its calls will). */
+  private static boolean endedAtGateway(GatewayClient client, String sessionId) {
+    try {
+      return client.sessionEnded(sessionId);
+    } catch (RuntimeException e) {
+      LOG.debug("could not ask the gateway whether session {} ended: {}", sessionId, e.getMessage());
+      return false;
+    }
   }
 }

@@ -76,6 +76,12 @@ public final class MpcConf {
           + "senders are slowed, then refused with an error naming this setting.",
       MpcConf::parseBytes);
 
+  public static final Setting<Duration> HANDSHAKE_TIMEOUT = new Setting<>(
+      org.sparkmpc.net.GatewayConfig.HANDSHAKE_TIMEOUT_SETTING, "5s",
+      "How long a connection to the gateway may take to complete its TLS handshake; one that does "
+          + "not is closed, so stalled connections cannot hold the gateway's connection slots for "
+          + "the whole spark.mpc.timeout (never longer than it).", MpcConf::parseDuration);
+
   public static final Setting<String> DEALER = new Setting<>("spark.mpc.dealer", "",
       "Name of the dealer in spark.mpc.parties (listed last), if correlated randomness comes from "
           + "a dealer service; empty when there is none. The dealer must not collude with any party.",
@@ -123,8 +129,8 @@ public final class MpcConf {
 
   /** All settings, in documentation order. */
   public static final List<Setting<?>> ALL = List.of(PARTY, PARTIES, KEY_DIR, KEY_FILE, CERT_FILE,
-      TRUST_FILE, TIMEOUT, SCALE_BITS, SESSION_NAME, MAX_BUFFERED, DEALER, CORRELATIONS,
-      GATEWAY_ADDRESS, SHARE_PARTITIONS, MIN_GROUP_SIZE);
+      TRUST_FILE, TIMEOUT, SCALE_BITS, SESSION_NAME, MAX_BUFFERED, HANDSHAKE_TIMEOUT, DEALER,
+      CORRELATIONS, GATEWAY_ADDRESS, SHARE_PARTITIONS, MIN_GROUP_SIZE);
 
   /** The settings table for the README. */
   public static String markdownTable() {

@@ -84,7 +84,7 @@ public final class MpcRuntime implements AutoCloseable {
     Path trust = file(MpcConf.TRUST_FILE.get(spark), keyDir, "trust.pem", MpcConf.TRUST_FILE.key());
     Duration timeout = MpcConf.TIMEOUT.get(spark);
     GatewayConfig gc = new GatewayConfig(dir, key, cert, trust, timeout,
-        MpcConf.MAX_BUFFERED.get(spark));
+        MpcConf.MAX_BUFFERED.get(spark), MpcConf.HANDSHAKE_TIMEOUT.get(spark));
     String address = MpcConf.GATEWAY_ADDRESS.get(spark).trim();
     org.sparkmpc.net.Channel gw;
     String gatewayHost;
@@ -264,6 +264,7 @@ public final class MpcRuntime implements AutoCloseable {
       }
     }
     BY_SESSION.remove(context.sessionId());
+    ExecutorSession.drop(context.sessionId(), "the driver closed it");
     tablesById.values().forEach(t -> t.partitions().unpersist(false));
     tablesById.clear();
     if (current == this) {
