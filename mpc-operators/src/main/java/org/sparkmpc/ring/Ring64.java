@@ -55,4 +55,71 @@ public final class Ring64 {
       acc[group[i]] += values[i];
     }
   }
+
+  /**
+   * SUM grouped by a public key over wide (128-bit) shares, each element a low and a high word:
+   * {@code (accHi[g], accLo[g]) += (hi[i], lo[i])} with the carry, for {@code g = group[i]}. Exact
+   * for any total of 64-bit values that fits in 128 bits.
+   */
+  public static void groupSum128(long[] lo, long[] hi, int[] group, int n, long[] accLo,
+      long[] accHi) {
+    for (int i = 0; i < n; i++) {
+      int g = group[i];
+      long a = accLo[g];
+      long s = a + lo[i];
+      accLo[g] = s;
+      accHi[g] += hi[i] + (Long.compareUnsigned(s, a) < 0 ? 1 : 0);
+    }
+  }
+
+  /**
+   * SUM grouped by a public key of 64-bit values read as non-negative 128-bit integers (a peer's
+   * part of a wide share, whose high word is 0): {@code (accHi[g], accLo[g]) += lo[i]}.
+   */
+  public static void groupSumCarry(long[] lo, int[] group, int n, long[] accLo, long[] accHi) {
+    for (int i = 0; i < n; i++) {
+      int g = group[i];
+      long a = accLo[g];
+      long s = a + lo[i];
+      accLo[g] = s;
+      accHi[g] += Long.compareUnsigned(s, a) < 0 ? 1 : 0;
+    }
+  }
+
+  /** {@code (accHi, accLo) += (hi, lo)} elementwise, with the carry: merging wide partial sums. */
+  public static void add128(long[] accLo, long[] accHi, long[] lo, long[] hi, int n) {
+    for (int i = 0; i < n; i++) {
+      long a = accLo[i];
+      long s = a + lo[i];
+      accLo[i] = s;
+      accHi[i] += hi[i] + (Long.compareUnsigned(s, a) < 0 ? 1 : 0);
+    }
+  }
+
+  /** {@code (hi, lo) = -(hi, lo)} elementwise, in 128 bits. */
+  public static void neg128(long[] lo, long[] hi, int n) {
+    for (int i = 0; i < n; i++) {
+      hi[i] = ~hi[i] + (lo[i] == 0 ? 1 : 0);
+      lo[i] = -lo[i];
+    }
+  }
+
+  /** The signed 128-bit integer with words {@code hi} and {@code lo}. */
+  public static java.math.BigInteger toBigInteger(long hi, long lo) {
+    return java.math.BigInteger.valueOf(hi).shiftLeft(64)
+        .add(new java.math.BigInteger(Long.toUnsignedString(lo)));
+  }
+
+  /**
+   * A bound on the magnitudes of {@code v[0..n)}: every {@code |v[i]| < 2^bits}. It is the bit length
+   * of the OR of the values' magnitudes, plus one, so it never understates.
+   */
+  public static int magnitudeBits(long[] v, int n) {
+    long acc = 0;
+    for (int i = 0; i < n; i++) {
+      long x = v[i];
+      acc |= x ^ (x >> 63);
+    }
+    return Math.min(64, 65 - Long.numberOfLeadingZeros(acc));
+  }
 }

@@ -127,10 +127,25 @@ public final class MpcConf {
         return v;
       });
 
+  public static final Setting<String> SHARE_BOUNDS = new Setting<>(
+      "spark.mpc.share.bounds", "observed",
+      "The public magnitude bound of each secure column, which sums of products and regression "
+          + "check before any share moves so that they never wrap: 'observed' (each owner reports "
+          + "the bit length of its largest value of the column; the parties learn that bit length, "
+          + "nothing else) or 'type' (the bound the column's type implies: exact for byte, short "
+          + "and int, the whole fixed-point range otherwise, so products of wide columns are "
+          + "refused). Plain SUM and AVG are exact either way.",
+      s -> {
+        if (!s.equals("observed") && !s.equals("type")) {
+          throw new IllegalArgumentException("must be observed or type");
+        }
+        return s;
+      });
+
   /** All settings, in documentation order. */
   public static final List<Setting<?>> ALL = List.of(PARTY, PARTIES, KEY_DIR, KEY_FILE, CERT_FILE,
       TRUST_FILE, TIMEOUT, SCALE_BITS, SESSION_NAME, MAX_BUFFERED, HANDSHAKE_TIMEOUT, DEALER,
-      CORRELATIONS, GATEWAY_ADDRESS, SHARE_PARTITIONS, MIN_GROUP_SIZE);
+      CORRELATIONS, GATEWAY_ADDRESS, SHARE_PARTITIONS, SHARE_BOUNDS, MIN_GROUP_SIZE);
 
   /** The settings table for the README. */
   public static String markdownTable() {

@@ -15,8 +15,8 @@ import scala.runtime.BoxedUnit;
  * The Spark MPC session extension: {@code spark.sql.extensions=org.sparkmpc.spark.SparkMpcExtensions}.
  *
  * <p>Order in a query's life: the parser sees {@code reveal(...)} as a function call (injected
- * function); analysis resolves columns, then the post-hoc rule rewrites aggregates and reveals over
- * secure columns into secure nodes; the check rule then refuses whatever still reads a secure column;
+ * function); analysis resolves columns, and a resolution rule rewrites aggregates and reveals over
+ * secure columns into secure nodes as soon as their columns are resolved; the check rule then refuses whatever still reads a secure column;
  * the optimizer leaves the secure nodes alone (it has no rule for them); the planner strategy turns
  * them into secure operators.
  */
@@ -32,9 +32,11 @@ public final class SparkMpcExtensions extends AbstractFunction1<SparkSessionExte
         (scala.Function1<scala.collection.immutable.Seq<
             org.apache.spark.sql.catalyst.expressions.Expression>,
             org.apache.spark.sql.catalyst.expressions.Expression>) RevealMarker::build));
-    // Post-hoc resolution: runs once columns (and their share metadata) are resolved, before the
-    // checks, so that the checked plan already holds the secure nodes.
-    ext.injectPostHocResolutionRule(session -> new SecureRewriteRule());
+    // Resolution rule: runs in the analyzer's fixed-point resolution batch, as soon as an
+    // aggregate's or projection's columns are resolved. Spark cannot resolve SUM, AVG or * over
+    // shares (their type is a share), so without the rewrite a query over the secure node (an
+    // outer filter on a revealed total, say) could never resolve its references to it.
+    ext.injectResolutionRule(session -> new SecureRewriteRule());
     // Check rule: any remaining operation on a secure column fails analysis, naming the operation
     // and the column. This is what keeps shares from ever being computed on as plaintext.
     ext.injectCheckRule(session -> new SecureCheckRule());

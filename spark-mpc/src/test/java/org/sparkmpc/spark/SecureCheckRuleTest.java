@@ -212,6 +212,20 @@ class SecureCheckRuleTest {
   }
 
   @Test
+  void queriesOverASecureAggregateResolve() {
+    Dataset<Row> outer = spark.sql("SELECT region, t FROM (SELECT region, reveal(SUM(amount)) AS t "
+        + "FROM tx GROUP BY region) WHERE t > 10 ORDER BY t");
+    String plan = outer.queryExecution().executedPlan().toString();
+    assertTrue(plan.contains("SecureHashAggregate"), plan);
+    assertEquals(DataTypes.DoubleType, outer.schema().apply("t").dataType());
+    Dataset<Row> nested = spark.sql("SELECT reveal(SUM(s)) AS t FROM (SELECT region, SUM(amount) "
+        + "AS s FROM tx GROUP BY region)");
+    assertTrue(nested.queryExecution().executedPlan().toString().contains("SecureHashAggregate"));
+    refused(() -> spark.sql("SELECT region, s FROM (SELECT region, SUM(amount) AS s FROM tx "
+        + "GROUP BY region) WHERE s > 10"), "s", "filter");
+  }
+
+  @Test
   void productsOfSecureColumnsAndConstantsPlanSecurely() {
     for (Dataset<Row> q : List.of(spark.sql("SELECT region, reveal(SUM(amount * items)) AS r, "
         + "reveal(SUM(amount * 2.5)) AS s, reveal(AVG(3 * items)) AS a FROM tx GROUP BY region"),

@@ -150,6 +150,7 @@ public final class SecureCheckRule extends AbstractFunction1<LogicalPlan, BoxedU
       case "Union" -> "a union";
       case "GlobalLimit", "LocalLimit", "Offset", "Tail" -> "a limit";
       case "Sample" -> "a sample";
+      case "DeserializeToObject" -> "collecting or mapping rows (collect, javaRDD, toJSON, map)";
       default -> (n.contains("Insert") || n.contains("Write") || n.contains("Command")
           || n.contains("Append") || n.contains("Overwrite") ? "writing (" + n + ")"
           : "the operator " + n);

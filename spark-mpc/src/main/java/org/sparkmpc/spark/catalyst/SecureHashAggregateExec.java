@@ -29,6 +29,7 @@ import org.sparkmpc.ring.Ring64;
 import org.sparkmpc.session.MpcContext;
 import org.sparkmpc.share.Reveal;
 import org.sparkmpc.spark.MpcRuntime;
+import org.sparkmpc.spark.SecureColumns;
 import org.sparkmpc.spark.types.ShareType;
 import scala.collection.immutable.IndexedSeq;
 import scala.collection.immutable.Seq;
@@ -156,7 +157,7 @@ public final class SecureHashAggregateExec extends SecureExec {
     int sums = shareOrds.length + productOrdinals.size();
 
     SQLMetric rowsMetric = metric("rows");
-    TablePartialTask direct = TablePartialTask.over(child, groups,
+    TablePartials direct = TablePartials.over(child, groups,
         shareOrdinals.stream().map(childOut::get).toList(),
         productOrdinals.stream().map(pr -> new Attribute[] {childOut.get(pr[0]),
             childOut.get(pr[1])}).toList(), keyTypes, rowsMetric);
@@ -179,6 +180,8 @@ public final class SecureHashAggregateExec extends SecureExec {
           + "projection of its columns); filter or join before sharing instead";
     } else if (!productOrdinals.isEmpty() && rt.correlationSource() == null) {
       problem = MpcRuntime.noCorrelations("multiplying secure columns").getMessage();
+    } else if (!productOrdinals.isEmpty()) {
+      problem = productBoundProblem(productOrdinals, childOut, direct.table.rows());
     }
     if (problem != null) {
       MpcInputException e = new MpcInputException(problem);
@@ -202,8 +205,19 @@ public final class SecureHashAggregateExec extends SecureExec {
         .append(" input=").append(describeInput(child, rt));
     agree(ctx, op, desc.toString());
 
-    PartialTask task = new PartialTask(keyOrdinals, keyTypes, shareOrds, rowsMetric);
-    List<Partial> partials;
+    int[] slotBits = new int[sums];
+    boolean[] wideSlot = new boolean[sums];
+    for (int sl = 0; sl < sums; sl++) {
+      if (sl < shareOrds.length) {
+        slotBits[sl] = SecureColumns.type(childOut.get(shareOrds[sl])).bits();
+        wideSlot[sl] = direct != null && direct.wide(sl);
+      } else {
+        int[] pr = productOrdinals.get(sl - shareOrds.length);
+        slotBits[sl] = SecureColumns.type(childOut.get(pr[0])).bits()
+            + SecureColumns.type(childOut.get(pr[1])).bits();
+      }
+    }
+    List<AggregatePartial> partials;
     SparkPlan columnar = columnarSource(child);
     if (direct != null) {
       direct.bind(ctx.sessionId(), op, metric("bytesSent"), metric("bytesReceived"));
@@ -217,20 +231,27 @@ public final class SecureHashAggregateExec extends SecureExec {
       if (!productOrdinals.isEmpty()) {
         rt.correlationSource().release(op); // every task of the operator has finished
       }
-    } else if (columnar != null) {
-      partials = columnar.executeColumnar().toJavaRDD().mapPartitions(task::fromBatches).collect();
     } else {
-      partials = child.execute().toJavaRDD().mapPartitions(task::fromRows).collect();
+      PartialTask task = new PartialTask(keyOrdinals, keyTypes, shareOrds, rowsMetric);
+      partials = columnar != null
+          ? columnar.executeColumnar().toJavaRDD().mapPartitions(task::fromBatches).collect()
+          : child.execute().toJavaRDD().mapPartitions(task::fromRows).collect();
     }
 
-    // Merge by key bytes; TreeMap gives the byte order every party shares.
+    // Merge by key bytes; TreeMap gives the byte order every party shares. Per group: the sums'
+    // low words, their high words (wide sums), the count.
     TreeMap<ByteKey, long[]> merged = new TreeMap<>();
-    int width = sums + 1; // sums..., count
-    for (Partial p : partials) {
+    int width = 2 * sums + 1;
+    for (AggregatePartial p : partials) {
       for (int g = 0; g < p.keys.size(); g++) {
         long[] acc = merged.computeIfAbsent(new ByteKey(p.keys.get(g)), x -> new long[width]);
-        for (int s = 0; s < sums; s++) {
-          acc[s] += p.sums[s][g];
+        for (int sl = 0; sl < sums; sl++) {
+          long a = acc[sl];
+          long add = p.sums[sl][g];
+          acc[sl] = a + add;
+          if (p.highs[sl] != null) {
+            acc[sums + sl] += p.highs[sl][g] + (Long.compareUnsigned(a + add, a) < 0 ? 1 : 0);
+          }
         }
         acc[width - 1] += p.counts[g];
       }
@@ -244,52 +265,48 @@ public final class SecureHashAggregateExec extends SecureExec {
     }
     int ng = merged.size();
     List<byte[]> keys = new ArrayList<>(ng);
-    long[] flat = new long[ng * sums];
+    long[] lo = new long[ng * sums];
+    long[] hi = new long[ng * sums];
     long[] counts = new long[ng];
     int g = 0;
     for (Map.Entry<ByteKey, long[]> e : merged.entrySet()) {
       keys.add(e.getKey().bytes);
-      for (int s = 0; s < sums; s++) {
-        flat[s * ng + g] = e.getValue()[s];
+      for (int sl = 0; sl < sums; sl++) {
+        lo[sl * ng + g] = e.getValue()[sl];
+        hi[sl * ng + g] = e.getValue()[sums + sl];
       }
       counts[g] = e.getValue()[width - 1];
       g++;
     }
+    // A sum kept in 64 bits must not be able to pass 2^63: the public bound of its summands times
+    // the public group size. Every party decides alike, before anything is opened.
+    long largest = Arrays.stream(counts).max().orElse(0);
+    for (int i = 0; i < k.size(); i++) {
+      int sl = shareSlot[i];
+      boolean wideOut = sl >= 0 && wideSlot[sl] && reveal;
+      if (sl >= 0 && !wideOut && slotBits[sl] + bitLength(largest) > 63) {
+        MpcInputException e = new MpcInputException(k.get(i) + " of '" + in.get(i).name() + "'"
+            + (k.get(i).endsWith("PROD") ? " * '" + with.get(i).name() + "'" : "")
+            + (reveal ? "" : ", kept secret-shared,") + " over " + largest + " rows could pass "
+            + "2^63 at its fixed-point scale (values up to 2^" + slotBits[sl] + "), which would "
+            + "wrap; " + (reveal ? "lower spark.mpc.fixedPoint.scaleBits or rescale the column"
+                : "reveal it in the same query (revealed sums are exact), or rescale the column"));
+        ctx.abort(op, e);
+        throw e;
+      }
+    }
 
-    long[] values = flat;
+    Opened opened = new Opened(lo, hi);
     boolean recipient = true;
     if (reveal) {
       // Only groups of at least the minimum size are opened; counts are public, so every party
-      // picks the same groups.
-      int[] opened = java.util.stream.IntStream.range(0, ng)
+      // picks the same groups. Narrow sums open in round 0, wide ones (16 bytes) in round 1.
+      int[] open = java.util.stream.IntStream.range(0, ng)
           .filter(gi -> counts[gi] >= minGroup).toArray();
-      boolean all = opened.length == ng;
-      long[] toOpen = all ? flat : new long[opened.length * sums];
-      for (int s = 0; s < sums && !all; s++) {
-        for (int j = 0; j < opened.length; j++) {
-          toOpen[s * opened.length + j] = flat[s * ng + opened[j]];
-        }
-      }
-      int[] idx = to.isEmpty() ? null : to.stream().mapToInt(ctx.directory()::indexOf).toArray();
-      long[] open = idx == null ? Reveal.toAll(ctx, op, 0, 0, toOpen, toOpen.length)
-          : Reveal.toParties(ctx, op, 0, 0, toOpen, toOpen.length, idx);
-      recipient = open != null;
-      values = open;
-      if (recipient && !all) { // back to one slot per group; the closed groups' slots stay unused
-        values = new long[flat.length];
-        for (int s = 0; s < sums; s++) {
-          for (int j = 0; j < opened.length; j++) {
-            values[s * ng + opened[j]] = open[s * opened.length + j];
-          }
-        }
-      }
-      long bytes = (long) toOpen.length * 8;
-      metric("rounds").add(1);
-      metric("bytesSent").add(bytes * (idx == null ? ctx.parties() - 1
-          : Arrays.stream(idx).filter(r -> r != ctx.self()).count()));
-      if (recipient) {
-        metric("bytesReceived").add(bytes * (ctx.parties() - 1));
-      }
+      int[] idx = to.isEmpty() ? Reveal.all(ctx)
+          : to.stream().mapToInt(ctx.directory()::indexOf).toArray();
+      opened = open(ctx, op, lo, hi, ng, sums, wideSlot, open, idx);
+      recipient = opened != null;
     }
     postDriverMetrics();
 
@@ -303,8 +320,8 @@ public final class SecureHashAggregateExec extends SecureExec {
         keyRow.pointTo(kb, kb.length);
         Object[] vals = new Object[k.size()];
         for (int i = 0; i < k.size(); i++) {
-          vals[i] = value(k.get(i), i, gi, ng, shareSlot, values, counts, minGroup, keyRow, groups,
-              in, out);
+          vals[i] = value(k.get(i), i, gi, ng, shareSlot, wideSlot, opened, counts, minGroup,
+              keyRow, groups, in, out);
         }
         rows.add(toUnsafe.apply(new GenericInternalRow(vals)).copy());
       }
@@ -313,8 +330,97 @@ public final class SecureHashAggregateExec extends SecureExec {
     return jsc.parallelize(rows, 1).rdd();
   }
 
-  private Object value(String kind, int i, int gi, int ng, int[] shareSlot, long[] values,
-      long[] counts, int minGroup, UnsafeRow keyRow, List<Attribute> groups,
+  /** Bits of {@code n}: a count below {@code 2^bitLength(n)}. */
+  private static int bitLength(long n) {
+    return 64 - Long.numberOfLeadingZeros(n);
+  }
+
+  /**
+   * Why a product of secure columns could wrap, or null: each product and their sum over all of
+   * the table's rows must stay below 2^63 at the product's scale, by the columns' public bounds.
+   * Checked before the products' round, so nothing has moved when it refuses.
+   */
+  private static String productBoundProblem(List<int[]> productOrdinals, List<Attribute> childOut,
+      long rows) {
+    for (int[] pr : productOrdinals) {
+      Attribute x = childOut.get(pr[0]);
+      Attribute y = childOut.get(pr[1]);
+      int bits = SecureColumns.type(x).bits() + SecureColumns.type(y).bits();
+      if (bits + bitLength(rows) > 63) {
+        return "SUM of '" + x.name() + "' * '" + y.name() + "' over " + rows + " rows could pass "
+            + "2^63 at the product's fixed-point scale (the columns' values reach 2^"
+            + SecureColumns.type(x).bits() + " and 2^" + SecureColumns.type(y).bits()
+            + " encoded), which would wrap; lower spark.mpc.fixedPoint.scaleBits or rescale "
+            + "the columns";
+      }
+    }
+    return null;
+  }
+
+  /** Opened sums at a recipient: low words and, for wide sums, high words, per slot and group. */
+  private record Opened(long[] lo, long[] hi) {}
+
+  /** Open the groups {@code open} of every sum to {@code recipients}; null elsewhere. */
+  private Opened open(MpcContext ctx, long op, long[] lo, long[] hi, int ng, int sums,
+      boolean[] wideSlot, int[] open, int[] recipients) {
+    int narrow = 0;
+    for (boolean w : wideSlot) {
+      narrow += w ? 0 : 1;
+    }
+    int m = open.length;
+    long[] nLo = new long[narrow * m];
+    long[] wLo = new long[(sums - narrow) * m];
+    long[] wHi = new long[wLo.length];
+    for (int sl = 0, ni = 0, wi = 0; sl < sums; sl++) {
+      for (int j = 0; j < m; j++) {
+        if (wideSlot[sl]) {
+          wLo[wi * m + j] = lo[sl * ng + open[j]];
+          wHi[wi * m + j] = hi[sl * ng + open[j]];
+        } else {
+          nLo[ni * m + j] = lo[sl * ng + open[j]];
+        }
+      }
+      if (wideSlot[sl]) {
+        wi++;
+      } else {
+        ni++;
+      }
+    }
+    long[] n = nLo.length == 0 ? new long[0] : Reveal.toParties(ctx, op, 0, 0, nLo, nLo.length,
+        recipients);
+    long[] w = wLo.length == 0 ? new long[0] : Reveal.toPartiesWide(ctx, op, 0, 1, wLo, wHi,
+        wLo.length, recipients);
+    boolean recipient = Arrays.stream(recipients).anyMatch(r -> r == ctx.self());
+    long bytes = 8L * nLo.length + 16L * wLo.length;
+    metric("rounds").add(1);
+    metric("bytesSent").add(bytes * Arrays.stream(recipients).filter(r -> r != ctx.self())
+        .count());
+    if (!recipient) {
+      return null;
+    }
+    metric("bytesReceived").add(bytes * (ctx.parties() - 1));
+    long[] outLo = new long[lo.length];
+    long[] outHi = new long[hi.length];
+    for (int sl = 0, ni = 0, wi = 0; sl < sums; sl++) {
+      for (int j = 0; j < m; j++) {
+        if (wideSlot[sl]) {
+          outLo[sl * ng + open[j]] = w[wi * m + j];
+          outHi[sl * ng + open[j]] = w[wLo.length + wi * m + j];
+        } else {
+          outLo[sl * ng + open[j]] = n[ni * m + j];
+        }
+      }
+      if (wideSlot[sl]) {
+        wi++;
+      } else {
+        ni++;
+      }
+    }
+    return new Opened(outLo, outHi);
+  }
+
+  private Object value(String kind, int i, int gi, int ng, int[] shareSlot, boolean[] wideSlot,
+      Opened opened, long[] counts, int minGroup, UnsafeRow keyRow, List<Attribute> groups,
       List<Attribute> in, List<Attribute> out) {
     switch (kind) {
       case "GROUP": {
@@ -324,16 +430,20 @@ public final class SecureHashAggregateExec extends SecureExec {
       case "COUNT":
         return counts[gi];
       default: {
-        long v = values[shareSlot[i] * ng + gi];
+        int at = shareSlot[i] * ng + gi;
         if (!reveal) {
-          return v;
+          return opened.lo()[at]; // this party's share (of a sum checked to fit in 64 bits)
         }
         if (counts[gi] == 0 || counts[gi] < minGroup) {
           return null; // SUM and AVG of no rows are NULL, as in Spark; small groups stay closed
         }
         ShareType type = SecureRewriteRule.outputType(kind, in.get(i),
             ScalaInterop.list(partners).get(i), ScalaInterop.list(factors).get(i));
-        return type.decode(v, kind.startsWith("AVG") ? counts[gi] : 1, out.get(i).name());
+        long divisor = kind.startsWith("AVG") ? counts[gi] : 1;
+        return wideSlot[shareSlot[i]]
+            ? type.decode(Ring64.toBigInteger(opened.hi()[at], opened.lo()[at]), divisor,
+                out.get(i).name())
+            : type.decode(opened.lo()[at], divisor, out.get(i).name());
       }
     }
   }
@@ -367,20 +477,6 @@ public final class SecureHashAggregateExec extends SecureExec {
   private static byte[] emptyKey() {
     UnsafeProjection p = UnsafeProjection.create(new DataType[0]);
     return p.apply(new GenericInternalRow(new Object[0])).getBytes();
-  }
-
-  /** One partition's partial aggregate: group keys (UnsafeRow bytes), share sums, row counts. */
-  static final class Partial implements Serializable {
-    private static final long serialVersionUID = 1L;
-    final List<byte[]> keys;
-    final long[][] sums;
-    final long[] counts;
-
-    Partial(List<byte[]> keys, long[][] sums, long[] counts) {
-      this.keys = keys;
-      this.sums = sums;
-      this.counts = counts;
-    }
   }
 
   /** The local phase, run in tasks. */
@@ -433,18 +529,18 @@ public final class SecureHashAggregateExec extends SecureExec {
         return g;
       }
 
-      Partial done() {
+      AggregatePartial done() {
         rowsMetric.add(rows);
         int n = keys.size();
         long[][] s = new long[sums.length][];
         for (int i = 0; i < sums.length; i++) {
           s[i] = Arrays.copyOf(sums[i], n);
         }
-        return new Partial(keys, s, Arrays.copyOf(counts, n));
+        return new AggregatePartial(keys, s, new long[s.length][], Arrays.copyOf(counts, n));
       }
     }
 
-    Iterator<Partial> fromBatches(Iterator<ColumnarBatch> it) {
+    Iterator<AggregatePartial> fromBatches(Iterator<ColumnarBatch> it) {
       Acc acc = new Acc();
       while (it.hasNext()) {
         ColumnarBatch b = it.next();
@@ -466,7 +562,7 @@ public final class SecureHashAggregateExec extends SecureExec {
       return List.of(acc.done()).iterator();
     }
 
-    Iterator<Partial> fromRows(Iterator<InternalRow> it) {
+    Iterator<AggregatePartial> fromRows(Iterator<InternalRow> it) {
       Acc acc = new Acc();
       while (it.hasNext()) {
         InternalRow r = it.next();
@@ -478,225 +574,6 @@ public final class SecureHashAggregateExec extends SecureExec {
         acc.rows++;
       }
       return List.of(acc.done()).iterator();
-    }
-  }
-
-  /**
-   * The local phase straight over a secure table's partitions (the table scan, possibly under a
-   * projection of plain columns): public group keys are dictionary codes, so grouping is array
-   * indexing and each share column is summed with one pass over its {@code long[]}.
-   */
-  static final class TablePartialTask implements Serializable {
-    private static final long serialVersionUID = 1L;
-    /** Round of the Beaver opening of product {@code p} is {@code PRODUCT_ROUND + p}. */
-    static final int PRODUCT_ROUND = 100;
-    final transient org.sparkmpc.spark.table.SecureTable table;
-    private final int[] keyColumns;
-    private final DataType[] keyTypes;
-    private final int[] shareColumns;
-    private final int[][] products;
-    private final SQLMetric rowsMetric;
-    private String sid;
-    private long op;
-    private SQLMetric sent;
-    private SQLMetric received;
-
-    private TablePartialTask(org.sparkmpc.spark.table.SecureTable table, int[] keyColumns,
-        DataType[] keyTypes, int[] shareColumns, int[][] products, SQLMetric rowsMetric) {
-      this.table = table;
-      this.keyColumns = keyColumns;
-      this.keyTypes = keyTypes;
-      this.shareColumns = shareColumns;
-      this.products = products;
-      this.rowsMetric = rowsMetric;
-    }
-
-    /** The session and operator the products' rounds run under. */
-    void bind(String sessionId, long operator, SQLMetric bytesSent, SQLMetric bytesReceived) {
-      this.sid = sessionId;
-      this.op = operator;
-      this.sent = bytesSent;
-      this.received = bytesReceived;
-    }
-
-    /** Send stage of the products: mask and send; never waits for a peer. */
-    Iterator<Integer> sendProducts(Integer partition,
-        Iterator<org.sparkmpc.spark.table.SharePartition> it) {
-      MpcContext ctx = MpcRuntime.context(sid);
-      while (it.hasNext()) {
-        org.sparkmpc.spark.table.SharePartition p = it.next();
-        for (int k = 0; k < products.length; k++) {
-          org.sparkmpc.protocol.BeaverMultiplication.Pending pending = prepare(p, partition, k);
-          org.sparkmpc.protocol.BeaverMultiplication.sendMasked(ctx, op, partition,
-              PRODUCT_ROUND + k, pending);
-          sent.add(16L * p.rows() * (ctx.parties() - 1));
-        }
-      }
-      return java.util.Collections.emptyIterator();
-    }
-
-    private org.sparkmpc.protocol.BeaverMultiplication.Pending prepare(
-        org.sparkmpc.spark.table.SharePartition p, int partition, int k) {
-      return org.sparkmpc.protocol.BeaverMultiplication.prepare(MpcRuntime.correlations(sid), op,
-          partition, k, p.shares(products[k][0]), p.shares(products[k][1]), p.rows());
-    }
-
-    /** This party's shares of the products of partition {@code partition} (receive stage). */
-    private long[][] productShares(org.sparkmpc.spark.table.SharePartition p, int partition) {
-      MpcContext ctx = MpcRuntime.context(sid);
-      long[][] z = new long[products.length][];
-      for (int k = 0; k < products.length; k++) {
-        z[k] = org.sparkmpc.protocol.BeaverMultiplication.finish(ctx, op, partition,
-            PRODUCT_ROUND + k, prepare(p, partition, k));
-        received.add(16L * p.rows() * (ctx.parties() - 1));
-      }
-      return z;
-    }
-
-    /** The task if {@code child} reads a secure table directly, else null. */
-    static TablePartialTask over(SparkPlan child, List<Attribute> groups, List<Attribute> shares,
-        List<Attribute[]> productPairs, DataType[] keyTypes, SQLMetric rowsMetric) {
-      Map<org.apache.spark.sql.catalyst.expressions.ExprId, Attribute> rename = new HashMap<>();
-      SparkPlan c = child;
-      if (c instanceof org.apache.spark.sql.execution.ProjectExec p) {
-        for (org.apache.spark.sql.catalyst.expressions.NamedExpression ne
-            : ScalaInterop.list(p.projectList())) {
-          if (ne instanceof Attribute a) {
-            rename.put(a.exprId(), a);
-          } else if (ne instanceof org.apache.spark.sql.catalyst.expressions.Alias al
-              && al.child() instanceof Attribute a) {
-            rename.put(al.exprId(), a);
-          } else {
-            return null;
-          }
-        }
-        c = p.child();
-      }
-      if (!(c instanceof SecureTableScanExec scan)) {
-        return null;
-      }
-      org.sparkmpc.spark.table.SecureTable t = scan.table();
-      int[] keys = new int[groups.size()];
-      for (int i = 0; i < keys.length; i++) {
-        int pos = t.position(rename.getOrDefault(groups.get(i).exprId(), groups.get(i)));
-        if (pos < 0 || t.secure()[pos]) {
-          return null;
-        }
-        keys[i] = t.index()[pos];
-      }
-      int[] sh = new int[shares.size()];
-      for (int i = 0; i < sh.length; i++) {
-        sh[i] = shareColumn(t, rename, shares.get(i));
-        if (sh[i] < 0) {
-          return null;
-        }
-      }
-      int[][] prods = new int[productPairs.size()][2];
-      for (int i = 0; i < prods.length; i++) {
-        for (int j = 0; j < 2; j++) {
-          prods[i][j] = shareColumn(t, rename, productPairs.get(i)[j]);
-          if (prods[i][j] < 0) {
-            return null;
-          }
-        }
-      }
-      return new TablePartialTask(t, keys, keyTypes, sh, prods, rowsMetric);
-    }
-
-    private static int shareColumn(org.sparkmpc.spark.table.SecureTable t,
-        Map<org.apache.spark.sql.catalyst.expressions.ExprId, Attribute> rename, Attribute a) {
-      int pos = t.position(rename.getOrDefault(a.exprId(), a));
-      return pos < 0 || !t.secure()[pos] ? -1 : t.index()[pos];
-    }
-
-    Iterator<Partial> partials(Integer partition,
-        Iterator<org.sparkmpc.spark.table.SharePartition> it) {
-      List<Partial> out = new ArrayList<>();
-      while (it.hasNext()) {
-        org.sparkmpc.spark.table.SharePartition p = it.next();
-        long[][] z = products.length == 0 ? new long[0][] : productShares(p, partition);
-        out.add(partial(p, z));
-      }
-      return out.iterator();
-    }
-
-    private Partial partial(org.sparkmpc.spark.table.SharePartition p, long[][] productShares) {
-      int n = p.rows();
-      rowsMetric.add(n);
-      // Group id = the key columns' codes in mixed radix when that stays small, else compacted.
-      long span = 1;
-      for (int k : keyColumns) {
-        span = Math.min(Long.MAX_VALUE / 2, span * Math.max(1, p.dictionary(k).length));
-      }
-      int[] gid = new int[n];
-      int groups;
-      long[] radixOf;
-      if (span <= 1 << 16) {
-        for (int ki = 0; ki < keyColumns.length; ki++) {
-          int[] codes = p.codes(keyColumns[ki]);
-          int d = p.dictionary(keyColumns[ki]).length;
-          for (int i = 0; i < n; i++) {
-            gid[i] = gid[i] * d + codes[i];
-          }
-        }
-        groups = (int) span;
-        radixOf = null;
-      } else {
-        Map<Long, Integer> compact = new HashMap<>();
-        List<Long> keys = new ArrayList<>();
-        for (int i = 0; i < n; i++) {
-          long key = 0;
-          for (int k : keyColumns) {
-            key = key * p.dictionary(k).length + p.codes(k)[i];
-          }
-          Integer g = compact.get(key);
-          if (g == null) {
-            g = keys.size();
-            compact.put(key, g);
-            keys.add(key);
-          }
-          gid[i] = g;
-        }
-        groups = keys.size();
-        radixOf = keys.stream().mapToLong(Long::longValue).toArray();
-      }
-      long[] counts = new long[groups];
-      for (int i = 0; i < n; i++) {
-        counts[gid[i]]++;
-      }
-      long[][] sums = new long[shareColumns.length + productShares.length][groups];
-      for (int s = 0; s < shareColumns.length; s++) {
-        Ring64.groupSum(p.shares(shareColumns[s]), gid, n, sums[s]);
-      }
-      for (int k = 0; k < productShares.length; k++) {
-        Ring64.groupSum(productShares[k], gid, n, sums[shareColumns.length + k]);
-      }
-      UnsafeProjection toKey = UnsafeProjection.create(keyTypes);
-      List<byte[]> keys = new ArrayList<>();
-      List<Integer> used = new ArrayList<>();
-      for (int g = 0; g < groups; g++) {
-        if (counts[g] == 0) {
-          continue;
-        }
-        long code = radixOf == null ? g : radixOf[g];
-        Object[] values = new Object[keyColumns.length];
-        for (int ki = keyColumns.length - 1; ki >= 0; ki--) {
-          Object[] dict = p.dictionary(keyColumns[ki]);
-          values[ki] = dict[(int) (code % dict.length)];
-          code /= dict.length;
-        }
-        keys.add(toKey.apply(new GenericInternalRow(values)).copy().getBytes());
-        used.add(g);
-      }
-      long[][] s2 = new long[sums.length][used.size()];
-      long[] c2 = new long[used.size()];
-      for (int j = 0; j < used.size(); j++) {
-        c2[j] = counts[used.get(j)];
-        for (int s = 0; s < sums.length; s++) {
-          s2[s][j] = sums[s][used.get(j)];
-        }
-      }
-      return new Partial(keys, s2, c2);
     }
   }
 

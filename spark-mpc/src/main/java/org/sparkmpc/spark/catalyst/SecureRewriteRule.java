@@ -19,7 +19,7 @@ import org.sparkmpc.spark.SecureColumns;
 import org.sparkmpc.spark.types.ShareType;
 
 /**
- * Post-hoc resolution rule: replaces the plaintext operators it has secure implementations for with
+ * Resolution rule: replaces the plaintext operators it has secure implementations for with
  * secure logical nodes, and {@code reveal(...)} calls with {@link SecureReveal}.
  *
  * <ul>
@@ -55,9 +55,8 @@ public final class SecureRewriteRule extends Rule<LogicalPlan> {
     boolean touchesSecure = agg.child().output().exists(a -> SecureColumns.isSecure(a)
         && agg.references().contains(a));
     boolean hasReveal = outs.stream().anyMatch(e -> Calls.hasReveal((Expression) e));
-    if (!touchesSecure && !hasReveal || agg.expressions().exists(e -> e.find(
-        x -> x instanceof org.apache.spark.sql.catalyst.analysis.UnresolvedAttribute).isDefined())) {
-      return null; // nothing secure, or a column name Spark could not resolve: Spark explains
+    if (!touchesSecure && !hasReveal || !leavesResolved(agg)) {
+      return null; // nothing secure, or columns Spark has yet to resolve (or cannot: it explains)
     }
     List<Attribute> grouping = new ArrayList<>();
     for (Expression g : groupingExprs) {
@@ -165,6 +164,15 @@ public final class SecureRewriteRule extends Rule<LogicalPlan> {
     return anyRevealed ? SecureReveal.of(recipients, sa, revealIds) : sa;
   }
 
+  /**
+   * Whether every leaf expression of {@code node} (columns, stars, ordinals, literals) is resolved:
+   * the function calls above them may stay unresolved, as those over shares do.
+   */
+  private static boolean leavesResolved(LogicalPlan node) {
+    return node.childrenResolved() && !node.expressions().exists(e -> e.find(
+        x -> x.children().isEmpty() && !x.resolved()).isDefined());
+  }
+
   /** Why an output of an aggregate over secure columns has no secure implementation. */
   private static String describeUnsupported(Expression e, Calls call) {
     String col = firstSecure(e);
@@ -260,7 +268,7 @@ public final class SecureRewriteRule extends Rule<LogicalPlan> {
 
   private static LogicalPlan rewriteProject(Project p) {
     List<NamedExpression> list = ScalaInterop.list(p.projectList());
-    if (list.stream().noneMatch(e -> Calls.hasReveal((Expression) e))) {
+    if (list.stream().noneMatch(e -> Calls.hasReveal((Expression) e)) || !leavesResolved(p)) {
       return null;
     }
     List<NamedExpression> inner = new ArrayList<>();

@@ -233,8 +233,12 @@ final class RegressionTasks implements Serializable {
       }
     }
     long[][] shares = new long[part.secureColumns() + 1][];
+    long[][] highs = new long[shares.length][];
+    int[] bits = new int[shares.length];
     for (int c = 0; c < part.secureColumns(); c++) {
       shares[c] = part.shares(c);
+      highs[c] = part.highs(c);
+      bits[c] = part.bits(c);
     }
     shares[shares.length - 1] = pred;
     int[][] codes = new int[part.publicColumns()][];
@@ -243,6 +247,6 @@ final class RegressionTasks implements Serializable {
       codes[p] = part.codes(p);
       dicts[p] = part.dictionary(p);
     }
-    return List.of(new SharePartition(rows, shares, codes, dicts)).iterator();
+    return List.of(new SharePartition(rows, shares, highs, bits, codes, dicts)).iterator();
   }
 }

@@ -101,11 +101,12 @@ public final class SecureLinearRegression {
   }
 
   /** Share-column indices, in the table's share arrays, of the named columns, and their scales. */
-  record Columns(int[] index, int[] scale) {}
+  record Columns(int[] index, int[] scale, int[] bits) {}
 
   static Columns columns(SecureTable t, String[] names, String caller) {
     int[] index = new int[names.length];
     int[] scale = new int[names.length];
+    int[] bits = new int[names.length];
     for (int i = 0; i < names.length; i++) {
       int pos = -1;
       List<Attribute> out = t.output();
@@ -124,8 +125,34 @@ public final class SecureLinearRegression {
       }
       index[i] = t.index()[pos];
       scale[i] = SecureColumns.type(out.get(pos)).scale();
+      bits[i] = SecureColumns.type(out.get(pos)).bits();
     }
-    return new Columns(index, scale);
+    return new Columns(index, scale, bits);
+  }
+
+  /**
+   * Refuses, before any share moves, a fit whose Gram sums could wrap: every {@code Σ x_i x_j} over
+   * the {@code n} rows, at the session's scale, must stay below 2^63 by the columns' public bounds.
+   * Every party decides alike from public facts.
+   */
+  static void gramBounds(String[] names, Columns cols, int[] up, long n, int scale,
+      String caller) {
+    int rowBits = 64 - Long.numberOfLeadingZeros(n);
+    int k = names.length;
+    for (int i = 0; i < k; i++) {
+      for (int j = i; j <= k; j++) { // j == k: the intercept's column of ones, 1 at the scale
+        int other = j == k ? scale + 1 : cols.bits()[j] + up[j];
+        int bits = cols.bits()[i] + up[i] + other;
+        if (bits + rowBits > 63) {
+          throw new MpcInputException(caller + ": the sum of '" + names[i] + "'"
+              + (j == k ? "" : " * '" + names[j] + "'") + " over " + n + " rows could pass 2^63 "
+              + "at scale 2^" + (2 * scale) + " (values reach 2^" + (cols.bits()[i] + up[i])
+              + (j == k ? "" : " and 2^" + other) + " encoded), which would wrap: rescale the "
+              + "column" + (i == j || j == k ? "" : "s") + " or lower "
+              + "spark.mpc.fixedPoint.scaleBits");
+        }
+      }
+    }
   }
 
   static int[] recipientIndices(MpcContext ctx, String[] names) {
@@ -173,6 +200,7 @@ public final class SecureLinearRegression {
     int d = featureCols.length;
     int m = d + 1;
     long n = t.rows();
+    gramBounds(names, cols, up, n, f, "SecureLinearRegression.fit");
     if (n < 2) {
       throw new MpcInputException("SecureLinearRegression.fit: the table has " + n + " rows");
     }

@@ -195,7 +195,7 @@ public final class SecureLinearRegressionModel {
       }
       index[output.size() - 1] = shareCols;
       return mpc.registerSecureTable(new SecureTable(id, output, secure, index, parts,
-          t.contract().clone()));
+          t.contract().clone(), Arrays.copyOf(t.wide(), shareCols + 1)));
     } catch (RuntimeException e) {
       ctx.abort(op, e);
       throw e;

@@ -33,8 +33,10 @@ import org.sparkmpc.MpcInputException;
 import org.sparkmpc.net.MessageKey;
 import org.sparkmpc.net.ProtocolException;
 import org.sparkmpc.ring.FixedPoint;
+import org.sparkmpc.ring.Ring64;
 import org.sparkmpc.session.MpcContext;
 import org.sparkmpc.share.AdditiveSharing;
+import org.sparkmpc.spark.MpcConf;
 import org.sparkmpc.spark.MpcRuntime;
 import org.sparkmpc.spark.types.ShareType;
 import org.sparkmpc.spark.catalyst.ScalaInterop;
@@ -74,7 +76,7 @@ public final class HorizontalShare {
     StructField[] fields = own.schema().fields();
 
     Layout layout = new Layout();
-    List<Attribute> output = new ArrayList<>();
+    Attribute[] output = new Attribute[fields.length];
     boolean[] secure = new boolean[fields.length];
     int[] index = new int[fields.length];
     StringBuilder desc = new StringBuilder("Share(" + tableId + ") columns=[");
@@ -98,10 +100,10 @@ public final class HorizontalShare {
         layout.secretOrdinals.add(i);
         layout.secretTypes.add(t);
         layout.secretNames.add(f.name());
-        output.add(new AttributeReference(f.name(), ShareType.column(integral ? 0 : scaleBits,
-            integral, tableId, SecureTypes.typeBits(t, scaleBits)), false, Metadata.empty(),
-            NamedExpression.newExprId(), ScalaInterop.seqOf()));
-        desc.append(f.name()).append(":secure@").append(integral ? 0 : scaleBits).append(' ');
+        boolean wide = SecureTypes.typeBits(t, scaleBits) > 31;
+        layout.wide.add(wide);
+        desc.append(f.name()).append(":secure@").append(integral ? 0 : scaleBits)
+            .append(wide ? "/wide " : " ");
       } else {
         if (!PublicColumns.supported(t) && problem == null) {
           problem = PublicColumns.unsupported(f.name(), t, self).getMessage();
@@ -109,12 +111,13 @@ public final class HorizontalShare {
         index[i] = layout.publicOrdinals.size();
         layout.publicOrdinals.add(i);
         layout.publicTypes.add(t);
-        output.add(new AttributeReference(f.name(), t, f.nullable(), Metadata.empty(),
-            NamedExpression.newExprId(), ScalaInterop.seqOf()));
+        output[i] = new AttributeReference(f.name(), t, f.nullable(), Metadata.empty(),
+            NamedExpression.newExprId(), ScalaInterop.seqOf());
         desc.append(f.name()).append(':').append(t.simpleString()).append(' ');
       }
     }
-    desc.append(']');
+    String bounds = MpcConf.SHARE_BOUNDS.get(own.sparkSession());
+    desc.append("] bounds=").append(bounds);
     layout.scaleBits = scaleBits;
     if (problem != null) {
       MpcInputException e = new MpcInputException(problem);
@@ -136,7 +139,23 @@ public final class HorizontalShare {
     JavaRDD<SharePartition> mine = rows.mapPartitionsWithIndex(
         new OwnerTask(sid, op, myOffset, layout, self), false);
     mine.persist(StorageLevel.MEMORY_AND_DISK());
-    mine.count();
+    int k = layout.secretOrdinals.size();
+    List<int[]> ownBits = mine.map(p -> {
+      int[] b = new int[k];
+      for (int c = 0; c < k; c++) {
+        b[c] = p.bits(c);
+      }
+      return b;
+    }).collect();
+    int[] bits = agreeBounds(bounds, ctx, op, ownBits, k, c -> SecureTypes.typeBits(
+        layout.secretTypes.get(c), scaleBits));
+    for (int c = 0; c < k; c++) {
+      int i = layout.secretOrdinals.get(c);
+      boolean integral = SecureTypes.isIntegral(layout.secretTypes.get(c));
+      output[i] = new AttributeReference(fields[i].name(), ShareType.column(
+          integral ? 0 : scaleBits, integral, tableId, bits[c]), false, Metadata.empty(),
+          NamedExpression.newExprId(), ScalaInterop.seqOf());
+    }
     long t1 = System.nanoTime();
 
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(own.sparkSession().sparkContext());
@@ -163,7 +182,55 @@ public final class HorizontalShare {
     LOG.info("operator {} ({}): send stage {} ms, receive stage {} ms, {} partitions", op, tableId,
         (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000, counts.size());
     long[] contract = counts.stream().mapToLong(Integer::longValue).toArray();
-    return new SecureTable(tableId, output, secure, index, table, contract);
+    boolean[] wide = new boolean[k];
+    for (int c = 0; c < k; c++) {
+      wide[c] = layout.wide.get(c);
+    }
+    return new SecureTable(tableId, Arrays.asList(output), secure, index, table, contract, wide);
+  }
+
+  /**
+   * The public magnitude bound of each secure column ({@code spark.mpc.share.bounds}): with
+   * {@code observed}, the largest bit length over every party's values, from one driver round in
+   * which each party sends, per column, the bit length of its own largest value (the only thing
+   * this round reveals); with {@code type}, the bound of the column's type, and no round.
+   *
+   * @param ownBits per partition this party owns, per column, the bound of its values there
+   */
+  public static int[] agreeBounds(String mode, MpcContext ctx, long op, List<int[]> ownBits,
+      int columns, java.util.function.IntUnaryOperator typeBits) {
+    int[] bits = new int[columns];
+    if (mode.equals("type")) {
+      for (int c = 0; c < columns; c++) {
+        bits[c] = typeBits.applyAsInt(c);
+      }
+      return bits;
+    }
+    ByteBuffer mine = ByteBuffer.allocate(4 * columns);
+    for (int c = 0; c < columns; c++) {
+      int b = 0;
+      for (int[] p : ownBits) {
+        b = Math.max(b, p[c]);
+      }
+      mine.putInt(b);
+    }
+    byte[][] all = ctx.exchangeAll(op, -1, 2, mine.array());
+    for (int q = 0; q < all.length; q++) {
+      if (all[q].length != 4 * columns) {
+        throw new ProtocolException("party '" + ctx.directory().name(q)
+            + "' sent malformed column bounds for operator " + op);
+      }
+      ByteBuffer in = ByteBuffer.wrap(all[q]);
+      for (int c = 0; c < columns; c++) {
+        int b = in.getInt();
+        if (b < 0 || b > 64) {
+          throw new ProtocolException("party '" + ctx.directory().name(q)
+              + "' sent an impossible column bound for operator " + op);
+        }
+        bits[c] = Math.max(bits[c], b);
+      }
+    }
+    return bits;
   }
 
   private static int[] partitionCounts(MpcContext ctx, long op, int myParts) {
@@ -196,6 +263,8 @@ public final class HorizontalShare {
     final List<Integer> secretOrdinals = new ArrayList<>();
     final List<DataType> secretTypes = new ArrayList<>();
     final List<String> secretNames = new ArrayList<>();
+    /** Whether secret column {@code c} is shared wide (Z(2^128)), so that its sums never wrap. */
+    final List<Boolean> wide = new ArrayList<>();
     int scaleBits;
 
     DataType[] publicTypeArray() {
@@ -284,14 +353,22 @@ public final class HorizontalShare {
       }
       long tSent = System.nanoTime();
       long[][] shares = new long[k][];
+      long[][] highs = new long[k][];
+      int[] bits = new int[k];
       for (int c = 0; c < k; c++) {
         shares[c] = Arrays.copyOf(secret[c], n);
-        AdditiveSharing.shareOwnInPlace(ctx, op, partition, c, shares[c], n);
+        bits[c] = Ring64.magnitudeBits(shares[c], n);
+        if (layout.wide.get(c)) {
+          highs[c] = new long[n];
+          AdditiveSharing.shareOwnWideInPlace(ctx, op, partition, c, shares[c], highs[c], n);
+        } else {
+          AdditiveSharing.shareOwnInPlace(ctx, op, partition, c, shares[c], n);
+        }
       }
       LOG.debug("operator {} partition {}: {} rows read and encoded in {} ms, sent in {} ms, "
           + "shared in {} ms", op, partition, n, (tEncoded - tStart) / 1_000_000,
           (tSent - tEncoded) / 1_000_000, (System.nanoTime() - tSent) / 1_000_000);
-      return new SharePartition(n, shares, codes, dicts);
+      return new SharePartition(n, shares, highs, bits, codes, dicts);
     }
 
     /** The ring encoding of a numeric value: integral types exactly, others in fixed point. */
@@ -348,7 +425,9 @@ public final class HorizontalShare {
       for (int c = 0; c < k; c++) {
         shares[c] = AdditiveSharing.peerShare(ctx, owner, op, partition, c, d.rows());
       }
-      return List.of(new SharePartition(d.rows(), shares, d.codes(), d.dictionaries())).iterator();
+      // A peer's high words of wide shares are all 0: none are kept.
+      return List.of(new SharePartition(d.rows(), shares, d.codes(), d.dictionaries()))
+          .iterator();
     }
   }
 }

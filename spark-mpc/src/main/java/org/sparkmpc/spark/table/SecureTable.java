@@ -15,9 +15,11 @@ import org.apache.spark.sql.catalyst.expressions.Attribute;
  * @param index     index of output column {@code i} among the share or public columns
  * @param partitions the partitions, persisted in this party's block manager
  * @param contract  rows per partition
+ * @param wide      per share column (by index), whether it holds wide (Z(2^128)) shares, whose
+ *                  sums never wrap
  */
 public record SecureTable(String id, List<Attribute> output, boolean[] secure, int[] index,
-    JavaRDD<SharePartition> partitions, long[] contract) {
+    JavaRDD<SharePartition> partitions, long[] contract, boolean[] wide) {
 
   /** Position of the attribute with {@code a}'s expression id in the output, or -1. */
   public int position(Attribute a) {

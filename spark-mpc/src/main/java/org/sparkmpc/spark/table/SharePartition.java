@@ -15,12 +15,41 @@ public final class SharePartition implements Serializable {
   private final long[][] shares;
   private final int[][] codes;
   private final Object[][] dictionaries;
+  private final long[][] highs;
+  private final int[] bits;
 
   public SharePartition(int rows, long[][] shares, int[][] codes, Object[][] dictionaries) {
+    this(rows, shares, null, null, codes, dictionaries);
+  }
+
+  /**
+   * @param highs high words of wide shares per secure column ({@code null}, or a null entry, for a
+   *     column with 64-bit shares only)
+   * @param bits  per secure column, the magnitude bound {@code |v| < 2^bits} of the values this
+   *     party owns in this partition (0 where it owns none); {@code null} for all 0
+   */
+  public SharePartition(int rows, long[][] shares, long[][] highs, int[] bits, int[][] codes,
+      Object[][] dictionaries) {
     this.rows = rows;
     this.shares = shares;
     this.codes = codes;
     this.dictionaries = dictionaries;
+    this.highs = highs == null ? new long[shares.length][] : highs;
+    this.bits = bits == null ? new int[shares.length] : bits;
+  }
+
+  /**
+   * High words of this party's wide shares of secure column {@code c}, or {@code null} (a narrow
+   * column, or one whose values another party owns here: a peer's high words are all 0). With
+   * {@link #shares(int)} as low words they are shares in Z(2^128), whose sums never wrap.
+   */
+  public long[] highs(int c) {
+    return highs[c];
+  }
+
+  /** The magnitude bound of the values of column {@code c} this party owns here (0: none). */
+  public int bits(int c) {
+    return bits[c];
   }
 
   public int rows() {

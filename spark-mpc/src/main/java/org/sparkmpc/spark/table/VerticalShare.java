@@ -24,8 +24,10 @@ import org.sparkmpc.MpcInputException;
 import org.sparkmpc.net.MessageKey;
 import org.sparkmpc.net.ProtocolException;
 import org.sparkmpc.ring.FixedPoint;
+import org.sparkmpc.ring.Ring64;
 import org.sparkmpc.session.MpcContext;
 import org.sparkmpc.share.AdditiveSharing;
+import org.sparkmpc.spark.MpcConf;
 import org.sparkmpc.spark.MpcRuntime;
 import org.sparkmpc.spark.types.ShareType;
 import org.sparkmpc.spark.catalyst.ScalaInterop;
@@ -71,7 +73,8 @@ public final class VerticalShare {
         }
         ordinals.add(i);
         mine.append(f.name()).append(':').append(SecureTypes.isIntegral(f.dataType()) ? "long"
-            : "double").append(',');
+            : "double").append(SecureTypes.typeBits(f.dataType(), scaleBits) > 31 ? "/w" : "")
+            .append(',');
       }
     }
     List<String> used = new ArrayList<>(secret);
@@ -90,8 +93,9 @@ public final class VerticalShare {
       throw e;
     }
     DataType idType = fields[idOrdinal].dataType();
+    String bounds = MpcConf.SHARE_BOUNDS.get(own.sparkSession());
     ctx.agree(op, "VerticalShare(" + tableId + ") id=" + id + ":" + idType.simpleString()
-        + " partitions=" + partitions + " scale=" + scaleBits);
+        + " partitions=" + partitions + " scale=" + scaleBits + " bounds=" + bounds);
 
     // Round 1 (driver): every party's columns and row count; all public.
     long rows = own.count();
@@ -125,6 +129,7 @@ public final class VerticalShare {
         NamedExpression.newExprId(), ScalaInterop.seqOf()));
     int[] owner = new int[names.size()];
     boolean[] integral = new boolean[names.size()];
+    boolean[] wide = new boolean[names.size()];
     int c = 0;
     int myFirst = -1;
     for (int q = 0; q < ctx.parties(); q++) {
@@ -133,17 +138,15 @@ public final class VerticalShare {
       }
       for (String col : columns.get(q)) {
         String name = col.substring(0, col.indexOf(':'));
-        integral[c] = col.endsWith(":long");
+        integral[c] = col.contains(":long");
+        wide[c] = col.endsWith("/w");
         owner[c] = q;
-        output.add(new AttributeReference(name, ShareType.column(integral[c] ? 0 : scaleBits,
-            integral[c], tableId, 63), false, Metadata.empty(),
-            NamedExpression.newExprId(), ScalaInterop.seqOf()));
         c++;
       }
     }
-    boolean[] secure = new boolean[output.size()];
-    int[] index = new int[output.size()];
-    for (int i = 1; i < output.size(); i++) {
+    boolean[] secure = new boolean[1 + names.size()];
+    int[] index = new int[secure.length];
+    for (int i = 1; i < secure.length; i++) {
       secure[i] = true;
       index[i] = i - 1;
     }
@@ -165,13 +168,27 @@ public final class VerticalShare {
     Task task = new Task(ctx.sessionId(), op, self, idOrd, idType,
         ordinals.stream().mapToInt(Integer::intValue).toArray(),
         ordinals.stream().map(o -> fields[o].dataType()).toArray(DataType[]::new), myFirst, owner,
-        names, scaleBits);
+        names, wide, scaleBits);
     JavaRDD<SharePartition> table = aligned.mapPartitionsWithIndex(task::send, false);
     table.persist(StorageLevel.MEMORY_AND_DISK());
-    table.count(); // send stage: id digests out, shares kept
+    int k = names.size();
+    List<int[]> ownBits = table.map(p -> { // send stage: id digests out, shares kept
+      int[] b = new int[k];
+      for (int j = 0; j < k; j++) {
+        b[j] = p.bits(j);
+      }
+      return b;
+    }).collect();
+    int[] bits = HorizontalShare.agreeBounds(bounds, ctx, op, ownBits, k,
+        j -> wide[j] ? 63 : 31);
+    for (int j = 0; j < k; j++) {
+      output.add(new AttributeReference(names.get(j), ShareType.column(integral[j] ? 0
+          : scaleBits, integral[j], tableId, bits[j]), false, Metadata.empty(),
+          NamedExpression.newExprId(), ScalaInterop.seqOf()));
+    }
     List<Integer> counts = table.mapPartitionsWithIndex(task::check, false).collect();
     long[] contract = counts.stream().mapToLong(Integer::longValue).toArray();
-    return new SecureTable(tableId, output, secure, index, table, contract);
+    return new SecureTable(tableId, output, secure, index, table, contract, wide);
   }
 
   /** Partition by row index into {@code parts} ranges of equal size. */
@@ -209,10 +226,13 @@ public final class VerticalShare {
     private final int myFirst;
     private final int[] owner;
     private final List<String> names;
+    private final boolean[] wide;
     private final int scaleBits;
 
     Task(String sid, long op, String self, int idOrdinal, DataType idType, int[] myOrdinals,
-        DataType[] myTypes, int myFirst, int[] owner, List<String> names, int scaleBits) {
+        DataType[] myTypes, int myFirst, int[] owner, List<String> names, boolean[] wide,
+        int scaleBits) {
+      this.wide = wide;
       this.myTypes = myTypes;
       this.sid = sid;
       this.op = op;
@@ -260,15 +280,24 @@ public final class VerticalShare {
           }
         }
         long[][] shares = new long[owner.length][];
+        long[][] highs = new long[owner.length][];
+        int[] bits = new int[owner.length];
         for (int col = 0; col < owner.length; col++) {
           if (owner[col] == ctx.self()) {
+            highs[col] = wide[col] ? new long[n] : null; // a peer's high words are all 0
             shares[col] = Arrays.copyOf(mine[col - myFirst], n);
-            AdditiveSharing.shareOwnInPlace(ctx, op, partition, col, shares[col], n);
+            bits[col] = Ring64.magnitudeBits(shares[col], n);
+            if (wide[col]) {
+              AdditiveSharing.shareOwnWideInPlace(ctx, op, partition, col, shares[col],
+                  highs[col], n);
+            } else {
+              AdditiveSharing.shareOwnInPlace(ctx, op, partition, col, shares[col], n);
+            }
           } else {
             shares[col] = AdditiveSharing.peerShare(ctx, owner[col], op, partition, col, n);
           }
         }
-        return List.of(new SharePartition(n, shares, new int[][] {ids0.codes(0)},
+        return List.of(new SharePartition(n, shares, highs, bits, new int[][] {ids0.codes(0)},
             new Object[][] {ids0.dictionary(0)})).iterator();
       } catch (RuntimeException e) {
         ctx.abort(op, e);

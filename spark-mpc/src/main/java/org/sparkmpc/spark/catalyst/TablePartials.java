@@ -1,0 +1,360 @@
+package org.sparkmpc.spark.catalyst;
+
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.sql.catalyst.expressions.Alias;
+import org.apache.spark.sql.catalyst.expressions.Attribute;
+import org.apache.spark.sql.catalyst.expressions.BasePredicate;
+import org.apache.spark.sql.catalyst.expressions.ExprId;
+import org.apache.spark.sql.catalyst.expressions.Expression;
+import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
+import org.apache.spark.sql.catalyst.expressions.NamedExpression;
+import org.apache.spark.sql.catalyst.expressions.Predicate;
+import org.apache.spark.sql.catalyst.expressions.UnsafeProjection;
+import org.apache.spark.sql.execution.FilterExec;
+import org.apache.spark.sql.execution.ProjectExec;
+import org.apache.spark.sql.execution.SparkPlan;
+import org.apache.spark.sql.execution.metric.SQLMetric;
+import org.apache.spark.sql.types.DataType;
+import org.sparkmpc.protocol.BeaverMultiplication;
+import org.sparkmpc.ring.Ring64;
+import org.sparkmpc.session.MpcContext;
+import org.sparkmpc.spark.MpcRuntime;
+import org.sparkmpc.spark.table.SecureTable;
+import org.sparkmpc.spark.table.SharePartition;
+
+/**
+ * The local phase of a secure aggregate straight over a secure table's partitions, under any chain
+ * of projections (of plain columns) and filters (on public columns) that Spark put between the
+ * aggregate and the table scan. Public group keys are dictionary codes, so grouping is array
+ * indexing; each share column is summed with one pass over its {@code long[]}, wide columns into
+ * 128-bit sums (low and high words, with carries) that never wrap. A filter is a public predicate
+ * evaluated per row on the public columns: rows it drops count in no group.
+ *
+ * <p>Products of two share columns take one Beaver round per partition (a send stage, then the
+ * receive stage that sums); the products are 64-bit.
+ */
+final class TablePartials implements Serializable {
+  private static final long serialVersionUID = 1L;
+  /** Round of the Beaver opening of product {@code p} is {@code PRODUCT_ROUND + p}. */
+  static final int PRODUCT_ROUND = 100;
+  final transient SecureTable table;
+  private final int[] keyColumns;
+  private final DataType[] keyTypes;
+  private final int[] shareColumns;
+  private final boolean[] wide;
+  private final int[][] products;
+  /** The filters' condition, over the table's public columns in index order, or null. */
+  private final Expression condition;
+  private final List<Attribute> publicColumns;
+  private final SQLMetric rowsMetric;
+  private String sid;
+  private long op;
+  private SQLMetric sent;
+  private SQLMetric received;
+
+  private TablePartials(SecureTable table, int[] keyColumns, DataType[] keyTypes,
+      int[] shareColumns, int[][] products, Expression condition, List<Attribute> publicColumns,
+      SQLMetric rowsMetric) {
+    this.table = table;
+    this.keyColumns = keyColumns;
+    this.keyTypes = keyTypes;
+    this.shareColumns = shareColumns;
+    this.wide = new boolean[shareColumns.length];
+    for (int s = 0; s < shareColumns.length; s++) {
+      wide[s] = table.wide()[shareColumns[s]];
+    }
+    this.products = products;
+    this.condition = condition;
+    this.publicColumns = publicColumns;
+    this.rowsMetric = rowsMetric;
+  }
+
+  /** Whether sum {@code s} (of the plain share columns) is kept wide. */
+  boolean wide(int s) {
+    return wide[s];
+  }
+
+  /** The session and operator the products' rounds run under. */
+  void bind(String sessionId, long operator, SQLMetric bytesSent, SQLMetric bytesReceived) {
+    this.sid = sessionId;
+    this.op = operator;
+    this.sent = bytesSent;
+    this.received = bytesReceived;
+  }
+
+  /**
+   * The task if {@code child} reads a secure table through projections and public filters only,
+   * else null.
+   */
+  static TablePartials over(SparkPlan child, List<Attribute> groups, List<Attribute> shares,
+      List<Attribute[]> productPairs, DataType[] keyTypes, SQLMetric rowsMetric) {
+    List<SparkPlan> chain = new ArrayList<>();
+    SparkPlan c = child;
+    while (c instanceof ProjectExec || c instanceof FilterExec
+        || c instanceof org.apache.spark.sql.execution.WholeStageCodegenExec
+        || c instanceof org.apache.spark.sql.execution.InputAdapter) {
+      if (c instanceof ProjectExec || c instanceof FilterExec) {
+        chain.add(c);
+      }
+      c = c.children().head();
+    }
+    if (!(c instanceof SecureTableScanExec scan)) {
+      return null;
+    }
+    SecureTable t = scan.table();
+    // From the scan up: every attribute in terms of the table's own attributes.
+    Map<ExprId, Attribute> resolve = new HashMap<>();
+    for (Attribute a : ScalaInterop.list(scan.output())) {
+      resolve.put(a.exprId(), a);
+    }
+    List<Expression> conditions = new ArrayList<>();
+    for (int i = chain.size() - 1; i >= 0; i--) {
+      SparkPlan node = chain.get(i);
+      if (node instanceof ProjectExec p) {
+        Map<ExprId, Attribute> next = new HashMap<>();
+        for (NamedExpression ne : ScalaInterop.list(p.projectList())) {
+          Expression e = ne instanceof Alias al ? al.child() : (Expression) ne;
+          if (!(e instanceof Attribute a) || !resolve.containsKey(a.exprId())) {
+            return null;
+          }
+          next.put(ne.exprId(), resolve.get(a.exprId()));
+        }
+        resolve = next;
+      } else {
+        Map<ExprId, Attribute> in = resolve;
+        boolean[] ok = {true};
+        Expression cond = ((FilterExec) node).condition().transform(ScalaInterop.rewrite(x -> {
+          if (x instanceof Attribute a) {
+            Attribute base = in.get(a.exprId());
+            int pos = base == null ? -1 : t.position(base);
+            if (pos < 0 || t.secure()[pos]) {
+              ok[0] = false;
+              return null;
+            }
+            return base;
+          }
+          return null;
+        }));
+        if (!ok[0]) {
+          return null;
+        }
+        conditions.add(cond);
+      }
+    }
+    int[] keys = new int[groups.size()];
+    for (int i = 0; i < keys.length; i++) {
+      Attribute base = resolve.get(groups.get(i).exprId());
+      int pos = base == null ? -1 : t.position(base);
+      if (pos < 0 || t.secure()[pos]) {
+        return null;
+      }
+      keys[i] = t.index()[pos];
+    }
+    int[] sh = new int[shares.size()];
+    for (int i = 0; i < sh.length; i++) {
+      sh[i] = shareColumn(t, resolve, shares.get(i));
+      if (sh[i] < 0) {
+        return null;
+      }
+    }
+    int[][] prods = new int[productPairs.size()][2];
+    for (int i = 0; i < prods.length; i++) {
+      for (int j = 0; j < 2; j++) {
+        prods[i][j] = shareColumn(t, resolve, productPairs.get(i)[j]);
+        if (prods[i][j] < 0) {
+          return null;
+        }
+      }
+    }
+    List<Attribute> publicColumns = new ArrayList<>();
+    for (int pos = 0; pos < t.output().size(); pos++) {
+      if (!t.secure()[pos]) {
+        publicColumns.add(t.output().get(pos)); // in public-index order, as the table lays them
+      }
+    }
+    Expression condition = conditions.stream().reduce(
+        (x, y) -> new org.apache.spark.sql.catalyst.expressions.And(x, y)).orElse(null);
+    return new TablePartials(t, keys, keyTypes, sh, prods, condition, publicColumns, rowsMetric);
+  }
+
+  private static int shareColumn(SecureTable t, Map<ExprId, Attribute> resolve, Attribute a) {
+    Attribute base = resolve.get(a.exprId());
+    int pos = base == null ? -1 : t.position(base);
+    return pos < 0 || !t.secure()[pos] ? -1 : t.index()[pos];
+  }
+
+  /** Send stage of the products: mask and send; never waits for a peer. */
+  Iterator<Integer> sendProducts(Integer partition, Iterator<SharePartition> it) {
+    MpcContext ctx = MpcRuntime.context(sid);
+    while (it.hasNext()) {
+      SharePartition p = it.next();
+      for (int k = 0; k < products.length; k++) {
+        BeaverMultiplication.sendMasked(ctx, op, partition, PRODUCT_ROUND + k,
+            prepare(p, partition, k));
+        sent.add(16L * p.rows() * (ctx.parties() - 1));
+      }
+    }
+    return java.util.Collections.emptyIterator();
+  }
+
+  private BeaverMultiplication.Pending prepare(SharePartition p, int partition, int k) {
+    return BeaverMultiplication.prepare(MpcRuntime.correlations(sid), op, partition, k,
+        p.shares(products[k][0]), p.shares(products[k][1]), p.rows());
+  }
+
+  /** This party's shares of the products of partition {@code partition} (receive stage). */
+  private long[][] productShares(SharePartition p, int partition) {
+    MpcContext ctx = MpcRuntime.context(sid);
+    long[][] z = new long[products.length][];
+    for (int k = 0; k < products.length; k++) {
+      z[k] = BeaverMultiplication.finish(ctx, op, partition, PRODUCT_ROUND + k,
+          prepare(p, partition, k));
+      received.add(16L * p.rows() * (ctx.parties() - 1));
+    }
+    return z;
+  }
+
+  Iterator<AggregatePartial> partials(Integer partition, Iterator<SharePartition> it) {
+    List<AggregatePartial> out = new ArrayList<>();
+    BasePredicate filter = condition == null ? null
+        : Predicate.create(condition, ScalaInterop.seq(publicColumns));
+    if (filter != null) {
+      filter.initialize(partition);
+    }
+    while (it.hasNext()) {
+      SharePartition p = it.next();
+      long[][] z = products.length == 0 ? new long[0][] : productShares(p, partition);
+      out.add(partial(p, z, filter));
+    }
+    return out.iterator();
+  }
+
+  /** Rows the filter keeps: a per-row predicate on the public columns' values. */
+  private boolean[] kept(SharePartition p, BasePredicate filter) {
+    int n = p.rows();
+    boolean[] keep = new boolean[n];
+    GenericInternalRow row = new GenericInternalRow(p.publicColumns());
+    for (int i = 0; i < n; i++) {
+      for (int c = 0; c < p.publicColumns(); c++) {
+        row.update(c, p.dictionary(c)[p.codes(c)[i]]);
+      }
+      keep[i] = filter.eval(row);
+    }
+    return keep;
+  }
+
+  private AggregatePartial partial(SharePartition p, long[][] productShares,
+      BasePredicate filter) {
+    int n = p.rows();
+    rowsMetric.add(n);
+    boolean[] keep = filter == null ? null : kept(p, filter);
+    // Group id = the key columns' codes in mixed radix when that stays small, else compacted;
+    // rows the filter drops go to one extra group that is never output.
+    long span = 1;
+    for (int k : keyColumns) {
+      span = Math.min(Long.MAX_VALUE / 2, span * Math.max(1, p.dictionary(k).length));
+    }
+    int[] gid = new int[n];
+    int groups;
+    long[] radixOf;
+    if (span <= 1 << 16) {
+      for (int ki = 0; ki < keyColumns.length; ki++) {
+        int[] codes = p.codes(keyColumns[ki]);
+        int d = p.dictionary(keyColumns[ki]).length;
+        for (int i = 0; i < n; i++) {
+          gid[i] = gid[i] * d + codes[i];
+        }
+      }
+      groups = (int) span;
+      radixOf = null;
+    } else {
+      Map<Long, Integer> compact = new HashMap<>();
+      List<Long> keys = new ArrayList<>();
+      for (int i = 0; i < n; i++) {
+        long key = 0;
+        for (int k : keyColumns) {
+          key = key * p.dictionary(k).length + p.codes(k)[i];
+        }
+        Integer g = compact.get(key);
+        if (g == null) {
+          g = keys.size();
+          compact.put(key, g);
+          keys.add(key);
+        }
+        gid[i] = g;
+      }
+      groups = keys.size();
+      radixOf = keys.stream().mapToLong(Long::longValue).toArray();
+    }
+    if (keep != null) {
+      for (int i = 0; i < n; i++) {
+        if (!keep[i]) {
+          gid[i] = groups; // the dropped rows' group
+        }
+      }
+    }
+    long[] counts = new long[groups + 1];
+    for (int i = 0; i < n; i++) {
+      counts[gid[i]]++;
+    }
+    int sumCount = shareColumns.length + productShares.length;
+    long[][] sums = new long[sumCount][groups + 1];
+    long[][] highs = new long[sumCount][];
+    for (int s = 0; s < shareColumns.length; s++) {
+      if (wide[s]) {
+        highs[s] = new long[groups + 1];
+        long[] hi = p.highs(shareColumns[s]);
+        if (hi != null) { // an owner's wide shares
+          Ring64.groupSum128(p.shares(shareColumns[s]), hi, gid, n, sums[s], highs[s]);
+        } else { // a peer's: high words 0
+          Ring64.groupSumCarry(p.shares(shareColumns[s]), gid, n, sums[s], highs[s]);
+        }
+      } else {
+        Ring64.groupSum(p.shares(shareColumns[s]), gid, n, sums[s]);
+      }
+    }
+    for (int k = 0; k < productShares.length; k++) {
+      Ring64.groupSum(productShares[k], gid, n, sums[shareColumns.length + k]);
+    }
+    UnsafeProjection toKey = UnsafeProjection.create(keyTypes);
+    List<byte[]> keys = new ArrayList<>();
+    List<Integer> used = new ArrayList<>();
+    for (int g = 0; g < groups; g++) {
+      if (counts[g] == 0) {
+        continue;
+      }
+      long code = radixOf == null ? g : radixOf[g];
+      Object[] values = new Object[keyColumns.length];
+      for (int ki = keyColumns.length - 1; ki >= 0; ki--) {
+        Object[] dict = p.dictionary(keyColumns[ki]);
+        values[ki] = dict[(int) (code % dict.length)];
+        code /= dict.length;
+      }
+      keys.add(toKey.apply(new GenericInternalRow(values)).copy().getBytes());
+      used.add(g);
+    }
+    long[][] s2 = new long[sumCount][used.size()];
+    long[][] h2 = new long[sumCount][];
+    long[] c2 = new long[used.size()];
+    for (int s = 0; s < sumCount; s++) {
+      h2[s] = highs[s] == null ? null : new long[used.size()];
+    }
+    for (int j = 0; j < used.size(); j++) {
+      int g = used.get(j);
+      c2[j] = counts[g];
+      for (int s = 0; s < sumCount; s++) {
+        s2[s][j] = sums[s][g];
+        if (h2[s] != null) {
+          h2[s][j] = highs[s][g];
+        }
+      }
+    }
+    return new AggregatePartial(keys, s2, h2, c2);
+  }
+}
