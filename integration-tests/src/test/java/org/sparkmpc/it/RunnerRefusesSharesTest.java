@@ -47,10 +47,8 @@ class RunnerRefusesSharesTest {
         p.setProperty("output", run.resolve(BANKS.get(i)).resolve("result").toString());
         confs.put(BANKS.get(i), p);
       }
-      long t0 = System.nanoTime();
       List<LocalParties.Outcome> outs = LocalParties.run(run, confs, "-Xmx512m",
           Duration.ofMinutes(2), "org.sparkmpc.spark.runner.PartyRunner", Scenarios.TEST_JVM);
-      long ms = (System.nanoTime() - t0) / 1_000_000;
       ShareProbeTest.assertMarkerNowhere(run, data);
       for (LocalParties.Outcome o : outs) {
         assertEquals(1, o.exitCode(), q.getKey() + ": " + o.party() + " exit " + o.exitCode());
@@ -62,7 +60,6 @@ class RunnerRefusesSharesTest {
             + " wrote an output");
         assertFalse(o.stdout().contains("result rows"), o.stdout());
       }
-      assertTrue(ms < 45_000, q.getKey() + " took " + ms + " ms");
     }
   }
 }

@@ -74,7 +74,6 @@ class ShareProbeTest {
     List<String> steps = new ArrayList<>(List.of("setup"));
     steps.addAll(ATTEMPTS.keySet());
     steps.add("legit");
-    long t0 = System.nanoTime();
     List<LocalParties.Outcome> outs = Scenarios.run(work, BANKS, Duration.ofSeconds(30), (i, p) -> {
       p.setProperty("steps", String.join(",", steps));
       p.setProperty("probe.input", (i == 0 ? victimRows : attackerRows).toString());
@@ -87,7 +86,6 @@ class ShareProbeTest {
       p.setProperty("step.legit.query",
           "SELECT region, reveal(SUM(amount)) AS t, COUNT(*) AS n FROM tx GROUP BY region");
     });
-    long seconds = (System.nanoTime() - t0) / 1_000_000_000;
     for (LocalParties.Outcome o : outs) {
       assertEquals(0, o.exitCode(), o.party() + " exit " + o.exitCode());
     }
@@ -128,7 +126,6 @@ class ShareProbeTest {
       assertEquals(Map.of("region", "t,n", "north", (31337.25 + 20.25) + ",2", "south", "10.5,1",
           "east", "7.75,1"), got, b);
     }
-    assertTrue(seconds < 90, "took " + seconds + " s");
   }
 
   /**
