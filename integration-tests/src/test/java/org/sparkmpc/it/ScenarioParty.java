@@ -21,7 +21,8 @@ import org.sparkmpc.spark.runner.PartyRunner;
  * the other parties, and records each step's outcome in {@code <out>/<step>/}: {@code result.csv}
  * (revealed rows), {@code plan.txt}, {@code metrics.txt}, or {@code error.txt} when the step failed.
  * Steps are SQL jobs ({@code step.N.input}, {@code .schema}, {@code .share}, {@code .query}) or the
- * DataFrame API walkthrough ({@code step.N.kind=api}).
+ * DataFrame API walkthrough ({@code step.N.kind=api}), or attempts on secure tables
+ * ({@code step.N.kind=probe}, see {@link ShareProbes}).
  */
 public final class ScenarioParty {
   private ScenarioParty() {}
@@ -56,6 +57,8 @@ public final class ScenarioParty {
             aligned(spark, mpc, conf, step, dir);
           } else if (kind.equals("regression")) {
             regression(spark, mpc, conf, step, dir);
+          } else if (kind.equals("probe")) {
+            ShareProbes.run(spark, mpc, conf, step, dir);
           } else {
             sql(spark, mpc, conf, step, dir);
           }
@@ -160,7 +163,7 @@ public final class ScenarioParty {
         dir.resolve("global"));
   }
 
-  private static void write(SparkMpc mpc, Dataset<Row> result, Path dir) throws Exception {
+  static void write(SparkMpc mpc, Dataset<Row> result, Path dir) throws Exception {
     Files.createDirectories(dir);
     List<Row> rows = result.collectAsList();
     SparkPlan plan = result.queryExecution().executedPlan();
