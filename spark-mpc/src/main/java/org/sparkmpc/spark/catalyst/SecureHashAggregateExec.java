@@ -26,7 +26,11 @@ import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.vectorized.ColumnarBatch;
 import org.sparkmpc.MpcInputException;
 import org.sparkmpc.ring.Ring64;
+import org.sparkmpc.session.Coordinates;
 import org.sparkmpc.session.MpcContext;
+import org.sparkmpc.session.OperatorScope;
+import org.sparkmpc.session.RoundRange;
+import org.sparkmpc.session.StreamRange;
 import org.sparkmpc.share.Reveal;
 import org.sparkmpc.spark.MpcRuntime;
 import org.sparkmpc.spark.SecureColumns;
@@ -160,16 +164,21 @@ public final class SecureHashAggregateExec extends SecureExec {
         shareOrdinals.stream().map(childOut::get).toList(),
         productOrdinals.stream().map(pr -> new Attribute[] {childOut.get(pr[0]),
             childOut.get(pr[1])}).toList(), keyTypes, rowsMetric);
+    OperatorScope scope = rt.beginOperator(nodeName());
+    long op = scope.id();
+    StreamRange productStreams = scope.streams("products", productOrdinals.size());
+    RoundRange productRounds = scope.rounds("products", productOrdinals.size());
     List<org.sparkmpc.correlation.Need> needs = new ArrayList<>();
     if (direct != null) {
       long[] rows = direct.table.contract();
       for (int p = 0; p < productOrdinals.size(); p++) {
         for (int j = 0; j < rows.length; j++) {
-          needs.add(org.sparkmpc.correlation.Need.triples(j, p, (int) rows[j]));
+          needs.add(org.sparkmpc.correlation.Need.triples(j, productStreams.stream(p),
+              (int) rows[j]));
         }
       }
     }
-    long op = rt.beginOperator(needs);
+    rt.request(scope, needs);
     String problem = null;
     if (!reveal && (k.contains("AVG") || k.contains("AVGPROD"))) {
       problem = "AVG of a secure column must be revealed in the same query (reveal(AVG(x)) or "
@@ -205,7 +214,8 @@ public final class SecureHashAggregateExec extends SecureExec {
     List<Partial> partials;
     SparkPlan columnar = columnarSource(child);
     if (direct != null) {
-      direct.bind(ctx.sessionId(), op, metric("bytesSent"), metric("bytesReceived"));
+      direct.bind(ctx.sessionId(), op, productRounds, productStreams, metric("bytesSent"),
+          metric("bytesReceived"));
       if (!productOrdinals.isEmpty()) {
         // Send stage of the products' Beaver round: tasks only send, never wait.
         direct.table.partitions().mapPartitionsWithIndex(direct::sendProducts, false).count();
@@ -270,8 +280,11 @@ public final class SecureHashAggregateExec extends SecureExec {
         }
       }
       int[] idx = to.isEmpty() ? null : to.stream().mapToInt(ctx.directory()::indexOf).toArray();
-      long[] open = idx == null ? Reveal.toAll(ctx, op, 0, 0, toOpen, toOpen.length)
-          : Reveal.toParties(ctx, op, 0, 0, toOpen, toOpen.length, idx);
+      int round = scope.round("reveal");
+      long[] open = idx == null
+          ? Reveal.toAll(ctx, op, Coordinates.DRIVER_PARTITION, round, toOpen, toOpen.length)
+          : Reveal.toParties(ctx, op, Coordinates.DRIVER_PARTITION, round, toOpen, toOpen.length,
+              idx);
       recipient = open != null;
       values = open;
       if (recipient && !all) { // back to one slot per group; the closed groups' slots stay unused
@@ -500,8 +513,6 @@ public final class SecureHashAggregateExec extends SecureExec {
    */
   static final class TablePartialTask implements Serializable {
     private static final long serialVersionUID = 1L;
-    /** Round of the Beaver opening of product {@code p} is {@code PRODUCT_ROUND + p}. */
-    static final int PRODUCT_ROUND = 100;
     final transient org.sparkmpc.spark.table.SecureTable table;
     private final int[] keyColumns;
     private final DataType[] keyTypes;
@@ -510,6 +521,9 @@ public final class SecureHashAggregateExec extends SecureExec {
     private final SQLMetric rowsMetric;
     private String sid;
     private long op;
+    /** Product {@code p}'s Beaver opening: round {@code p} of these, triples of stream {@code p}. */
+    private RoundRange rounds;
+    private StreamRange streams;
     private SQLMetric sent;
     private SQLMetric received;
 
@@ -523,10 +537,13 @@ public final class SecureHashAggregateExec extends SecureExec {
       this.rowsMetric = rowsMetric;
     }
 
-    /** The session and operator the products' rounds run under. */
-    void bind(String sessionId, long operator, SQLMetric bytesSent, SQLMetric bytesReceived) {
+    /** The session, operator, rounds and streams the products run under. */
+    void bind(String sessionId, long operator, RoundRange productRounds,
+        StreamRange productStreams, SQLMetric bytesSent, SQLMetric bytesReceived) {
       this.sid = sessionId;
       this.op = operator;
+      this.rounds = productRounds;
+      this.streams = productStreams;
       this.sent = bytesSent;
       this.received = bytesReceived;
     }
@@ -540,7 +557,7 @@ public final class SecureHashAggregateExec extends SecureExec {
         for (int k = 0; k < products.length; k++) {
           org.sparkmpc.protocol.BeaverMultiplication.Pending pending = prepare(p, partition, k);
           org.sparkmpc.protocol.BeaverMultiplication.sendMasked(ctx, op, partition,
-              PRODUCT_ROUND + k, pending);
+              rounds.round(k), pending);
           sent.add(16L * p.rows() * (ctx.parties() - 1));
         }
       }
@@ -550,7 +567,8 @@ public final class SecureHashAggregateExec extends SecureExec {
     private org.sparkmpc.protocol.BeaverMultiplication.Pending prepare(
         org.sparkmpc.spark.table.SharePartition p, int partition, int k) {
       return org.sparkmpc.protocol.BeaverMultiplication.prepare(MpcRuntime.correlations(sid), op,
-          partition, k, p.shares(products[k][0]), p.shares(products[k][1]), p.rows());
+          partition, streams.stream(k), p.shares(products[k][0]), p.shares(products[k][1]),
+          p.rows());
     }
 
     /** This party's shares of the products of partition {@code partition} (receive stage). */
@@ -559,7 +577,7 @@ public final class SecureHashAggregateExec extends SecureExec {
       long[][] z = new long[products.length][];
       for (int k = 0; k < products.length; k++) {
         z[k] = org.sparkmpc.protocol.BeaverMultiplication.finish(ctx, op, partition,
-            PRODUCT_ROUND + k, prepare(p, partition, k));
+            rounds.round(k), prepare(p, partition, k));
         received.add(16L * p.rows() * (ctx.parties() - 1));
       }
       return z;

@@ -33,7 +33,10 @@ import org.sparkmpc.MpcInputException;
 import org.sparkmpc.net.MessageKey;
 import org.sparkmpc.net.ProtocolException;
 import org.sparkmpc.ring.FixedPoint;
+import org.sparkmpc.session.Coordinates;
 import org.sparkmpc.session.MpcContext;
+import org.sparkmpc.session.OperatorScope;
+import org.sparkmpc.session.StreamRange;
 import org.sparkmpc.share.AdditiveSharing;
 import org.sparkmpc.spark.MpcRuntime;
 import org.sparkmpc.spark.SecureColumns;
@@ -70,7 +73,8 @@ public final class HorizontalShare {
       int scaleBits, String tableId) {
     MpcContext ctx = rt.context();
     String self = ctx.directory().self().name();
-    long op = rt.beginOperator();
+    OperatorScope scope = rt.beginOperator("HorizontalShare");
+    long op = scope.id();
     StructField[] fields = own.schema().fields();
 
     Layout layout = new Layout();
@@ -116,6 +120,8 @@ public final class HorizontalShare {
     }
     desc.append(']');
     layout.scaleBits = scaleBits;
+    layout.shareRound = scope.round("public columns");
+    layout.streams = scope.streams("secret columns", layout.secretOrdinals.size());
     if (problem != null) {
       MpcInputException e = new MpcInputException(problem);
       ctx.abort(op, e);
@@ -125,7 +131,7 @@ public final class HorizontalShare {
     JavaRDD<InternalRow> rows = own.queryExecution().toRdd().toJavaRDD();
     int myParts = rows.getNumPartitions();
     ctx.agree(op, desc.toString());
-    int[] parts = partitionCounts(ctx, op, myParts);
+    int[] parts = partitionCounts(ctx, op, scope.round("partition counts"), myParts);
     int myOffset = 0;
     for (int p = 0; p < ctx.self(); p++) {
       myOffset += parts[p];
@@ -166,8 +172,9 @@ public final class HorizontalShare {
     return new SecureTable(tableId, output, secure, index, table, contract);
   }
 
-  private static int[] partitionCounts(MpcContext ctx, long op, int myParts) {
-    byte[][] counts = ctx.exchangeAll(op, -1, 1, ByteBuffer.allocate(4).putInt(myParts).array());
+  private static int[] partitionCounts(MpcContext ctx, long op, int round, int myParts) {
+    byte[][] counts = ctx.exchangeAll(op, Coordinates.DRIVER_PARTITION, round,
+        ByteBuffer.allocate(4).putInt(myParts).array());
     int[] parts = new int[ctx.parties()];
     for (int q = 0; q < parts.length; q++) {
       if (counts[q].length != 4) {
@@ -188,6 +195,9 @@ public final class HorizontalShare {
     final List<DataType> secretTypes = new ArrayList<>();
     final List<String> secretNames = new ArrayList<>();
     int scaleBits;
+    /** Round of the public columns' message; secret column {@code c} is shared on stream c. */
+    int shareRound;
+    StreamRange streams;
 
     DataType[] publicTypeArray() {
       return publicTypes.toArray(new DataType[0]);
@@ -272,14 +282,15 @@ public final class HorizontalShare {
       }
       for (int q = 0; q < ctx.parties(); q++) {
         if (q != ctx.self()) {
-          ctx.channel().send(q, ctx.key(op, partition, 0), payload);
+          ctx.channel().send(q, ctx.key(op, partition, layout.shareRound), payload);
         }
       }
       long tSent = System.nanoTime();
       long[][] shares = new long[k][];
       for (int c = 0; c < k; c++) {
         shares[c] = Arrays.copyOf(secret[c], n);
-        AdditiveSharing.shareOwnInPlace(ctx, op, partition, c, shares[c], n);
+        AdditiveSharing.shareOwnInPlace(ctx, op, partition, layout.streams.stream(c), shares[c],
+            n);
       }
       LOG.debug("operator {} partition {}: {} rows read and encoded in {} ms, sent in {} ms, "
           + "shared in {} ms", op, partition, n, (tEncoded - tStart) / 1_000_000,
@@ -328,8 +339,8 @@ public final class HorizontalShare {
     public Iterator<SharePartition> call(Integer local, Iterator<Integer> ignored) {
       MpcContext ctx = MpcRuntime.context(sid);
       int partition = offset + local;
-      byte[] payload = ctx.channel().receive(new MessageKey(sid, op, partition, 0, owner),
-          ctx.timeout());
+      byte[] payload = ctx.channel().receive(new MessageKey(sid, op, partition, layout.shareRound,
+          owner), ctx.timeout());
       PublicColumns.Decoded d;
       try (BufferAllocator alloc = ArrowUtils.rootAllocator().newChildAllocator(
           "share-" + op + "-" + partition, 0, Long.MAX_VALUE)) {
@@ -339,7 +350,8 @@ public final class HorizontalShare {
       int k = layout.secretOrdinals.size();
       long[][] shares = new long[k][];
       for (int c = 0; c < k; c++) {
-        shares[c] = AdditiveSharing.peerShare(ctx, owner, op, partition, c, d.rows());
+        shares[c] = AdditiveSharing.peerShare(ctx, owner, op, partition, layout.streams.stream(c),
+            d.rows());
       }
       return List.of(new SharePartition(d.rows(), shares, d.codes(), d.dictionaries())).iterator();
     }
