@@ -1,5 +1,6 @@
 package org.sparkmpc.correlation;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -23,5 +24,18 @@ class DealerRoundsTest {
     }
     assertThrows(IllegalArgumentException.class,
         () -> Need.triples(0, Coordinates.MAX_STREAMS, 1));
+  }
+
+  @Test
+  void aRequestCannotSteerCorrectionsIntoAReservedPartition() {
+    for (int reserved : new int[] {Coordinates.ABORT_PARTITION,
+        Coordinates.DEALER_REQUEST_PARTITION}) {
+      assertThrows(IllegalArgumentException.class, () -> Need.triples(reserved, 0, 1));
+      byte[] req = Need.encode(java.util.List.of(Need.triples(0, 0, 1)));
+      java.nio.ByteBuffer.wrap(req).putInt(8, reserved); // the partition of the first need
+      assertThrows(org.sparkmpc.net.ProtocolException.class, () -> Need.decode(req, 1));
+    }
+    assertEquals(Coordinates.DRIVER_PARTITION,
+        Need.decode(Need.encode(java.util.List.of(Need.triples(-1, 0, 1))), 1).get(0).partition());
   }
 }
