@@ -17,6 +17,7 @@ import org.sparkmpc.net.GatewayConfig;
 import org.sparkmpc.net.PartyDirectory;
 import org.sparkmpc.protocol.BeaverMultiplication;
 import org.sparkmpc.session.MpcContext;
+import org.sparkmpc.session.OperatorScope;
 import org.sparkmpc.spark.MpcConf;
 import org.sparkmpc.spark.runner.PartyRunner;
 
@@ -50,16 +51,24 @@ public final class KernelBench {
           ? new OtCorrelationSource(ctx) : new DealerCorrelationSource(ctx);
       long[] x = new AesCtrPrg(new byte[32]).next(batch);
       long[] y = new AesCtrPrg(new byte[32]).next(batch);
-      // Warm-up: the same code on operator 1, two batches, not timed.
-      source.request(1, List.of(Need.triples(0, 0, batch), Need.triples(1, 0, batch)));
+      // Warm-up: the same code on a first operator, two batches, not timed.
+      OperatorScope warm = ctx.coordinates().operator("warm-up");
+      int warmStream = warm.streams("products", 1).stream(0);
+      int warmRound = warm.round("products");
+      source.request(warm.id(), List.of(Need.triples(0, warmStream, batch),
+          Need.triples(1, warmStream, batch)));
       for (int b = 0; b < 2; b++) {
-        BeaverMultiplication.multiply(ctx, source, 1, b, 0, 0, x, y, batch);
+        BeaverMultiplication.multiply(ctx, source, warm.id(), b, warmRound, warmStream, x, y,
+            batch);
       }
-      source.release(1);
-      long op = 2;
+      source.release(warm.id());
+      OperatorScope scope = ctx.coordinates().operator("products");
+      long op = scope.id();
+      int stream = scope.streams("products", 1).stream(0);
+      int round = scope.round("products");
       List<Need> needs = new ArrayList<>();
       for (int b = 0; b < batches; b++) {
-        needs.add(Need.triples(b, 0, batch));
+        needs.add(Need.triples(b, stream, batch));
       }
 
       long sent0 = gw.stats().bytesSent();
@@ -67,7 +76,7 @@ public final class KernelBench {
       source.request(op, needs);
       BeaverMultiplication.Pending[] prepared = new BeaverMultiplication.Pending[batches];
       for (int b = 0; b < batches; b++) {
-        prepared[b] = BeaverMultiplication.prepare(source, op, b, 0, x, y, batch);
+        prepared[b] = BeaverMultiplication.prepare(source, op, b, stream, x, y, batch);
       }
       long t1 = System.nanoTime();
       long sent1 = gw.stats().bytesSent();
@@ -78,13 +87,13 @@ public final class KernelBench {
       Thread sender = new Thread(() -> {
         long s0 = System.nanoTime();
         for (int b = 0; b < batches; b++) {
-          BeaverMultiplication.sendMasked(ctx, op, b, 0, prepared[b]);
+          BeaverMultiplication.sendMasked(ctx, op, b, round, prepared[b]);
         }
         sendNs[0] = System.nanoTime() - s0;
       }, "kernel-sender");
       sender.start();
       for (int b = 0; b < batches; b++) {
-        long[] z = BeaverMultiplication.finish(ctx, op, b, 0, prepared[b]);
+        long[] z = BeaverMultiplication.finish(ctx, op, b, round, prepared[b]);
         check += z[0];
       }
       sender.join();
@@ -92,7 +101,7 @@ public final class KernelBench {
       out.append("online_send_ms=").append(sendNs[0] / 1_000_000).append('\n');
       long sent2 = gw.stats().bytesSent();
       if (source instanceof DealerCorrelationSource d) {
-        d.finish(op + 1);
+        d.finish(ctx.coordinates().operator("end of session").id());
       }
       out.append("mults=").append((long) batch * batches).append('\n');
       out.append("prep_ms=").append((t1 - t0) / 1_000_000).append('\n');

@@ -6,6 +6,7 @@ import org.sparkmpc.crypto.AesCtrPrg;
 import org.sparkmpc.net.MessageKey;
 import org.sparkmpc.net.ProtocolException;
 import org.sparkmpc.ring.LongCodec;
+import org.sparkmpc.session.Coordinates;
 import org.sparkmpc.session.MpcContext;
 
 /**
@@ -25,12 +26,12 @@ import org.sparkmpc.session.MpcContext;
  * height. Nothing between the computing parties. Rounds: none on the online path once the last
  * party's driver has asked for the operator's material ({@link #request}). Reveals nothing to the
  * parties; the dealer learns no input (it never sees shares of data), only the batch shapes.
+ *
+ * <p>Message coordinates: the request under (operator, {@link Coordinates#DEALER_REQUEST_PARTITION},
+ * 0); the corrections of a batch under (operator, its partition, {@link #correctionRound} of its
+ * stream), the first of the stream's {@link Coordinates#correlationRounds}.
  */
 public final class DealerCorrelationSource implements CorrelationSource {
-  /** Partition number of the per-operator request to the dealer. */
-  public static final int REQUEST_PARTITION = -4;
-  /** Round of the dealer's corrections for stream {@code s} is {@code CORRECTION_ROUND + s}. */
-  public static final int CORRECTION_ROUND = 2000;
 
   private final MpcContext ctx;
 
@@ -56,13 +57,13 @@ public final class DealerCorrelationSource implements CorrelationSource {
     if (ctx.self() != ctx.parties() - 1) {
       return;
     }
-    ctx.channel().send(ctx.dealer(), ctx.key(operator, REQUEST_PARTITION, 0), Need.encode(needs));
+    ctx.channel().send(ctx.dealer(), ctx.dealerRequestKey(operator), Need.encode(needs));
   }
 
   /** Tell the dealer the session is over (the last party, after its last operator). */
   public void finish(long nextOperator) {
     if (ctx.self() == ctx.parties() - 1) {
-      ctx.channel().send(ctx.dealer(), ctx.key(nextOperator, REQUEST_PARTITION, 0),
+      ctx.channel().send(ctx.dealer(), ctx.dealerRequestKey(nextOperator),
           ByteBuffer.allocate(4).putInt(-1).array());
     }
   }
@@ -102,6 +103,11 @@ public final class DealerCorrelationSource implements CorrelationSource {
     return new GramTriple(m[0], m[1], rows, cols);
   }
 
+  /** The round of the dealer's corrections for a batch of stream {@code stream}. */
+  static int correctionRound(int stream) {
+    return Coordinates.correlationRounds(stream).round(0);
+  }
+
   /** Component names, lengths and whether the last party receives them as corrections. */
   private record Layout(String[] names, int[] lengths, boolean[] corrected) {
     int correctedLength() {
@@ -137,7 +143,7 @@ public final class DealerCorrelationSource implements CorrelationSource {
     long[] corr = null;
     if (last && l.correctedLength() > 0) {
       byte[] m = ctx.channel().receive(new MessageKey(ctx.sessionId(), operator,
-          need.partition(), CORRECTION_ROUND + need.stream(), dealer), ctx.timeout());
+          need.partition(), correctionRound(need.stream()), dealer), ctx.timeout());
       if (m.length != 8L * l.correctedLength()) {
         throw new ProtocolException("the dealer sent " + m.length + " bytes for a batch of "
             + l.correctedLength() + " corrections (operator " + operator + ", partition "

@@ -2,13 +2,13 @@ package org.sparkmpc.correlation;
 
 import java.time.Duration;
 import java.util.List;
-import org.sparkmpc.net.MessageKey;
 import org.sparkmpc.ring.LongCodec;
 import org.sparkmpc.session.MpcContext;
 
 /**
- * The dealer's loop: for operator 1, 2, 3, ... it waits for the last computing party's request,
- * computes the corrections of each requested batch (Beaver, truncation, matrix and Gram triples)
+ * The dealer's loop: for each operator id of the session, in the order the session's
+ * {@link org.sparkmpc.session.Coordinates} hands them out, it waits for the last computing party's
+ * request, computes the corrections of each requested batch (Beaver, truncation, matrix and Gram triples)
  * and sends them to that party, until the session ends. Stateless between operators: the material
  * is a function of the pairwise keys, the dealer's private seed for this session and the
  * coordinates, so a repeated request gets the same answer.
@@ -29,19 +29,19 @@ public final class DealerService {
     int last = ctx.parties() - 1;
     byte[] privateSeed = new byte[32];
     new java.security.SecureRandom().nextBytes(privateSeed);
-    for (long op = 1; ; op++) {
-      byte[] req = ctx.channel().receive(new MessageKey(ctx.sessionId(), op,
-          DealerCorrelationSource.REQUEST_PARTITION, 0, last), idle);
+    for (long served = 0; ; served++) {
+      // The parties ask for every operator in order, so the dealer follows the same sequence.
+      long op = ctx.coordinates().operator("dealer request").id();
+      byte[] req = ctx.channel().receive(ctx.dealerRequestKey(op).withSender(last), idle);
       List<Need> needs = Need.decode(req, op);
       if (needs == null) {
-        return op - 1;
+        return served;
       }
       for (Need need : needs) {
         long[] corr = DealerCorrelationSource.corrections(ctx, privateSeed, op, need);
         if (corr.length > 0) {
-          ctx.channel().send(last, new MessageKey(ctx.sessionId(), op, need.partition(),
-              DealerCorrelationSource.CORRECTION_ROUND + need.stream(), ctx.self()),
-              LongCodec.encode(corr));
+          ctx.channel().send(last, ctx.key(op, need.partition(),
+              DealerCorrelationSource.correctionRound(need.stream())), LongCodec.encode(corr));
         }
       }
     }

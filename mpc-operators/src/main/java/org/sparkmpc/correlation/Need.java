@@ -4,6 +4,7 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import org.sparkmpc.net.ProtocolException;
+import org.sparkmpc.session.Coordinates;
 
 /**
  * One batch of correlated randomness an operator will use, named by its coordinates (partition and
@@ -11,8 +12,11 @@ import org.sparkmpc.net.ProtocolException;
  * agreed plan; the dealer is sent it ahead of the online phase, the OT source generates it.
  *
  * @param kind      {@link #TRIPLES}, {@link #TRUNCATION}, {@link #MATRIX} or {@link #GRAM}
- * @param partition partition index, or {@code -1} for driver-level rounds
- * @param stream    0..{@link #MAX_STREAM}; distinguishes batches of one operator and partition
+ * @param partition partition index, or {@link Coordinates#DRIVER_PARTITION} for driver-level
+ *                  rounds; never a reserved partition (the dealer sends its corrections there)
+ * @param stream    a stream the operator's {@link org.sparkmpc.session.OperatorScope} handed out
+ *                  ({@code 0..}{@link Coordinates#MAX_STREAMS}{@code - 1}); distinguishes batches
+ *                  of one operator and partition
  * @param n         triples, truncation pairs or matrix triples in the batch; rows for GRAM
  * @param p         MATRIX: rows of the left factor; GRAM: columns; otherwise 0
  * @param q         MATRIX: inner dimension; TRUNCATION: the shift in bits; otherwise 0
@@ -27,16 +31,15 @@ public record Need(int kind, int partition, int stream, int n, int p, int q, int
   public static final int MATRIX = 3;
   /** Gram triples: {@code C = AᵀA} for {@code A} of n×p. */
   public static final int GRAM = 4;
-  /** Largest stream number. */
-  public static final int MAX_STREAM = 999;
   /** Largest number of elements one batch may expand to. */
   public static final long MAX_ELEMENTS = 1L << 28;
 
   public Need {
-    if (kind < TRIPLES || kind > GRAM || stream < 0 || stream > MAX_STREAM || n < 0 || p < 0
-        || q < 0 || r < 0 || elements(kind, n, p, q, r) > MAX_ELEMENTS) {
-      throw new IllegalArgumentException("bad correlation request: kind " + kind + ", stream "
-          + stream + ", n " + n + ", shape " + p + "x" + q + "x" + r);
+    if (kind < TRIPLES || kind > GRAM || partition < Coordinates.DRIVER_PARTITION || stream < 0
+        || stream >= Coordinates.MAX_STREAMS || n < 0 || p < 0 || q < 0 || r < 0
+        || elements(kind, n, p, q, r) > MAX_ELEMENTS) {
+      throw new IllegalArgumentException("bad correlation request: kind " + kind + ", partition "
+          + partition + ", stream " + stream + ", n " + n + ", shape " + p + "x" + q + "x" + r);
     }
     if (kind == TRUNCATION && (q < 1 || q > 62)) {
       throw new IllegalArgumentException("truncation shift must be 1..62 bits, was " + q);

@@ -41,8 +41,11 @@ public interface Channel extends AutoCloseable {
    */
   byte[] receive(MessageKey key, Duration timeout);
 
-  /** Partition number reserved for abort notices (real partitions are >= -1). */
-  int ABORT_PARTITION = -2;
+  /**
+   * Partition number reserved for abort notices (real partitions are >= -1); the session's
+   * coordinate allocator reserves it ({@link org.sparkmpc.session.Coordinates#ABORT_PARTITION}).
+   */
+  int ABORT_PARTITION = org.sparkmpc.session.Coordinates.ABORT_PARTITION;
 
   /**
    * Tell every peer that this party stopped {@code operator}: any of their receives from this party

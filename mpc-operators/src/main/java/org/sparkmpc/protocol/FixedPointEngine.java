@@ -10,17 +10,22 @@ import org.sparkmpc.correlation.MatrixTriples;
 import org.sparkmpc.correlation.Need;
 import org.sparkmpc.correlation.TruncationPairs;
 import org.sparkmpc.crypto.AesCtrPrg;
+import org.sparkmpc.session.Coordinates;
 import org.sparkmpc.session.MpcContext;
+import org.sparkmpc.session.OperatorScope;
+import org.sparkmpc.session.RoundRange;
+import org.sparkmpc.session.StreamRange;
 
 /**
  * Driver-level arithmetic on small shared vectors and matrices for one secure operator: elementwise
  * and matrix products, truncations and public-constant operations, each interactive step one round
- * under partition {@code -1} and the next round number.
+ * under the driver partition and the next round of the block the operator's scope handed it.
  *
  * <p>An algorithm written against this class is data-independent, so the same algorithm run on a
  * {@linkplain #counting counting} engine tells exactly which correlated randomness it will use
- * ({@link #needs}); the live engine then fetches that material once ({@link #live}) and consumes it
- * in order. With the dealer: Beaver triples, matrix triples of one square shape and truncation
+ * and how many rounds and streams; {@link #plan} takes those from the operator's
+ * {@link OperatorScope}, and the live engine ({@link #live}) fetches the material once and consumes
+ * it in order. With the dealer: Beaver triples, matrix triples of one square shape and truncation
  * pairs come from the dealer. Without matrix triples, a matrix product spends one Beaver triple
  * per scalar product. Without truncation pairs (the two-party OT source), each pair is built from
  * 64 shared random bits, each bit the XOR of one private bit per party turned arithmetic with one
@@ -28,12 +33,11 @@ import org.sparkmpc.session.MpcContext;
  * truncations are then as exact as with the dealer.
  */
 public final class FixedPointEngine {
-  /** Partition number of driver-level rounds. */
-  public static final int PARTITION = -1;
-  private static final int TRIPLE_STREAM = 0;
-  private static final int MATRIX_STREAM = 1;
-  private static final int TRUNCATION_STREAM = 10;
-  private static final int MAX_ROUND = 1999;
+  private static final int PARTITION = Coordinates.DRIVER_PARTITION;
+  /** Layout of a plan's stream block: Beaver triples, matrix triples, one per truncation shift. */
+  private static final int TRIPLES_AT = 0;
+  private static final int MATRICES_AT = 1;
+  private static final int PAIRS_AT = 2;
 
   private final MpcContext ctx;
   private final CorrelationSource source;
@@ -41,7 +45,9 @@ public final class FixedPointEngine {
   private final int square;
   private final boolean counting;
   private final int self;
-  private int round = 1;
+  /** Live: the rounds the plan took; counting: null. */
+  private final RoundRange roundBlock;
+  private int round = 0;
 
   private int triplesUsed;
   /** Live: where the triples of elementwise square products and of random bits start. */
@@ -55,65 +61,89 @@ public final class FixedPointEngine {
   private final TreeMap<Integer, TruncationPairs> pairs = new TreeMap<>();
 
   private FixedPointEngine(MpcContext ctx, CorrelationSource source, long operator, int square,
-      boolean counting, int self) {
+      boolean counting, int self, RoundRange roundBlock) {
     this.ctx = ctx;
     this.source = source;
     this.operator = operator;
     this.square = square;
     this.counting = counting;
     this.self = self;
+    this.roundBlock = roundBlock;
   }
 
   /** An engine that computes nothing and counts the material an algorithm uses. */
   public static FixedPointEngine counting(int square) {
-    return new FixedPointEngine(null, null, 0, square, true, 0);
+    return new FixedPointEngine(null, null, 0, square, true, 0, null);
+  }
+
+  /**
+   * What a live run of a counted algorithm under one operator uses: the operator, the streams and
+   * rounds its scope handed out, and the correlated randomness to request for it.
+   */
+  public record Plan(long operator, StreamRange streams, RoundRange rounds, List<Need> needs,
+      FixedPointEngine counted) {}
+
+  /**
+   * Plan a live run of this counted algorithm under {@code scope}: take its streams and rounds
+   * from the scope, and list the material to request from {@code source} ({@link Plan#needs}).
+   */
+  public Plan plan(OperatorScope scope, CorrelationSource source) {
+    if (!counting) {
+      throw new IllegalStateException("plan a counted run, not a live one");
+    }
+    StreamRange streams = scope.streams("fixed-point material", PAIRS_AT + pairsUsed.size());
+    boolean bitsRound = !source.hasTruncationPairs() && !pairsUsed.isEmpty();
+    RoundRange rounds = scope.rounds("fixed-point algorithm", rounds() + (bitsRound ? 1 : 0));
+    return new Plan(scope.id(), streams, rounds, needs(source, streams), this);
   }
 
   /**
    * The correlated randomness a counted run used, as requests to {@code source}: native matrix
    * triples and truncation pairs where it has them, Beaver triples otherwise.
    */
-  public List<Need> needs(CorrelationSource source) {
+  private List<Need> needs(CorrelationSource source, StreamRange streams) {
     List<Need> out = new ArrayList<>();
     boolean nativeMatrices = source.hasMatrixTriples();
     boolean nativePairs = source.hasTruncationPairs();
     int t = triplesUsed;
     if (nativeMatrices) {
       if (matricesUsed > 0) {
-        out.add(Need.matrix(PARTITION, MATRIX_STREAM, matricesUsed, square, square, square));
+        out.add(Need.matrix(PARTITION, streams.stream(MATRICES_AT), matricesUsed, square, square,
+            square));
       }
     } else {
       t += elementwiseSquareTriples();
     }
-    int stream = TRUNCATION_STREAM;
+    int stream = PAIRS_AT;
     for (var e : pairsUsed.entrySet()) {
       if (nativePairs) {
-        out.add(Need.truncation(PARTITION, stream++, e.getValue(), e.getKey()));
+        out.add(Need.truncation(PARTITION, streams.stream(stream++), e.getValue(), e.getKey()));
       } else {
         t += 64 * e.getValue();
       }
     }
     if (t > 0) {
-      out.add(Need.triples(PARTITION, TRIPLE_STREAM, t));
+      out.add(Need.triples(PARTITION, streams.stream(TRIPLES_AT), t));
     }
     return out;
   }
 
   /**
-   * A live engine for {@code operator}, whose material was requested with {@link #needs} of a
-   * counted run of the same algorithm ({@code counted}). Without native truncation pairs, this
-   * builds them now (one round).
+   * A live engine for a {@link #plan} of a counted run of the same algorithm, whose
+   * {@link Plan#needs} were requested from {@code source}. Without native truncation pairs, this
+   * builds them now (the plan's first round).
    */
-  public static FixedPointEngine live(MpcContext ctx, CorrelationSource source, long operator,
-      FixedPointEngine counted) {
+  public static FixedPointEngine live(MpcContext ctx, CorrelationSource source, Plan plan) {
+    FixedPointEngine counted = plan.counted();
+    long operator = plan.operator();
     FixedPointEngine e = new FixedPointEngine(ctx, source, operator, counted.square, false,
-        ctx.self());
+        ctx.self(), plan.rounds());
     // One batch of Beaver triples: scalar products, then elementwise square products (without
     // matrix triples), then random bits (without truncation pairs).
     e.matrixBase = counted.triplesUsed;
     e.bitsBase = counted.triplesUsed + (source.hasMatrixTriples() ? 0
         : counted.elementwiseSquareTriples());
-    for (Need need : counted.needs(source)) {
+    for (Need need : plan.needs()) {
       switch (need.kind()) {
         case Need.TRIPLES -> e.triples = source.triples(operator, PARTITION, need.stream(),
             need.n());
@@ -132,15 +162,19 @@ public final class FixedPointEngine {
 
   /** Rounds used so far. */
   public int rounds() {
-    return round - 1;
+    return round;
   }
 
+  /**
+   * The next round: live, of the plan's block (which refuses a round beyond the counted ones);
+   * counting, only counted.
+   */
   private int nextRound() {
-    if (round > MAX_ROUND) {
-      throw new IllegalStateException("driver-level algorithm uses more than " + MAX_ROUND
-          + " rounds");
+    if (counting) {
+      round++;
+      return -1;
     }
-    return round++;
+    return roundBlock.round(round++);
   }
 
   /** Shares of a public constant {@code v} (already scaled): party 0 holds it. */
@@ -154,6 +188,7 @@ public final class FixedPointEngine {
     int at = triplesUsed;
     triplesUsed += n;
     if (counting) {
+      nextRound();
       return new long[n];
     }
     BeaverTriples t = slice(triples, at, n);
@@ -186,6 +221,7 @@ public final class FixedPointEngine {
     if (p == square && q == square && r == square) {
       int at = matricesUsed++;
       if (counting) {
+        nextRound();
         return new long[p * r];
       }
       if (matrices != null) {
@@ -202,6 +238,7 @@ public final class FixedPointEngine {
     int at = triplesUsed;
     triplesUsed += p * q * r;
     if (counting) {
+      nextRound();
       return new long[p * r];
     }
     return elementwiseMatmul(x, y, p, q, r, at);
@@ -241,6 +278,7 @@ public final class FixedPointEngine {
     int at = pairsUsed.getOrDefault(f, 0);
     pairsUsed.put(f, at + z.length);
     if (counting) {
+      nextRound();
       return z;
     }
     Truncation.withPairs(ctx, operator, PARTITION, nextRound(), pairs.get(f), at, z, z.length);

@@ -32,6 +32,7 @@ public final class MpcContext {
   private final PairwiseKeys keys;
   private final Duration timeout;
   private final int computing;
+  private final Coordinates coordinates = new Coordinates();
 
   public MpcContext(PartyDirectory directory, Channel channel, String sessionId, PairwiseKeys keys,
       Duration timeout) {
@@ -82,7 +83,8 @@ public final class MpcContext {
         .putInt(HELLO_VERSION).put(eph.publicKey()).put(nonce)
         .putInt(dir.canonical().hashCode()).array();
     String helloSession = MessageKey.HELLO_PREFIX + jobName;
-    MessageKey mine = new MessageKey(helloSession, 0, -1, 0, self);
+    MessageKey mine = new MessageKey(helloSession, Coordinates.SESSION_OPERATOR,
+        Coordinates.DRIVER_PARTITION, Coordinates.HELLO_ROUND, self);
     for (int q = 0; q < n; q++) {
       if (q != self) {
         channel.send(q, mine, hello.clone());
@@ -141,7 +143,7 @@ public final class MpcContext {
    */
   private void confirm(String jobName) {
     byte[] ok = "session!".getBytes(StandardCharsets.UTF_8);
-    MessageKey mine = key(0, -1, 0);
+    MessageKey mine = sessionKey(Coordinates.CONFIRM_ROUND);
     int n = directory.size();
     for (int q = 0; q < n; q++) {
       if (q != self()) {
@@ -197,9 +199,44 @@ public final class MpcContext {
     return computing < directory.size() ? computing : -1;
   }
 
-  /** The key of this party's message for (operator, partition, round). */
+  /**
+   * The allocator of this session's protocol coordinates: operator ids, and the rounds and streams
+   * within each operator. The driver allocates; tasks use the values it handed out.
+   */
+  public Coordinates coordinates() {
+    return coordinates;
+  }
+
+  /**
+   * The key of this party's message for (operator, partition, round) of an operator.
+   *
+   * @throws IllegalArgumentException for a session-level reserved coordinate (see
+   *     {@link Coordinates#checkOperatorMessage})
+   */
   public MessageKey key(long operator, int partition, int round) {
+    Coordinates.checkOperatorMessage(operator, partition, round);
     return new MessageKey(sessionId, operator, partition, round, self());
+  }
+
+  /**
+   * The key of this party's message in one of the session's own rounds: under
+   * {@link Coordinates#SESSION_OPERATOR} and the driver partition ({@link Coordinates#CONFIRM_ROUND},
+   * {@link Coordinates#baseOtRounds}).
+   */
+  public MessageKey sessionKey(int round) {
+    if (round != Coordinates.CONFIRM_ROUND && !Coordinates.baseOtRounds().contains(round)) {
+      throw new IllegalArgumentException("round " + round + " is not a session-level round");
+    }
+    return new MessageKey(sessionId, Coordinates.SESSION_OPERATOR, Coordinates.DRIVER_PARTITION,
+        round, self());
+  }
+
+  /** The key of this party's request to the dealer for {@code operator}'s correlated randomness. */
+  public MessageKey dealerRequestKey(long operator) {
+    if (operator < Coordinates.FIRST_OPERATOR) {
+      throw new IllegalArgumentException("operator " + operator + " is not an operator id");
+    }
+    return new MessageKey(sessionId, operator, Coordinates.DEALER_REQUEST_PARTITION, 0, self());
   }
 
   /**
@@ -235,7 +272,8 @@ public final class MpcContext {
    */
   public void agree(long operator, String description) {
     byte[] mine = description.getBytes(StandardCharsets.UTF_8);
-    byte[][] all = exchangeAll(operator, -1, 0, mine);
+    byte[][] all = exchangeAll(operator, Coordinates.DRIVER_PARTITION, Coordinates.AGREEMENT_ROUND,
+        mine);
     for (int q = 0; q < parties(); q++) {
       if (q != self() && !java.util.Arrays.equals(all[q], mine)) {
         throw new QueryMismatchException("party '" + directory.name(q)

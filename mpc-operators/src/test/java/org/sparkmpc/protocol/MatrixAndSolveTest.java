@@ -2,6 +2,7 @@ package org.sparkmpc.protocol;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.sparkmpc.protocol.BeaverMultiplicationTest.assertBalanced;
 import static org.sparkmpc.share.PartyThreads.shareOf;
@@ -18,7 +19,9 @@ import org.sparkmpc.correlation.Need;
 import org.sparkmpc.correlation.TruncationPairs;
 import org.sparkmpc.correlation.ot.OtCorrelationSource;
 import org.sparkmpc.ring.Matrices;
+import org.sparkmpc.session.Coordinates;
 import org.sparkmpc.session.MpcContext;
+import org.sparkmpc.session.OperatorScope;
 import org.sparkmpc.share.PartyThreads;
 import org.sparkmpc.share.Reveal;
 
@@ -202,11 +205,15 @@ class MatrixAndSolveTest {
   static long[] solveAndOpen(MpcContext ctx, CorrelationSource source, long[] g, int m, long n) {
     FixedPointEngine counted = FixedPointEngine.counting(m - 1);
     SecureLinearSolve.solve(counted, new long[m * m], m, n, 32, m - 2, 1e4);
-    source.request(1, counted.needs(source));
-    long[] gs = shareOf(ctx, 0, 1, 0, g);
-    FixedPointEngine live = FixedPointEngine.live(ctx, source, 1, counted);
+    OperatorScope scope = ctx.coordinates().operator("solve");
+    FixedPointEngine.Plan plan = counted.plan(scope, source);
+    source.request(scope.id(), plan.needs());
+    long[] gs = shareOf(ctx, 0, scope.id(), scope.streams("input", 1).stream(0), g);
+    FixedPointEngine live = FixedPointEngine.live(ctx, source, plan);
     long[] w = SecureLinearSolve.solve(live, gs, m, n, 32, m - 2, 1e4);
-    return Reveal.toAll(ctx, 1, 0, 1, w, w.length);
+    assertEquals(plan.rounds().count(), live.rounds(), "the live run used the planned rounds");
+    return Reveal.toAll(ctx, scope.id(), Coordinates.DRIVER_PARTITION, scope.round("reveal"), w,
+        w.length);
   }
 
   @ParameterizedTest
@@ -219,7 +226,7 @@ class MatrixAndSolveTest {
     List<long[]> out = PartyThreads.runWithDealer(parties, ctx -> {
       DealerCorrelationSource dealer = new DealerCorrelationSource(ctx);
       long[] w = solveAndOpen(ctx, dealer, g, m, n);
-      dealer.finish(2);
+      dealer.finish(ctx.coordinates().operator("end of session").id());
       return w;
     });
     double[] expected = plaintextFit(z);
@@ -261,10 +268,15 @@ class MatrixAndSolveTest {
       OtCorrelationSource ot = new OtCorrelationSource(ctx);
       FixedPointEngine counted = FixedPointEngine.counting(1);
       counted.truncate(new long[n], f);
-      ot.request(1, counted.needs(ot));
-      FixedPointEngine live = FixedPointEngine.live(ctx, ot, 1, counted);
-      long[] zs = live.truncate(shareOf(ctx, 0, 1, 0, z), f);
-      return Reveal.toAll(ctx, 1, 0, 1, zs, n);
+      OperatorScope scope = ctx.coordinates().operator("truncate");
+      FixedPointEngine.Plan plan = counted.plan(scope, ot);
+      ot.request(scope.id(), plan.needs());
+      FixedPointEngine live = FixedPointEngine.live(ctx, ot, plan);
+      long[] zs = live.truncate(shareOf(ctx, 0, scope.id(), 0, z), f);
+      assertEquals(2, live.rounds(), "random bits, then the truncation");
+      assertThrows(IllegalArgumentException.class, () -> live.truncate(new long[1], f),
+          "a round beyond the plan is refused");
+      return Reveal.toAll(ctx, scope.id(), 0, scope.round("reveal"), zs, n);
     });
     for (int i = 0; i < n; i++) {
       long exact = z[i] >> f;

@@ -17,12 +17,13 @@ import org.sparkmpc.net.Gateway;
 import org.sparkmpc.net.GatewayConfig;
 import org.sparkmpc.net.PartyDirectory;
 import org.sparkmpc.session.MpcContext;
+import org.sparkmpc.session.OperatorScope;
 
 /**
- * The party's MPC runtime inside one JVM: the gateway (embedded in the driver), the agreed session,
- * the operator counter that gives secure operators deterministic ids, and the partitioning contracts
- * of the secure tables. Tasks find it by session id ({@link #context(String)}), since the channel
- * cannot be serialised into a closure.
+ * The party's MPC runtime inside one JVM: the gateway (embedded in the driver), the agreed session
+ * (whose {@link org.sparkmpc.session.Coordinates} give secure operators deterministic ids and
+ * their rounds and streams), and the partitioning contracts of the secure tables. Tasks find it by
+ * session id ({@link #context(String)}), since the channel cannot be serialised into a closure.
  */
 public final class MpcRuntime implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(MpcRuntime.class);
@@ -34,7 +35,8 @@ public final class MpcRuntime implements AutoCloseable {
   private final org.apache.spark.SparkContext sparkContext;
   private final MpcContext context;
   private final int scaleBits;
-  private final AtomicLong operators = new AtomicLong();
+  /** The last operator begun whose correlated randomness was not asked for yet, or null. */
+  private OperatorScope unrequested;
   private final AtomicLong tables = new AtomicLong();
   private final Map<String, org.sparkmpc.spark.table.SecureTable> tablesById =
       new ConcurrentHashMap<>();
@@ -177,18 +179,44 @@ public final class MpcRuntime implements AutoCloseable {
   }
 
   /**
-   * Start a secure operator: the next operator id (parties in lockstep allocate the same
-   * sequence) and, with a dealer, the request for the operator's correlated randomness, sent in the
-   * same step so that the dealer, which serves operators in order, never waits for an id that was
-   * skipped.
+   * Start a secure operator on the driver: its coordinates from the session's allocator (the next
+   * operator id, parties in lockstep allocate the same sequence; its rounds and streams come from
+   * the returned scope). Its correlated randomness is asked for with {@link #request}; an operator
+   * that does not ask is asked for with an empty list when the next one begins (or the session
+   * ends), so the dealer, which serves every operator id in order, never waits for a skipped one.
+   *
+   * @param kind what the operator computes (in errors and logs)
    */
-  public synchronized long beginOperator(List<Need> needs) {
+  public synchronized OperatorScope beginOperator(String kind) {
     bindTasks();
-    long op = operators.incrementAndGet();
-    if (source != null) {
-      source.request(op, needs);
+    requestPending();
+    unrequested = context.coordinates().operator(kind);
+    return unrequested;
+  }
+
+  /**
+   * Make the correlated randomness of the operator just begun ready: the dealer is sent the list;
+   * an interactive source generates it now. At most once per operator, before the next begins.
+   *
+   * @param needs batches whose streams {@code operator} handed out
+   * @throws IllegalStateException if {@code operator} is not the last one begun, or asked before
+   */
+  public synchronized void request(OperatorScope operator, List<Need> needs) {
+    if (operator != unrequested) {
+      throw new IllegalStateException(operator + " asked for its correlated randomness after the "
+          + "next operator began, or twice");
     }
-    return op;
+    unrequested = null;
+    if (source != null) {
+      source.request(operator.id(), needs);
+    }
+  }
+
+  /** Ask for the material of an operator that did not: nothing. */
+  private void requestPending() {
+    if (unrequested != null) {
+      request(unrequested, List.of());
+    }
   }
 
   /**
@@ -197,11 +225,6 @@ public final class MpcRuntime implements AutoCloseable {
    */
   private void bindTasks() {
     sparkContext.setLocalProperty(ExecutorSession.TICKET_PROPERTY, ticket);
-  }
-
-  /** Start a secure operator that needs no correlated randomness. */
-  public long beginOperator() {
-    return beginOperator(List.of());
   }
 
   /** This party's correlation source, or null when the session has none. */
@@ -258,7 +281,8 @@ public final class MpcRuntime implements AutoCloseable {
     }
     if (dealer != null) {
       try {
-        dealer.finish(operators.get() + 1);
+        requestPending();
+        dealer.finish(context.coordinates().operator("end of session").id());
       } catch (RuntimeException e) {
         LOG.warn("could not tell the dealer that the session ended: {}", e.getMessage());
       }

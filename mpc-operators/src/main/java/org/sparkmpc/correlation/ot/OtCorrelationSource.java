@@ -13,7 +13,9 @@ import org.sparkmpc.crypto.AesCtrPrg;
 import org.sparkmpc.crypto.Hkdf;
 import org.sparkmpc.net.ProtocolException;
 import org.sparkmpc.ring.LongCodec;
+import org.sparkmpc.session.Coordinates;
 import org.sparkmpc.session.MpcContext;
+import org.sparkmpc.session.RoundRange;
 
 /**
  * Dealer-free Beaver triples for two parties ({@code spark.mpc.correlations=ot}), by Gilboa's
@@ -30,15 +32,16 @@ import org.sparkmpc.session.MpcContext;
  * {@code c_0 + c_1 = (a_0 + a_1)(b_0 + b_1)} in Z(2^64).
  *
  * <p>Rounds: the base OTs ({@link BaseOt}, both directions) run once per source instance, lazily on
- * the first {@link #request}: 2 rounds under operator {@value #BASE_OPERATOR}, partition -1, rounds
- * {@value #BASE_ROUND} and {@value #BASE_ROUND} + 1. Then per need and per chunk of up to
+ * the first {@link #request}: the 2 session-level rounds {@link Coordinates#baseOtRounds}. Then per
+ * need and per chunk of up to
  * {@value #CHUNK} triples: 2 rounds, one message each way per round (the IKNP columns, then the
  * Gilboa corrections). Bytes per triple, each party to the other: 64 * 16 = 1024 (IKNP columns) +
  * 288 (corrections, {@code 64 - j} bits of bit {@code j}'s correction rounded up to bytes) = 1312.
  *
  * <p>Message coordinates: (operator, need.partition(), round) with round
- * {@code 3000 + 4 * stream + k} for the first chunk of a need ({@code k} = 0 for the columns, 1 for
- * the corrections) and {@code 10000 + 2 * (65536 * stream + chunk) + k} for later chunks.
+ * {@code correlationRounds(stream).round(2 * chunk + k)} ({@link Coordinates#correlationRounds};
+ * {@code k} = 0 for the columns, 1 for the corrections), so a need may have up to
+ * {@code ROUNDS_PER_STREAM / 2} chunks.
  *
  * <p>Reveals: nothing but the sizes of the batches. The OT messages are the choice bits masked by
  * AES-CTR streams and corrections masked by hash outputs. Assumes two semi-honest parties and no
@@ -53,19 +56,12 @@ import org.sparkmpc.session.MpcContext;
 public final class OtCorrelationSource implements CorrelationSource {
   /** The configuration setting that selects this source. */
   public static final String SETTING = "spark.mpc.correlations";
-  /** Operator id of the base-OT messages. */
-  public static final long BASE_OPERATOR = -1000;
-  /** First round of the base-OT messages. */
-  public static final int BASE_ROUND = 1000;
-  /** First round of the per-need messages. */
-  public static final int NEED_ROUND = 3000;
-  /** First round of the messages of later chunks of a need. */
-  public static final int CHUNK_ROUND = 10_000;
   /** Triples per chunk (one pair of messages each way). */
   public static final int CHUNK = 32_768;
   /** Correction bytes per triple. */
   static final int TAU_BYTES = 288;
-  private static final int MAX_CHUNKS = 65_536;
+  /** Chunks of one need: two rounds each, in the need's stream's block of correlation rounds. */
+  static final int MAX_CHUNKS = Coordinates.ROUNDS_PER_STREAM / 2;
 
   private record Coord(long operator, int partition, int stream) {}
 
@@ -117,18 +113,18 @@ public final class OtCorrelationSource implements CorrelationSource {
     }
     String peerName = ctx.directory().name(peer);
     BaseOt.Sender baseSender = new BaseOt.Sender(random, baseContext(ctx.self()));
-    ctx.channel().send(peer, ctx.key(BASE_OPERATOR, -1, BASE_ROUND), baseSender.firstMessage());
-    byte[] first = ctx.channel().receive(
-        ctx.key(BASE_OPERATOR, -1, BASE_ROUND).withSender(peer), ctx.timeout());
+    RoundRange rounds = Coordinates.baseOtRounds();
+    ctx.channel().send(peer, ctx.sessionKey(rounds.round(0)), baseSender.firstMessage());
+    byte[] first = ctx.channel().receive(ctx.sessionKey(rounds.round(0)).withSender(peer),
+        ctx.timeout());
     boolean[] s = new boolean[BaseOt.COUNT];
     for (int j = 0; j < s.length; j++) {
       s[j] = random.nextBoolean();
     }
     BaseOt.Receiver baseReceiver = new BaseOt.Receiver(random, baseContext(peer), s);
-    ctx.channel().send(peer, ctx.key(BASE_OPERATOR, -1, BASE_ROUND + 1),
-        baseReceiver.reply(first, peerName));
-    byte[] reply = ctx.channel().receive(
-        ctx.key(BASE_OPERATOR, -1, BASE_ROUND + 1).withSender(peer), ctx.timeout());
+    ctx.channel().send(peer, ctx.sessionKey(rounds.round(1)), baseReceiver.reply(first, peerName));
+    byte[] reply = ctx.channel().receive(ctx.sessionKey(rounds.round(1)).withSender(peer),
+        ctx.timeout());
     Iknp.Receiver r = new Iknp.Receiver(baseSender.keys(reply, peerName), salt);
     extSender = new Iknp.Sender(s, baseReceiver.keys(), salt);
     extReceiver = r;
@@ -197,10 +193,7 @@ public final class OtCorrelationSource implements CorrelationSource {
 
   /** Round of message {@code k} (0 or 1) of chunk {@code chunk} of stream {@code stream}. */
   static int round(int stream, int chunk, int k) {
-    if (chunk == 0) {
-      return NEED_ROUND + 4 * stream + k;
-    }
-    return CHUNK_ROUND + 2 * (MAX_CHUNKS * stream + chunk) + k;
+    return Coordinates.correlationRounds(stream).round(2 * chunk + k);
   }
 
   private BeaverTriples generate(long operator, Need need) {
@@ -208,7 +201,8 @@ public final class OtCorrelationSource implements CorrelationSource {
     int partition = need.partition();
     int stream = need.stream();
     if ((n + (long) CHUNK - 1) / CHUNK > MAX_CHUNKS) {
-      throw new IllegalArgumentException("too many triples in one need: " + n);
+      throw new IllegalArgumentException("too many triples in one need: " + n + " (at most "
+          + (long) MAX_CHUNKS * CHUNK + ")");
     }
     AesCtrPrg prg = new AesCtrPrg(Hkdf.derive(seed, salt,
         "sparkmpc/ot/ab/" + operator + "/" + partition + "/" + stream, 32));

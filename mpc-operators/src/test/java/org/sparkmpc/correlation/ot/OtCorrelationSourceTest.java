@@ -16,6 +16,8 @@ import org.junit.jupiter.api.Test;
 import org.sparkmpc.correlation.BeaverTriples;
 import org.sparkmpc.correlation.Need;
 import org.sparkmpc.protocol.BeaverMultiplication;
+import org.sparkmpc.session.Coordinates;
+import org.sparkmpc.session.RoundRange;
 import org.sparkmpc.share.PartyThreads;
 import org.sparkmpc.share.Reveal;
 
@@ -64,6 +66,26 @@ class OtCorrelationSourceTest {
     }
     assertFalse(Arrays.equals(p0[0].a(), p1[0].a()), "the parties pick their own a");
     assertFalse(Arrays.equals(p0[0].c(), p1[0].c()));
+  }
+
+  @Test
+  void messagesOfAStreamStayInItsBlockOfCorrelationRounds() {
+    java.util.Set<Integer> seen = new java.util.HashSet<>();
+    for (int stream : new int[] {0, 1, Coordinates.MAX_STREAMS - 1}) {
+      RoundRange block = Coordinates.correlationRounds(stream);
+      for (int chunk = 0; chunk < OtCorrelationSource.MAX_CHUNKS; chunk++) {
+        for (int k = 0; k < 2; k++) {
+          int round = OtCorrelationSource.round(stream, chunk, k);
+          assertTrue(block.contains(round), "chunk " + chunk + " of stream " + stream);
+          assertTrue(seen.add(round), "round " + round + " used twice");
+        }
+      }
+    }
+    // The largest batch a need may ask for fits in the chunks a stream has rounds for.
+    assertTrue((long) OtCorrelationSource.MAX_CHUNKS * OtCorrelationSource.CHUNK
+        >= Need.MAX_ELEMENTS / 3);
+    assertThrows(IllegalArgumentException.class,
+        () -> OtCorrelationSource.round(0, OtCorrelationSource.MAX_CHUNKS, 0));
   }
 
   @Test

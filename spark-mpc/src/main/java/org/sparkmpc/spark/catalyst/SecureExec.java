@@ -16,6 +16,7 @@ import org.apache.spark.sql.execution.SparkPlan;
 import org.apache.spark.sql.execution.metric.SQLMetric;
 import org.apache.spark.sql.execution.metric.SQLMetrics;
 import org.sparkmpc.session.MpcContext;
+import org.sparkmpc.session.OperatorScope;
 import org.sparkmpc.spark.MpcRuntime;
 
 /**
@@ -91,13 +92,13 @@ public abstract class SecureExec extends SparkPlan {
   }
 
   /**
-   * Start this operator on the driver: the next operator id, then the plan agreement, recorded in
-   * the metrics. Returns the operator id.
+   * Start this operator on the driver: its coordinates (the next operator id), then the plan
+   * agreement, recorded in the metrics. Returns the operator's scope, which hands out its rounds.
    */
-  protected long begin(MpcRuntime rt, String description) {
-    long op = rt.beginOperator();
-    agree(rt.context(), op, description);
-    return op;
+  protected OperatorScope begin(MpcRuntime rt, String description) {
+    OperatorScope scope = rt.beginOperator(nodeName());
+    agree(rt.context(), scope.id(), description);
+    return scope;
   }
 
   /** {@code spark.mpc.reveal.minGroupSize} of the session the plan runs in. */

@@ -26,7 +26,11 @@ import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.vectorized.ColumnarBatch;
 import org.sparkmpc.MpcInputException;
 import org.sparkmpc.ring.Ring64;
+import org.sparkmpc.session.Coordinates;
 import org.sparkmpc.session.MpcContext;
+import org.sparkmpc.session.OperatorScope;
+import org.sparkmpc.session.RoundRange;
+import org.sparkmpc.session.StreamRange;
 import org.sparkmpc.share.Reveal;
 import org.sparkmpc.spark.MpcRuntime;
 import org.sparkmpc.spark.SecureColumns;
@@ -161,16 +165,21 @@ public final class SecureHashAggregateExec extends SecureExec {
         shareOrdinals.stream().map(childOut::get).toList(),
         productOrdinals.stream().map(pr -> new Attribute[] {childOut.get(pr[0]),
             childOut.get(pr[1])}).toList(), keyTypes, rowsMetric);
+    OperatorScope scope = rt.beginOperator(nodeName());
+    long op = scope.id();
+    StreamRange productStreams = scope.streams("products", productOrdinals.size());
+    RoundRange productRounds = scope.rounds("products", productOrdinals.size());
     List<org.sparkmpc.correlation.Need> needs = new ArrayList<>();
     if (direct != null) {
       long[] rows = direct.table.contract();
       for (int p = 0; p < productOrdinals.size(); p++) {
         for (int j = 0; j < rows.length; j++) {
-          needs.add(org.sparkmpc.correlation.Need.triples(j, p, (int) rows[j]));
+          needs.add(org.sparkmpc.correlation.Need.triples(j, productStreams.stream(p),
+              (int) rows[j]));
         }
       }
     }
-    long op = rt.beginOperator(needs);
+    rt.request(scope, needs);
     String problem = null;
     if (!reveal && (k.contains("AVG") || k.contains("AVGPROD"))) {
       problem = "AVG of a secure column must be revealed in the same query (reveal(AVG(x)) or "
@@ -220,7 +229,8 @@ public final class SecureHashAggregateExec extends SecureExec {
     List<AggregatePartial> partials;
     SparkPlan columnar = columnarSource(child);
     if (direct != null) {
-      direct.bind(ctx.sessionId(), op, metric("bytesSent"), metric("bytesReceived"));
+      direct.bind(ctx.sessionId(), op, productRounds, productStreams, metric("bytesSent"),
+          metric("bytesReceived"));
       if (!productOrdinals.isEmpty()) {
         // Send stage of the products' Beaver round: tasks only send, never wait.
         direct.table.partitions().mapPartitionsWithIndex(direct::sendProducts, false).count();
@@ -305,7 +315,7 @@ public final class SecureHashAggregateExec extends SecureExec {
           .filter(gi -> counts[gi] >= minGroup).toArray();
       int[] idx = to.isEmpty() ? Reveal.all(ctx)
           : to.stream().mapToInt(ctx.directory()::indexOf).toArray();
-      opened = open(ctx, op, lo, hi, ng, sums, wideSlot, open, idx);
+      opened = open(ctx, op, scope, lo, hi, ng, sums, wideSlot, open, idx);
       recipient = opened != null;
     }
     postDriverMetrics();
@@ -361,8 +371,8 @@ public final class SecureHashAggregateExec extends SecureExec {
   private record Opened(long[] lo, long[] hi) {}
 
   /** Open the groups {@code open} of every sum to {@code recipients}; null elsewhere. */
-  private Opened open(MpcContext ctx, long op, long[] lo, long[] hi, int ng, int sums,
-      boolean[] wideSlot, int[] open, int[] recipients) {
+  private Opened open(MpcContext ctx, long op, OperatorScope scope, long[] lo, long[] hi, int ng,
+      int sums, boolean[] wideSlot, int[] open, int[] recipients) {
     int narrow = 0;
     for (boolean w : wideSlot) {
       narrow += w ? 0 : 1;
@@ -386,10 +396,12 @@ public final class SecureHashAggregateExec extends SecureExec {
         ni++;
       }
     }
-    long[] n = nLo.length == 0 ? new long[0] : Reveal.toParties(ctx, op, 0, 0, nLo, nLo.length,
-        recipients);
-    long[] w = wLo.length == 0 ? new long[0] : Reveal.toPartiesWide(ctx, op, 0, 1, wLo, wHi,
-        wLo.length, recipients);
+    int narrowRound = scope.round("reveal");
+    int wideRound = scope.round("reveal wide");
+    long[] n = nLo.length == 0 ? new long[0] : Reveal.toParties(ctx, op,
+        Coordinates.DRIVER_PARTITION, narrowRound, nLo, nLo.length, recipients);
+    long[] w = wLo.length == 0 ? new long[0] : Reveal.toPartiesWide(ctx, op,
+        Coordinates.DRIVER_PARTITION, wideRound, wLo, wHi, wLo.length, recipients);
     boolean recipient = Arrays.stream(recipients).anyMatch(r -> r == ctx.self());
     long bytes = 8L * nLo.length + 16L * wLo.length;
     metric("rounds").add(1);

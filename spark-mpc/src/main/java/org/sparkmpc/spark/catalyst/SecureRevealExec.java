@@ -12,6 +12,7 @@ import org.apache.spark.sql.execution.SparkPlan;
 import org.apache.spark.sql.execution.metric.SQLMetric;
 import org.apache.spark.sql.types.DataType;
 import org.sparkmpc.session.MpcContext;
+import org.sparkmpc.session.OperatorScope;
 import org.sparkmpc.share.Reveal;
 import org.sparkmpc.spark.MpcRuntime;
 import org.sparkmpc.spark.SecureColumns;
@@ -73,7 +74,8 @@ public final class SecureRevealExec extends SecureExec {
     int minGroup = minGroupSize(this);
     String desc = "SecureReveal to=" + (to.isEmpty() ? "all" : to.toString())
         + (minGroup > 0 ? " minGroupSize=" + minGroup : "") + " input=" + describeInput(child, rt);
-    long op = begin(rt, desc);
+    OperatorScope scope = begin(rt, desc);
+    long op = scope.id();
     if (minGroup > 0 && !aggregated(child)) {
       org.sparkmpc.MpcInputException e = new org.sparkmpc.MpcInputException(
           org.sparkmpc.spark.MpcConf.MIN_GROUP_SIZE.key() + "=" + minGroup + " allows opening only "
@@ -93,7 +95,7 @@ public final class SecureRevealExec extends SecureExec {
       outTypes[i] = outAttrs.get(i).dataType();
     }
     int[] idx = to.isEmpty() ? null : to.stream().mapToInt(ctx.directory()::indexOf).toArray();
-    Task task = new Task(ctx.sessionId(), op, idx, secure, in.stream()
+    Task task = new Task(ctx.sessionId(), op, scope.round("reveal"), idx, secure, in.stream()
         .map(a -> a.dataType() instanceof ShareType t ? t : null).toArray(ShareType[]::new),
         in.stream().map(Attribute::name).toArray(String[]::new), in.stream()
         .map(Attribute::dataType).toArray(DataType[]::new), outTypes, metric("bytesSent"),
@@ -124,6 +126,7 @@ public final class SecureRevealExec extends SecureExec {
     private static final long serialVersionUID = 1L;
     private final String sid;
     private final long op;
+    private final int round;
     private final int[] recipients;
     private final boolean[] secure;
     private final ShareType[] shareTypes;
@@ -134,12 +137,13 @@ public final class SecureRevealExec extends SecureExec {
     private final SQLMetric received;
     private final SQLMetric rowsMetric;
 
-    Task(String sid, long op, int[] recipients, boolean[] secure,
+    Task(String sid, long op, int round, int[] recipients, boolean[] secure,
         ShareType[] shareTypes, String[] names,
         DataType[] inTypes, DataType[] outTypes, SQLMetric sent, SQLMetric received,
         SQLMetric rowsMetric) {
       this.sid = sid;
       this.op = op;
+      this.round = round;
       this.recipients = recipients;
       this.secure = secure;
       this.shareTypes = shareTypes;
@@ -157,7 +161,7 @@ public final class SecureRevealExec extends SecureExec {
       List<InternalRow> rows = collect(it);
       long[] flat = shares(rows);
       int[] to = recipients == null ? allParties(ctx.parties()) : recipients;
-      Reveal.send(ctx, op, partition, 0, flat, flat.length, to);
+      Reveal.send(ctx, op, partition, round, flat, flat.length, to);
       sent.add((long) flat.length * 8 * countOthers(ctx.self(), to));
       rowsMetric.add(rows.size());
       return java.util.Collections.emptyIterator();
@@ -173,7 +177,7 @@ public final class SecureRevealExec extends SecureExec {
       List<InternalRow> rows = collect(it);
       long[] flat = shares(rows);
       int m = rows.size();
-      long[] values = Reveal.receive(ctx, op, partition, 0, flat, flat.length);
+      long[] values = Reveal.receive(ctx, op, partition, round, flat, flat.length);
       received.add((long) flat.length * 8 * (ctx.parties() - 1));
       UnsafeProjection toUnsafe = UnsafeProjection.create(outTypes);
       List<InternalRow> out = new ArrayList<>(m);

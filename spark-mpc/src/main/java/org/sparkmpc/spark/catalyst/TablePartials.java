@@ -24,6 +24,8 @@ import org.apache.spark.sql.types.DataType;
 import org.sparkmpc.protocol.BeaverMultiplication;
 import org.sparkmpc.ring.Ring64;
 import org.sparkmpc.session.MpcContext;
+import org.sparkmpc.session.RoundRange;
+import org.sparkmpc.session.StreamRange;
 import org.sparkmpc.spark.MpcRuntime;
 import org.sparkmpc.spark.table.SecureTable;
 import org.sparkmpc.spark.table.SharePartition;
@@ -41,8 +43,6 @@ import org.sparkmpc.spark.table.SharePartition;
  */
 final class TablePartials implements Serializable {
   private static final long serialVersionUID = 1L;
-  /** Round of the Beaver opening of product {@code p} is {@code PRODUCT_ROUND + p}. */
-  static final int PRODUCT_ROUND = 100;
   final transient SecureTable table;
   private final int[] keyColumns;
   private final DataType[] keyTypes;
@@ -55,6 +55,9 @@ final class TablePartials implements Serializable {
   private final SQLMetric rowsMetric;
   private String sid;
   private long op;
+  /** Product {@code p}'s Beaver opening: round {@code p} of these, triples of stream {@code p}. */
+  private RoundRange rounds;
+  private StreamRange streams;
   private SQLMetric sent;
   private SQLMetric received;
 
@@ -80,10 +83,13 @@ final class TablePartials implements Serializable {
     return wide[s];
   }
 
-  /** The session and operator the products' rounds run under. */
-  void bind(String sessionId, long operator, SQLMetric bytesSent, SQLMetric bytesReceived) {
+  /** The session, operator, rounds and streams the products run under. */
+  void bind(String sessionId, long operator, RoundRange productRounds, StreamRange productStreams,
+      SQLMetric bytesSent, SQLMetric bytesReceived) {
     this.sid = sessionId;
     this.op = operator;
+    this.rounds = productRounds;
+    this.streams = productStreams;
     this.sent = bytesSent;
     this.received = bytesReceived;
   }
@@ -195,7 +201,7 @@ final class TablePartials implements Serializable {
     while (it.hasNext()) {
       SharePartition p = it.next();
       for (int k = 0; k < products.length; k++) {
-        BeaverMultiplication.sendMasked(ctx, op, partition, PRODUCT_ROUND + k,
+        BeaverMultiplication.sendMasked(ctx, op, partition, rounds.round(k),
             prepare(p, partition, k));
         sent.add(16L * p.rows() * (ctx.parties() - 1));
       }
@@ -204,8 +210,8 @@ final class TablePartials implements Serializable {
   }
 
   private BeaverMultiplication.Pending prepare(SharePartition p, int partition, int k) {
-    return BeaverMultiplication.prepare(MpcRuntime.correlations(sid), op, partition, k,
-        p.shares(products[k][0]), p.shares(products[k][1]), p.rows());
+    return BeaverMultiplication.prepare(MpcRuntime.correlations(sid), op, partition,
+        streams.stream(k), p.shares(products[k][0]), p.shares(products[k][1]), p.rows());
   }
 
   /** This party's shares of the products of partition {@code partition} (receive stage). */
@@ -213,7 +219,7 @@ final class TablePartials implements Serializable {
     MpcContext ctx = MpcRuntime.context(sid);
     long[][] z = new long[products.length][];
     for (int k = 0; k < products.length; k++) {
-      z[k] = BeaverMultiplication.finish(ctx, op, partition, PRODUCT_ROUND + k,
+      z[k] = BeaverMultiplication.finish(ctx, op, partition, rounds.round(k),
           prepare(p, partition, k));
       received.add(16L * p.rows() * (ctx.parties() - 1));
     }

@@ -9,6 +9,8 @@ import org.sparkmpc.correlation.Need;
 import org.sparkmpc.protocol.BeaverMultiplication;
 import org.sparkmpc.protocol.MatrixProducts;
 import org.sparkmpc.session.MpcContext;
+import org.sparkmpc.session.RoundRange;
+import org.sparkmpc.session.StreamRange;
 import org.sparkmpc.spark.MpcRuntime;
 import org.sparkmpc.spark.table.SharePartition;
 
@@ -27,21 +29,23 @@ import org.sparkmpc.spark.table.SharePartition;
  */
 final class RegressionTasks implements Serializable {
   private static final long serialVersionUID = 1L;
-  /** Round of the Gram's masked block; elementwise pair {@code p} uses {@code GRAM_ROUND + p}. */
-  static final int GRAM_ROUND = 10;
-
   private final String session;
   private final long operator;
+  /** Product {@code p} (the Gram block, or pair {@code p}): round {@code p}, stream {@code p}. */
+  private final RoundRange rounds;
+  private final StreamRange streams;
   private final int[] columns;
   private final int[] upShift;
   private final boolean gramTriples;
   private final long[] coefficients;
   private final long intercept;
 
-  private RegressionTasks(String session, long operator, int[] columns, int[] upShift,
-      boolean gramTriples, long[] coefficients, long intercept) {
+  private RegressionTasks(String session, long operator, RoundRange rounds, StreamRange streams,
+      int[] columns, int[] upShift, boolean gramTriples, long[] coefficients, long intercept) {
     this.session = session;
     this.operator = operator;
+    this.rounds = rounds;
+    this.streams = streams;
     this.columns = columns;
     this.upShift = upShift;
     this.gramTriples = gramTriples;
@@ -49,28 +53,40 @@ final class RegressionTasks implements Serializable {
     this.intercept = intercept;
   }
 
-  /** Gram tasks over share columns {@code columns}, each shifted left by {@code upShift} bits. */
-  static RegressionTasks gram(String session, long operator, int[] columns, int[] upShift,
-      boolean gramTriples) {
-    return new RegressionTasks(session, operator, columns, upShift, gramTriples, null, 0);
+  /**
+   * Gram tasks over share columns {@code columns}, each shifted left by {@code upShift} bits, with
+   * {@link #gramProducts} rounds and streams of {@code operator}.
+   */
+  static RegressionTasks gram(String session, long operator, RoundRange rounds,
+      StreamRange streams, int[] columns, int[] upShift, boolean gramTriples) {
+    return new RegressionTasks(session, operator, rounds, streams, columns, upShift, gramTriples,
+        null, 0);
   }
 
-  /** Prediction tasks with this party's shares of the coefficients and intercept. */
-  static RegressionTasks predict(String session, long operator, int[] columns, int[] upShift,
-      long[] coefficients, long intercept) {
-    return new RegressionTasks(session, operator, columns, upShift, false, coefficients,
-        intercept);
+  /**
+   * Prediction tasks with this party's shares of the coefficients and intercept, with one round
+   * and one stream of {@code operator}.
+   */
+  static RegressionTasks predict(String session, long operator, RoundRange rounds,
+      StreamRange streams, int[] columns, int[] upShift, long[] coefficients, long intercept) {
+    return new RegressionTasks(session, operator, rounds, streams, columns, upShift, false,
+        coefficients, intercept);
+  }
+
+  /** The products of a Gram of m columns: one with Gram triples, else one per pair of columns. */
+  static int gramProducts(int m, boolean gramTriples) {
+    return gramTriples ? 1 : m * (m + 1) / 2;
   }
 
   /** The correlated randomness of a Gram over partitions of {@code rows} rows. */
-  static List<Need> gramNeeds(long[] rows, int m, boolean gramTriples) {
+  static List<Need> gramNeeds(long[] rows, int m, boolean gramTriples, StreamRange streams) {
     List<Need> needs = new ArrayList<>();
     for (int j = 0; j < rows.length; j++) {
       if (gramTriples) {
-        needs.add(Need.gram(j, 0, (int) rows[j], m));
+        needs.add(Need.gram(j, streams.stream(0), (int) rows[j], m));
       } else {
         for (int p = 0; p < m * (m + 1) / 2; p++) {
-          needs.add(Need.triples(j, p, (int) rows[j]));
+          needs.add(Need.triples(j, streams.stream(p), (int) rows[j]));
         }
       }
     }
@@ -78,10 +94,10 @@ final class RegressionTasks implements Serializable {
   }
 
   /** The Beaver triples of a prediction over partitions of {@code rows} rows, d features. */
-  static List<Need> predictNeeds(long[] rows, int d) {
+  static List<Need> predictNeeds(long[] rows, int d, StreamRange streams) {
     List<Need> needs = new ArrayList<>();
     for (int j = 0; j < rows.length; j++) {
-      needs.add(Need.triples(j, 0, (int) Math.multiplyExact(rows[j], (long) d)));
+      needs.add(Need.triples(j, streams.stream(0), (int) Math.multiplyExact(rows[j], (long) d)));
     }
     return needs;
   }
@@ -131,14 +147,15 @@ final class RegressionTasks implements Serializable {
     long[][] z = block(part);
     int rows = part.rows();
     if (gramTriples) {
-      MatrixProducts.sendMasked(ctx, operator, partition, GRAM_ROUND,
-          MatrixProducts.gramPrepare(source, operator, partition, 0, z, rows).masked());
+      MatrixProducts.sendMasked(ctx, operator, partition, rounds.round(0),
+          MatrixProducts.gramPrepare(source, operator, partition, streams.stream(0), z, rows)
+              .masked());
     } else {
       int[][] pr = pairs(z.length);
       for (int p = 0; p < pr.length; p++) {
-        BeaverMultiplication.sendMasked(ctx, operator, partition, GRAM_ROUND + p,
-            BeaverMultiplication.prepare(source, operator, partition, p, z[pr[p][0]],
-                z[pr[p][1]], rows));
+        BeaverMultiplication.sendMasked(ctx, operator, partition, rounds.round(p),
+            BeaverMultiplication.prepare(source, operator, partition, streams.stream(p),
+                z[pr[p][0]], z[pr[p][1]], rows));
       }
     }
     return List.of(rows).iterator();
@@ -160,15 +177,15 @@ final class RegressionTasks implements Serializable {
     long[][] z = block(part);
     int rows = part.rows();
     if (gramTriples) {
-      long[] g = MatrixProducts.gramFinish(ctx, operator, partition, GRAM_ROUND,
-          MatrixProducts.gramPrepare(source, operator, partition, 0, z, rows));
+      long[] g = MatrixProducts.gramFinish(ctx, operator, partition, rounds.round(0),
+          MatrixProducts.gramPrepare(source, operator, partition, streams.stream(0), z, rows));
       System.arraycopy(g, 0, out, 0, m * m);
     } else {
       int[][] pr = pairs(m);
       for (int p = 0; p < pr.length; p++) {
-        long[] prod = BeaverMultiplication.finish(ctx, operator, partition, GRAM_ROUND + p,
-            BeaverMultiplication.prepare(source, operator, partition, p, z[pr[p][0]],
-                z[pr[p][1]], rows));
+        long[] prod = BeaverMultiplication.finish(ctx, operator, partition, rounds.round(p),
+            BeaverMultiplication.prepare(source, operator, partition, streams.stream(p),
+                z[pr[p][0]], z[pr[p][1]], rows));
         long s = 0;
         for (long v : prod) {
           s += v;
@@ -200,7 +217,8 @@ final class RegressionTasks implements Serializable {
       System.arraycopy(z[c], 0, x, c * rows, rows);
       java.util.Arrays.fill(w, c * rows, (c + 1) * rows, coefficients[c]);
     }
-    return BeaverMultiplication.prepare(source, operator, partition, 0, x, w, rows * d);
+    return BeaverMultiplication.prepare(source, operator, partition, streams.stream(0), x, w,
+        rows * d);
   }
 
   /** Send stage of the prediction round. */
@@ -209,8 +227,8 @@ final class RegressionTasks implements Serializable {
     if (part == null) {
       return List.<Integer>of().iterator();
     }
-    BeaverMultiplication.sendMasked(MpcRuntime.context(session), operator, partition, 0,
-        predictPrepare(partition, part));
+    BeaverMultiplication.sendMasked(MpcRuntime.context(session), operator, partition,
+        rounds.round(0), predictPrepare(partition, part));
     return List.of(part.rows()).iterator();
   }
 
@@ -221,7 +239,7 @@ final class RegressionTasks implements Serializable {
       return List.<SharePartition>of().iterator();
     }
     MpcContext ctx = MpcRuntime.context(session);
-    long[] prod = BeaverMultiplication.finish(ctx, operator, partition, 0,
+    long[] prod = BeaverMultiplication.finish(ctx, operator, partition, rounds.round(0),
         predictPrepare(partition, part));
     int rows = part.rows();
     long[] pred = new long[rows];

@@ -9,7 +9,11 @@ import org.sparkmpc.MpcInputException;
 import org.sparkmpc.correlation.CorrelationSource;
 import org.sparkmpc.protocol.FixedPointEngine;
 import org.sparkmpc.protocol.SecureLinearSolve;
+import org.sparkmpc.session.Coordinates;
 import org.sparkmpc.session.MpcContext;
+import org.sparkmpc.session.OperatorScope;
+import org.sparkmpc.session.RoundRange;
+import org.sparkmpc.session.StreamRange;
 import org.sparkmpc.share.Reveal;
 import org.sparkmpc.spark.MpcConf;
 import org.sparkmpc.spark.MpcRuntime;
@@ -212,13 +216,18 @@ public final class SecureLinearRegression {
     // Operator 1: shares of ZᵀZ and of the column sums.
     boolean gramTriples = source.hasMatrixTriples();
     long t0 = System.nanoTime();
-    long gramOp = rt.beginOperator(RegressionTasks.gramNeeds(t.contract(), m, gramTriples));
+    OperatorScope gramScope = rt.beginOperator("SecureLinearRegression.gram");
+    long gramOp = gramScope.id();
+    int products = RegressionTasks.gramProducts(m, gramTriples);
+    RoundRange gramRounds = gramScope.rounds("Gram products", products);
+    StreamRange gramStreams = gramScope.streams("Gram products", products);
+    rt.request(gramScope, RegressionTasks.gramNeeds(t.contract(), m, gramTriples, gramStreams));
     long[] g = new long[m * m];
     long[] sums = new long[m];
     try {
       ctx.agree(gramOp, "SecureLinearRegression.gram " + what);
-      RegressionTasks tasks = RegressionTasks.gram(ctx.sessionId(), gramOp, cols.index(), up,
-          gramTriples);
+      RegressionTasks tasks = RegressionTasks.gram(ctx.sessionId(), gramOp, gramRounds,
+          gramStreams, cols.index(), up, gramTriples);
       t.partitions().mapPartitionsWithIndex(tasks::gramSend, false).count();
       for (long[] part : t.partitions().mapPartitionsWithIndex(tasks::gramFinish, false)
           .collect()) {
@@ -262,10 +271,12 @@ public final class SecureLinearRegression {
 
     long solveOp;
     if (SOLVER_REVEAL_GRAM.equals(solver)) {
-      solveOp = rt.beginOperator();
+      OperatorScope scope = rt.beginOperator("SecureLinearRegression.revealGram");
+      solveOp = scope.id();
       try {
         ctx.agree(solveOp, "SecureLinearRegression.revealGram " + what);
-        long[] open = Reveal.toParties(ctx, solveOp, -1, 1, ga, ga.length, to);
+        long[] open = Reveal.toParties(ctx, solveOp, Coordinates.DRIVER_PARTITION,
+            scope.round("reveal Gram"), ga, ga.length, to);
         return (open == null ? SecureLinearRegressionModel.notRecipient(featureCols, mpc)
             : SecureLinearRegressionModel.fromGram(featureCols, open, aug, 2 * f, fitIntercept,
                 n, mpc)).timed(gramMs, (System.nanoTime() - t1) / 1_000_000);
@@ -276,14 +287,17 @@ public final class SecureLinearRegression {
     }
     FixedPointEngine counted = FixedPointEngine.counting(aug - 1);
     solveAndScale(counted, new long[aug * aug], aug, n, 2 * f, f);
-    solveOp = rt.beginOperator(counted.needs(source));
+    OperatorScope solveScope = rt.beginOperator("SecureLinearRegression.solve");
+    solveOp = solveScope.id();
+    FixedPointEngine.Plan plan = counted.plan(solveScope, source);
+    rt.request(solveScope, plan.needs());
     try {
       ctx.agree(solveOp, "SecureLinearRegression.solve " + what);
-      FixedPointEngine live = FixedPointEngine.live(ctx, source, solveOp, counted);
+      FixedPointEngine live = FixedPointEngine.live(ctx, source, plan);
       long[][] res = solveAndScale(live, ga, aug, n, 2 * f, f);
       source.release(solveOp);
-      long[] open = Reveal.toParties(ctx, solveOp, -1, live.rounds() + 1, res[0], res[0].length,
-          to);
+      long[] open = Reveal.toParties(ctx, solveOp, Coordinates.DRIVER_PARTITION,
+          solveScope.round("reveal model"), res[0], res[0].length, to);
       double[] model = null;
       if (open != null) {
         model = new double[open.length];

@@ -14,6 +14,9 @@ import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.storage.StorageLevel;
 import org.sparkmpc.MpcInputException;
 import org.sparkmpc.session.MpcContext;
+import org.sparkmpc.session.OperatorScope;
+import org.sparkmpc.session.RoundRange;
+import org.sparkmpc.session.StreamRange;
 import org.sparkmpc.spark.MpcRuntime;
 import org.sparkmpc.spark.types.ShareType;
 import org.sparkmpc.spark.SparkMpc;
@@ -164,13 +167,17 @@ public final class SecureLinearRegressionModel {
     }
     SecureLinearRegression.requireSource(rt);
     String id = rt.nextTableId();
-    long op = rt.beginOperator(RegressionTasks.predictNeeds(t.contract(), d));
+    OperatorScope scope = rt.beginOperator("SecureLinearRegressionModel.transform");
+    long op = scope.id();
+    RoundRange rounds = scope.rounds("prediction", 1);
+    StreamRange streams = scope.streams("prediction", 1);
+    rt.request(scope, RegressionTasks.predictNeeds(t.contract(), d, streams));
     try {
       ctx.agree(op, "SecureLinearRegressionModel.transform features="
           + Arrays.toString(featureCols) + " table=" + t.id() + " rows="
           + Arrays.toString(t.contract()) + " out=" + id);
-      RegressionTasks tasks = RegressionTasks.predict(ctx.sessionId(), op, cols.index(), up,
-          weightShares, interceptShare << scaleBits);
+      RegressionTasks tasks = RegressionTasks.predict(ctx.sessionId(), op, rounds, streams,
+          cols.index(), up, weightShares, interceptShare << scaleBits);
       t.partitions().mapPartitionsWithIndex(tasks::predictSend, false).count();
       JavaRDD<SharePartition> parts = t.partitions().mapPartitionsWithIndex(
           tasks::predictFinish, false);

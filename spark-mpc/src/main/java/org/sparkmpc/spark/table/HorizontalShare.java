@@ -34,7 +34,10 @@ import org.sparkmpc.net.MessageKey;
 import org.sparkmpc.net.ProtocolException;
 import org.sparkmpc.ring.FixedPoint;
 import org.sparkmpc.ring.Ring64;
+import org.sparkmpc.session.Coordinates;
 import org.sparkmpc.session.MpcContext;
+import org.sparkmpc.session.OperatorScope;
+import org.sparkmpc.session.StreamRange;
 import org.sparkmpc.share.AdditiveSharing;
 import org.sparkmpc.spark.MpcConf;
 import org.sparkmpc.spark.MpcRuntime;
@@ -72,7 +75,8 @@ public final class HorizontalShare {
       int scaleBits, String tableId) {
     MpcContext ctx = rt.context();
     String self = ctx.directory().self().name();
-    long op = rt.beginOperator();
+    OperatorScope scope = rt.beginOperator("HorizontalShare");
+    long op = scope.id();
     StructField[] fields = own.schema().fields();
 
     Layout layout = new Layout();
@@ -119,6 +123,8 @@ public final class HorizontalShare {
     String bounds = MpcConf.SHARE_BOUNDS.get(own.sparkSession());
     desc.append("] bounds=").append(bounds);
     layout.scaleBits = scaleBits;
+    layout.shareRound = scope.round("public columns");
+    layout.streams = scope.streams("secret columns", layout.secretOrdinals.size());
     if (problem != null) {
       MpcInputException e = new MpcInputException(problem);
       ctx.abort(op, e);
@@ -128,7 +134,7 @@ public final class HorizontalShare {
     JavaRDD<InternalRow> rows = own.queryExecution().toRdd().toJavaRDD();
     int myParts = rows.getNumPartitions();
     ctx.agree(op, desc.toString());
-    int[] parts = partitionCounts(ctx, op, myParts);
+    int[] parts = partitionCounts(ctx, op, scope.round("partition counts"), myParts);
     int myOffset = 0;
     for (int p = 0; p < ctx.self(); p++) {
       myOffset += parts[p];
@@ -147,7 +153,7 @@ public final class HorizontalShare {
       }
       return b;
     }).collect();
-    int[] bits = agreeBounds(bounds, ctx, op, ownBits, k, c -> SecureTypes.typeBits(
+    int[] bits = agreeBounds(bounds, ctx, op, scope.round("column bounds"), ownBits, k, c -> SecureTypes.typeBits(
         layout.secretTypes.get(c), scaleBits));
     for (int c = 0; c < k; c++) {
       int i = layout.secretOrdinals.get(c);
@@ -197,8 +203,8 @@ public final class HorizontalShare {
    *
    * @param ownBits per partition this party owns, per column, the bound of its values there
    */
-  public static int[] agreeBounds(String mode, MpcContext ctx, long op, List<int[]> ownBits,
-      int columns, java.util.function.IntUnaryOperator typeBits) {
+  public static int[] agreeBounds(String mode, MpcContext ctx, long op, int round,
+      List<int[]> ownBits, int columns, java.util.function.IntUnaryOperator typeBits) {
     int[] bits = new int[columns];
     if (mode.equals("type")) {
       for (int c = 0; c < columns; c++) {
@@ -214,7 +220,7 @@ public final class HorizontalShare {
       }
       mine.putInt(b);
     }
-    byte[][] all = ctx.exchangeAll(op, -1, 2, mine.array());
+    byte[][] all = ctx.exchangeAll(op, Coordinates.DRIVER_PARTITION, round, mine.array());
     for (int q = 0; q < all.length; q++) {
       if (all[q].length != 4 * columns) {
         throw new ProtocolException("party '" + ctx.directory().name(q)
@@ -233,8 +239,9 @@ public final class HorizontalShare {
     return bits;
   }
 
-  private static int[] partitionCounts(MpcContext ctx, long op, int myParts) {
-    byte[][] counts = ctx.exchangeAll(op, -1, 1, ByteBuffer.allocate(4).putInt(myParts).array());
+  private static int[] partitionCounts(MpcContext ctx, long op, int round, int myParts) {
+    byte[][] counts = ctx.exchangeAll(op, Coordinates.DRIVER_PARTITION, round,
+        ByteBuffer.allocate(4).putInt(myParts).array());
     int[] parts = new int[ctx.parties()];
     for (int q = 0; q < parts.length; q++) {
       if (counts[q].length != 4) {
@@ -266,6 +273,9 @@ public final class HorizontalShare {
     /** Whether secret column {@code c} is shared wide (Z(2^128)), so that its sums never wrap. */
     final List<Boolean> wide = new ArrayList<>();
     int scaleBits;
+    /** Round of the public columns' message; secret column {@code c} is shared on stream c. */
+    int shareRound;
+    StreamRange streams;
 
     DataType[] publicTypeArray() {
       return publicTypes.toArray(new DataType[0]);
@@ -348,7 +358,7 @@ public final class HorizontalShare {
       }
       for (int q = 0; q < ctx.parties(); q++) {
         if (q != ctx.self()) {
-          ctx.channel().send(q, ctx.key(op, partition, 0), payload);
+          ctx.channel().send(q, ctx.key(op, partition, layout.shareRound), payload);
         }
       }
       long tSent = System.nanoTime();
@@ -360,9 +370,11 @@ public final class HorizontalShare {
         bits[c] = Ring64.magnitudeBits(shares[c], n);
         if (layout.wide.get(c)) {
           highs[c] = new long[n];
-          AdditiveSharing.shareOwnWideInPlace(ctx, op, partition, c, shares[c], highs[c], n);
+          AdditiveSharing.shareOwnWideInPlace(ctx, op, partition, layout.streams.stream(c),
+              shares[c], highs[c], n);
         } else {
-          AdditiveSharing.shareOwnInPlace(ctx, op, partition, c, shares[c], n);
+          AdditiveSharing.shareOwnInPlace(ctx, op, partition, layout.streams.stream(c), shares[c],
+              n);
         }
       }
       LOG.debug("operator {} partition {}: {} rows read and encoded in {} ms, sent in {} ms, "
@@ -412,8 +424,8 @@ public final class HorizontalShare {
     public Iterator<SharePartition> call(Integer local, Iterator<Integer> ignored) {
       MpcContext ctx = MpcRuntime.context(sid);
       int partition = offset + local;
-      byte[] payload = ctx.channel().receive(new MessageKey(sid, op, partition, 0, owner),
-          ctx.timeout());
+      byte[] payload = ctx.channel().receive(new MessageKey(sid, op, partition, layout.shareRound,
+          owner), ctx.timeout());
       PublicColumns.Decoded d;
       try (BufferAllocator alloc = ArrowUtils.rootAllocator().newChildAllocator(
           "share-" + op + "-" + partition, 0, Long.MAX_VALUE)) {
@@ -423,7 +435,8 @@ public final class HorizontalShare {
       int k = layout.secretOrdinals.size();
       long[][] shares = new long[k][];
       for (int c = 0; c < k; c++) {
-        shares[c] = AdditiveSharing.peerShare(ctx, owner, op, partition, c, d.rows());
+        shares[c] = AdditiveSharing.peerShare(ctx, owner, op, partition, layout.streams.stream(c),
+            d.rows());
       }
       // A peer's high words of wide shares are all 0: none are kept.
       return List.of(new SharePartition(d.rows(), shares, d.codes(), d.dictionaries()))

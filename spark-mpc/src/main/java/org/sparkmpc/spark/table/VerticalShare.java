@@ -25,7 +25,10 @@ import org.sparkmpc.net.MessageKey;
 import org.sparkmpc.net.ProtocolException;
 import org.sparkmpc.ring.FixedPoint;
 import org.sparkmpc.ring.Ring64;
+import org.sparkmpc.session.Coordinates;
 import org.sparkmpc.session.MpcContext;
+import org.sparkmpc.session.OperatorScope;
+import org.sparkmpc.session.StreamRange;
 import org.sparkmpc.share.AdditiveSharing;
 import org.sparkmpc.spark.MpcConf;
 import org.sparkmpc.spark.MpcRuntime;
@@ -56,7 +59,8 @@ public final class VerticalShare {
       int scaleBits, int partitions, String tableId) {
     MpcContext ctx = rt.context();
     String self = ctx.directory().self().name();
-    long op = rt.beginOperator();
+    OperatorScope scope = rt.beginOperator("VerticalShare");
+    long op = scope.id();
     StructField[] fields = own.schema().fields();
     String problem = null;
     int idOrdinal = -1;
@@ -100,7 +104,8 @@ public final class VerticalShare {
     // Round 1 (driver): every party's columns and row count; all public.
     long rows = own.count();
     byte[] meta = (rows + "\n" + mine).getBytes(StandardCharsets.UTF_8);
-    byte[][] all = ctx.exchangeAll(op, -1, 1, meta);
+    byte[][] all = ctx.exchangeAll(op, Coordinates.DRIVER_PARTITION, scope.round("row counts"),
+        meta);
     List<String[]> columns = new ArrayList<>();
     List<String> names = new ArrayList<>();
     for (int q = 0; q < ctx.parties(); q++) {
@@ -165,7 +170,8 @@ public final class VerticalShare {
           l.sort((a, b) -> Long.compare(a._1(), b._1()));
           return l.stream().map(scala.Tuple2::_2).iterator();
         });
-    Task task = new Task(ctx.sessionId(), op, self, idOrd, idType,
+    Task task = new Task(ctx.sessionId(), op, scope.round("id digests"),
+        scope.streams("columns", owner.length), self, idOrd, idType,
         ordinals.stream().mapToInt(Integer::intValue).toArray(),
         ordinals.stream().map(o -> fields[o].dataType()).toArray(DataType[]::new), myFirst, owner,
         names, wide, scaleBits);
@@ -179,7 +185,8 @@ public final class VerticalShare {
       }
       return b;
     }).collect();
-    int[] bits = HorizontalShare.agreeBounds(bounds, ctx, op, ownBits, k,
+    int[] bits = HorizontalShare.agreeBounds(bounds, ctx, op, scope.round("column bounds"),
+        ownBits, k,
         j -> wide[j] ? 63 : 31);
     for (int j = 0; j < k; j++) {
       output.add(new AttributeReference(names.get(j), ShareType.column(integral[j] ? 0
@@ -218,6 +225,9 @@ public final class VerticalShare {
     private static final long serialVersionUID = 1L;
     private final String sid;
     private final long op;
+    /** Round of the id digests; column {@code c} is shared on stream {@code c} of the streams. */
+    private final int digestRound;
+    private final StreamRange streams;
     private final String self;
     private final int idOrdinal;
     private final DataType idType;
@@ -229,13 +239,15 @@ public final class VerticalShare {
     private final boolean[] wide;
     private final int scaleBits;
 
-    Task(String sid, long op, String self, int idOrdinal, DataType idType, int[] myOrdinals,
-        DataType[] myTypes, int myFirst, int[] owner, List<String> names, boolean[] wide,
-        int scaleBits) {
+    Task(String sid, long op, int digestRound, StreamRange streams, String self, int idOrdinal,
+        DataType idType, int[] myOrdinals, DataType[] myTypes, int myFirst, int[] owner,
+        List<String> names, boolean[] wide, int scaleBits) {
       this.wide = wide;
       this.myTypes = myTypes;
       this.sid = sid;
       this.op = op;
+      this.digestRound = digestRound;
+      this.streams = streams;
       this.self = self;
       this.idOrdinal = idOrdinal;
       this.idType = idType;
@@ -276,7 +288,7 @@ public final class VerticalShare {
         byte[] d = idDigest(ids0);
         for (int q = 0; q < ctx.parties(); q++) {
           if (q != ctx.self()) {
-            ctx.channel().send(q, ctx.key(op, partition, 0), d);
+            ctx.channel().send(q, ctx.key(op, partition, digestRound), d);
           }
         }
         long[][] shares = new long[owner.length][];
@@ -288,13 +300,15 @@ public final class VerticalShare {
             shares[col] = Arrays.copyOf(mine[col - myFirst], n);
             bits[col] = Ring64.magnitudeBits(shares[col], n);
             if (wide[col]) {
-              AdditiveSharing.shareOwnWideInPlace(ctx, op, partition, col, shares[col],
-                  highs[col], n);
+              AdditiveSharing.shareOwnWideInPlace(ctx, op, partition, streams.stream(col),
+                  shares[col], highs[col], n);
             } else {
-              AdditiveSharing.shareOwnInPlace(ctx, op, partition, col, shares[col], n);
+              AdditiveSharing.shareOwnInPlace(ctx, op, partition, streams.stream(col),
+                  shares[col], n);
             }
           } else {
-            shares[col] = AdditiveSharing.peerShare(ctx, owner[col], op, partition, col, n);
+            shares[col] = AdditiveSharing.peerShare(ctx, owner[col], op, partition,
+                streams.stream(col), n);
           }
         }
         return List.of(new SharePartition(n, shares, highs, bits, new int[][] {ids0.codes(0)},
@@ -314,7 +328,7 @@ public final class VerticalShare {
         if (q == ctx.self()) {
           continue;
         }
-        byte[] theirs = ctx.channel().receive(new MessageKey(sid, op, partition, 0, q),
+        byte[] theirs = ctx.channel().receive(new MessageKey(sid, op, partition, digestRound, q),
             ctx.timeout());
         if (!Arrays.equals(mine, theirs)) {
           throw new ProtocolException("party '" + ctx.directory().name(q) + "' holds other ids "
