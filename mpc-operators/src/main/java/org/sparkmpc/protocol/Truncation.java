@@ -53,15 +53,49 @@ public final class Truncation {
    */
   public static void withPairs(MpcContext ctx, long operator, int partition, int round,
       TruncationPairs pairs, int offset, long[] z, int n) {
-    int f = pairs.f();
+    long[] c = masked(ctx, pairs, offset, z, n);
+    c = Reveal.toAll(ctx, operator, partition, round, c, n);
+    finish(ctx, pairs, offset, c, z, n);
+  }
+
+  /**
+   * First half of {@link #withPairs} for Spark tasks that must not wait: send this party's share of
+   * {@code c = z + 2^62 + r} to every party. Never waits.
+   */
+  public static void send(MpcContext ctx, long operator, int partition, int round,
+      TruncationPairs pairs, int offset, long[] z, int n) {
+    Reveal.send(ctx, operator, partition, round, masked(ctx, pairs, offset, z, n), n,
+        Reveal.all(ctx));
+  }
+
+  /**
+   * Second half: wait for the peers' shares of {@code c} (sent by {@link #send} under the same
+   * coordinates) and replace {@code z[0..n)} by shares of {@code z / 2^f}, as {@link #withPairs}.
+   */
+  public static void receive(MpcContext ctx, long operator, int partition, int round,
+      TruncationPairs pairs, int offset, long[] z, int n) {
+    long[] c = Reveal.receive(ctx, operator, partition, round, masked(ctx, pairs, offset, z, n),
+        n);
+    finish(ctx, pairs, offset, c, z, n);
+  }
+
+  /** This party's share of {@code c = z + 2^62 + r}. */
+  private static long[] masked(MpcContext ctx, TruncationPairs pairs, int offset, long[] z,
+      int n) {
     long[] r = pairs.r();
     long[] c = new long[n];
-    boolean first = ctx.self() == 0;
-    long offsetValue = first ? 1L << 62 : 0;
+    long offsetValue = ctx.self() == 0 ? 1L << 62 : 0;
     for (int i = 0; i < n; i++) {
       c[i] = z[i] + offsetValue + r[offset + i];
     }
-    c = Reveal.toAll(ctx, operator, partition, round, c, n);
+    return c;
+  }
+
+  /** Shares of {@code z / 2^f} from the opened {@code c}. */
+  private static void finish(MpcContext ctx, TruncationPairs pairs, int offset, long[] c,
+      long[] z, int n) {
+    int f = pairs.f();
+    boolean first = ctx.self() == 0;
     long[] s = pairs.shifted();
     long[] msb = pairs.msb();
     long wrapUnit = 1L << (64 - f);

@@ -36,7 +36,10 @@ public final class SparkMpcExtensions extends AbstractFunction1<SparkSessionExte
     // aggregate's or projection's columns are resolved. Spark cannot resolve SUM, AVG or * over
     // shares (their type is a share), so without the rewrite a query over the secure node (an
     // outer filter on a revealed total, say) could never resolve its references to it.
-    ext.injectResolutionRule(session -> new SecureRewriteRule());
+    ext.injectResolutionRule(session -> new SecureRewriteRule(true));
+    // Post-hoc resolution: reveals of rows in projections, once the plan around them is resolved
+    // (reveal(x) already has the revealed type, so an outer query resolves against it).
+    ext.injectPostHocResolutionRule(session -> new SecureRewriteRule(false));
     // Check rule: any remaining operation on a secure column fails analysis, naming the operation
     // and the column. This is what keeps shares from ever being computed on as plaintext.
     ext.injectCheckRule(session -> new SecureCheckRule());

@@ -223,6 +223,10 @@ class SecureCheckRuleTest {
     assertTrue(nested.queryExecution().executedPlan().toString().contains("SecureHashAggregate"));
     refused(() -> spark.sql("SELECT region, s FROM (SELECT region, SUM(amount) AS s FROM tx "
         + "GROUP BY region) WHERE s > 10"), "s", "filter");
+    Dataset<Row> rows = spark.sql("SELECT a * 2 AS b FROM (SELECT reveal(amount) AS a FROM tx)");
+    assertEquals(DataTypes.DoubleType, rows.schema().apply("b").dataType());
+    refused(() -> spark.sql("SELECT region, reveal(amount) AS a FROM tx ORDER BY amount"),
+        "amount", "ordering");
   }
 
   @Test

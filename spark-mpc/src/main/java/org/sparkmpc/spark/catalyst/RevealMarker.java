@@ -72,7 +72,8 @@ public final class RevealMarker extends Expression implements Serializable {
 
   @Override
   public DataType dataType() {
-    return child.dataType();
+    return child.dataType() instanceof org.sparkmpc.spark.types.ShareType t ? t.revealedType()
+        : child.dataType();
   }
 
   @Override

@@ -169,6 +169,17 @@ public final class SecureHashAggregateExec extends SecureExec {
     long op = scope.id();
     StreamRange productStreams = scope.streams("products", productOrdinals.size());
     RoundRange productRounds = scope.rounds("products", productOrdinals.size());
+    StreamRange truncationStreams = scope.streams("truncations", productOrdinals.size());
+    RoundRange truncationRounds = scope.rounds("truncations", productOrdinals.size());
+    // A revealed sum of products of two fractional columns is truncated per row back to the
+    // larger of the two scales (when the source has truncation pairs), so it cannot wrap.
+    int[] shifts = new int[productOrdinals.size()];
+    boolean pairs = rt.correlationSource() != null && rt.correlationSource().hasTruncationPairs();
+    for (int p = 0; p < shifts.length && reveal && pairs; p++) {
+      int sx = SecureColumns.type(childOut.get(productOrdinals.get(p)[0])).scale();
+      int sy = SecureColumns.type(childOut.get(productOrdinals.get(p)[1])).scale();
+      shifts[p] = sx > 0 && sy > 0 ? Math.min(sx, sy) : 0;
+    }
     List<org.sparkmpc.correlation.Need> needs = new ArrayList<>();
     if (direct != null) {
       long[] rows = direct.table.contract();
@@ -176,6 +187,10 @@ public final class SecureHashAggregateExec extends SecureExec {
         for (int j = 0; j < rows.length; j++) {
           needs.add(org.sparkmpc.correlation.Need.triples(j, productStreams.stream(p),
               (int) rows[j]));
+          if (shifts[p] > 0) {
+            needs.add(org.sparkmpc.correlation.Need.truncation(j, truncationStreams.stream(p),
+                (int) rows[j], shifts[p]));
+          }
         }
       }
     }
@@ -190,7 +205,7 @@ public final class SecureHashAggregateExec extends SecureExec {
     } else if (!productOrdinals.isEmpty() && rt.correlationSource() == null) {
       problem = MpcRuntime.noCorrelations("multiplying secure columns").getMessage();
     } else if (!productOrdinals.isEmpty()) {
-      problem = productBoundProblem(productOrdinals, childOut, direct.table.rows());
+      problem = productBoundProblem(productOrdinals, shifts, childOut, direct.table.rows());
     }
     if (problem != null) {
       MpcInputException e = new MpcInputException(problem);
@@ -222,8 +237,9 @@ public final class SecureHashAggregateExec extends SecureExec {
         wideSlot[sl] = direct != null && direct.wide(sl);
       } else {
         int[] pr = productOrdinals.get(sl - shareOrds.length);
+        int shift = shifts[sl - shareOrds.length];
         slotBits[sl] = SecureColumns.type(childOut.get(pr[0])).bits()
-            + SecureColumns.type(childOut.get(pr[1])).bits();
+            + SecureColumns.type(childOut.get(pr[1])).bits() - shift + (shift > 0 ? 1 : 0);
       }
     }
     List<AggregatePartial> partials;
@@ -231,9 +247,15 @@ public final class SecureHashAggregateExec extends SecureExec {
     if (direct != null) {
       direct.bind(ctx.sessionId(), op, productRounds, productStreams, metric("bytesSent"),
           metric("bytesReceived"));
+      direct.truncate(shifts, truncationRounds, truncationStreams);
       if (!productOrdinals.isEmpty()) {
         // Send stage of the products' Beaver round: tasks only send, never wait.
         direct.table.partitions().mapPartitionsWithIndex(direct::sendProducts, false).count();
+        metric("rounds").add(1);
+      }
+      if (direct.truncates()) {
+        // Send stage of the truncations: waits only for the Beaver messages of the stage above.
+        direct.table.partitions().mapPartitionsWithIndex(direct::sendTruncations, false).count();
         metric("rounds").add(1);
       }
       partials = direct.table.partitions().mapPartitionsWithIndex(direct::partials, false)
@@ -330,8 +352,8 @@ public final class SecureHashAggregateExec extends SecureExec {
         keyRow.pointTo(kb, kb.length);
         Object[] vals = new Object[k.size()];
         for (int i = 0; i < k.size(); i++) {
-          vals[i] = value(k.get(i), i, gi, ng, shareSlot, wideSlot, opened, counts, minGroup,
-              keyRow, groups, in, out);
+          vals[i] = value(k.get(i), i, gi, ng, shareSlot, wideSlot, shareOrds.length, shifts,
+              opened, counts, minGroup, keyRow, groups, in, out);
         }
         rows.add(toUnsafe.apply(new GenericInternalRow(vals)).copy());
       }
@@ -350,13 +372,15 @@ public final class SecureHashAggregateExec extends SecureExec {
    * the table's rows must stay below 2^63 at the product's scale, by the columns' public bounds.
    * Checked before the products' round, so nothing has moved when it refuses.
    */
-  private static String productBoundProblem(List<int[]> productOrdinals, List<Attribute> childOut,
-      long rows) {
-    for (int[] pr : productOrdinals) {
-      Attribute x = childOut.get(pr[0]);
-      Attribute y = childOut.get(pr[1]);
+  private static String productBoundProblem(List<int[]> productOrdinals, int[] shifts,
+      List<Attribute> childOut, long rows) {
+    for (int p = 0; p < shifts.length; p++) {
+      Attribute x = childOut.get(productOrdinals.get(p)[0]);
+      Attribute y = childOut.get(productOrdinals.get(p)[1]);
       int bits = SecureColumns.type(x).bits() + SecureColumns.type(y).bits();
-      if (bits + bitLength(rows) > 63) {
+      // A truncated product must be below 2^62 per row; its sum is then at the lower scale.
+      int summed = shifts[p] > 0 ? bits - shifts[p] + 1 : bits;
+      if (shifts[p] > 0 && bits > 62 || summed + bitLength(rows) > 63) {
         return "SUM of '" + x.name() + "' * '" + y.name() + "' over " + rows + " rows could pass "
             + "2^63 at the product's fixed-point scale (the columns' values reach 2^"
             + SecureColumns.type(x).bits() + " and 2^" + SecureColumns.type(y).bits()
@@ -432,7 +456,7 @@ public final class SecureHashAggregateExec extends SecureExec {
   }
 
   private Object value(String kind, int i, int gi, int ng, int[] shareSlot, boolean[] wideSlot,
-      Opened opened, long[] counts, int minGroup, UnsafeRow keyRow, List<Attribute> groups,
+      int shareSlotsPlain, int[] productShifts, Opened opened, long[] counts, int minGroup, UnsafeRow keyRow, List<Attribute> groups,
       List<Attribute> in, List<Attribute> out) {
     switch (kind) {
       case "GROUP": {
@@ -451,6 +475,11 @@ public final class SecureHashAggregateExec extends SecureExec {
         }
         ShareType type = SecureRewriteRule.outputType(kind, in.get(i),
             ScalaInterop.list(partners).get(i), ScalaInterop.list(factors).get(i));
+        int shift = shareSlot[i] >= shareSlotsPlain ? productShifts[shareSlot[i]
+            - shareSlotsPlain] : 0;
+        if (shift > 0) { // truncated products: summed at the lower scale
+          type = type.with(type.scale() - shift, type.integral(), type.factor(), type.bits());
+        }
         long divisor = kind.startsWith("AVG") ? counts[gi] : 1;
         return wideSlot[shareSlot[i]]
             ? type.decode(Ring64.toBigInteger(opened.hi()[at], opened.lo()[at]), divisor,

@@ -39,14 +39,26 @@ public final class SecureRewriteRule extends Rule<LogicalPlan> {
   @Override
   public LogicalPlan apply(LogicalPlan plan) {
     return plan.transformUp(ScalaInterop.rewrite(node -> {
-      if (node instanceof Aggregate agg) {
+      if (node instanceof Aggregate agg && aggregates) {
         return rewriteAggregate(agg);
       }
-      if (node instanceof Project p) {
+      if (node instanceof Project p && !aggregates) {
         return rewriteProject(p);
       }
       return null;
     }));
+  }
+
+  private final boolean aggregates;
+
+  /**
+   * @param aggregates true: the rule of the resolution batch, for aggregates (Spark cannot resolve
+   *     SUM or AVG over shares, so queries over them resolve only once they are rewritten); false:
+   *     the post-hoc rule, for reveals of rows in projections (after Spark has added what an outer
+   *     ORDER BY or HAVING needs to the projection, so that the check rule names it)
+   */
+  public SecureRewriteRule(boolean aggregates) {
+    this.aggregates = aggregates;
   }
 
   private static LogicalPlan rewriteAggregate(Aggregate agg) {

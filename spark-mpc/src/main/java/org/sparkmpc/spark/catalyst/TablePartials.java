@@ -58,6 +58,13 @@ final class TablePartials implements Serializable {
   /** Product {@code p}'s Beaver opening: round {@code p} of these, triples of stream {@code p}. */
   private RoundRange rounds;
   private StreamRange streams;
+  /**
+   * Per product, the bits its per-row values are truncated by before summing (0: none), with the
+   * rounds and truncation-pair streams of those truncations.
+   */
+  private int[] shifts;
+  private RoundRange truncationRounds;
+  private StreamRange truncationStreams;
   private SQLMetric sent;
   private SQLMetric received;
 
@@ -195,6 +202,49 @@ final class TablePartials implements Serializable {
     return pos < 0 || !t.secure()[pos] ? -1 : t.index()[pos];
   }
 
+  /**
+   * Truncate product {@code p}'s per-row values by {@code shifts[p]} bits before they are summed
+   * (exact to one unit, with the correlation source's truncation pairs), so that a sum of products
+   * of two fractional columns is kept at one column's scale and does not wrap.
+   */
+  void truncate(int[] shifts, RoundRange rounds, StreamRange streams) {
+    this.shifts = shifts;
+    this.truncationRounds = rounds;
+    this.truncationStreams = streams;
+  }
+
+  /** Whether any product is truncated (a second round, {@link #sendTruncations}). */
+  boolean truncates() {
+    return shifts != null && java.util.Arrays.stream(shifts).anyMatch(f -> f > 0);
+  }
+
+  /**
+   * Send stage of the truncations: finish the Beaver round (its messages were sent by the
+   * previous stage at every party) and send the masked products. Waits only for messages of a
+   * stage every party has finished; never for this stage's.
+   */
+  Iterator<Integer> sendTruncations(Integer partition, Iterator<SharePartition> it) {
+    MpcContext ctx = MpcRuntime.context(sid);
+    while (it.hasNext()) {
+      SharePartition p = it.next();
+      for (int k = 0; k < products.length; k++) {
+        if (shifts[k] > 0) {
+          long[] z = BeaverMultiplication.finish(ctx, op, partition, rounds.round(k),
+              prepare(p, partition, k));
+          org.sparkmpc.protocol.Truncation.send(ctx, op, partition, truncationRounds.round(k),
+              pairs(partition, k, p.rows()), 0, z, p.rows());
+          sent.add(8L * p.rows() * (ctx.parties() - 1));
+        }
+      }
+    }
+    return java.util.Collections.emptyIterator();
+  }
+
+  private org.sparkmpc.correlation.TruncationPairs pairs(int partition, int k, int n) {
+    return MpcRuntime.correlations(sid).truncationPairs(op, partition,
+        truncationStreams.stream(k), n, shifts[k]);
+  }
+
   /** Send stage of the products: mask and send; never waits for a peer. */
   Iterator<Integer> sendProducts(Integer partition, Iterator<SharePartition> it) {
     MpcContext ctx = MpcRuntime.context(sid);
@@ -222,6 +272,11 @@ final class TablePartials implements Serializable {
       z[k] = BeaverMultiplication.finish(ctx, op, partition, rounds.round(k),
           prepare(p, partition, k));
       received.add(16L * p.rows() * (ctx.parties() - 1));
+      if (shifts != null && shifts[k] > 0) {
+        org.sparkmpc.protocol.Truncation.receive(ctx, op, partition, truncationRounds.round(k),
+            pairs(partition, k, p.rows()), 0, z[k], p.rows());
+        received.add(8L * p.rows() * (ctx.parties() - 1));
+      }
     }
     return z;
   }
