@@ -261,21 +261,21 @@ public final class SecureRewriteRule extends Rule<LogicalPlan> {
   /**
    * The share type of a secure SUM/AVG output: the scale of the summed values (a product's is the
    * sum of its factors' scales; a public factor is applied when the value is decoded), whether the
-   * plaintext is an integer, and the bound of one summand (a product's is the sum of its factors').
+   * plaintext is an integer; its magnitude bound is the ring's.
    */
   static ShareType outputType(String kind, Attribute input, Attribute partner, String factor) {
     ShareType in = SecureColumns.type(input);
     int scale = in.scale();
     boolean integral = in.integral();
-    int bits = in.bits();
     if (kind.endsWith("PROD")) {
       ShareType with = SecureColumns.type(partner);
       scale += with.scale();
       integral &= with.integral();
-      bits += with.bits();
     }
     integral &= kind.startsWith("SUM") && new java.math.BigDecimal(factor).scale() <= 0;
-    return in.with(scale, integral, factor, bits);
+    // A sum's own magnitude is not known when the query is planned (it depends on the group
+    // sizes): its bound is the ring's, so a sum over secret-shared sums is checked as such.
+    return in.with(scale, integral, factor, 63);
   }
 
   private static LogicalPlan rewriteProject(Project p) {
