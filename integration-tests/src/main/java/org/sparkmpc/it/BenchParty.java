@@ -101,11 +101,39 @@ public final class BenchParty {
       out.append("first_query_ms=").append(firsts[mid] / 1_000_000).append('\n');
       out.append("query_ms=").append(runs[runs.length / 2] / 1_000_000).append('\n');
       out.append("share_bytes_sent=").append(sentBytes).append('\n');
+      out.append("peak_heap_bytes=").append(peakHeap()).append('\n');
+      out.append("peak_offheap_bytes=").append(peakOffHeap()).append('\n');
     } finally {
       spark.stop();
     }
     Files.writeString(Path.of(conf.getProperty("out")), out.toString());
     System.exit(0);
+  }
+
+  /** Peak heap use of this JVM so far: the sum of the heap pools' peaks. */
+  static long peakHeap() {
+    long sum = 0;
+    for (java.lang.management.MemoryPoolMXBean pool
+        : java.lang.management.ManagementFactory.getMemoryPoolMXBeans()) {
+      if (pool.getType() == java.lang.management.MemoryType.HEAP && pool.getPeakUsage() != null) {
+        sum += pool.getPeakUsage().getUsed();
+      }
+    }
+    return sum;
+  }
+
+  /**
+   * Off-heap memory in use at the end of the run, at its peak where the allocator tracks one: the
+   * peak of Arrow's root allocator (Spark's, which the share batches draw on) plus the JVM's
+   * direct and mapped buffer pools now (Netty, NIO).
+   */
+  static long peakOffHeap() {
+    long sum = org.apache.spark.sql.util.ArrowUtils.rootAllocator().getPeakMemoryAllocation();
+    for (java.lang.management.BufferPoolMXBean pool : java.lang.management.ManagementFactory
+        .getPlatformMXBeans(java.lang.management.BufferPoolMXBean.class)) {
+      sum += pool.getMemoryUsed();
+    }
+    return sum;
   }
 
   /**

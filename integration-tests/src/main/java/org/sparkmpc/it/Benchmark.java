@@ -160,6 +160,10 @@ public final class Benchmark {
         (pooledRows * 1000.0) / Math.max(1, shareMs)));
     table.add(String.format("| bytes sent per own row when sharing (public region column; "
         + "secret columns send 0) | %.1f | |", sent / (double) Math.max(1, ownRows)));
+    table.add(String.format("| peak heap / off-heap of one party (%,d own rows, %,d in its "
+        + "table) | %,d MiB / %,d MiB | |", ownRows, pooledRows,
+        Long.parseLong(r.getProperty("peak_heap_bytes")) >> 20,
+        Long.parseLong(r.getProperty("peak_offheap_bytes")) >> 20));
   }
 
   /** XᵀX and Xᵀy, and the full fit, secure (3 parties + dealer) vs plaintext Spark / Spark ML. */

@@ -4,10 +4,11 @@ import java.io.Serializable;
 import org.apache.spark.sql.types.SQLUserDefinedType;
 
 /**
- * One party's additive share of one secure value, as user code sees it (for instance in the rows of
- * {@code secureTable.collectAsList()} or {@code javaRDD()}: the party's own shares, which it holds
- * anyway). It has no public accessor and prints as {@code share}, so it can neither be turned back
- * into a number by the public API nor leak through a log line or {@code show()}.
+ * One party's additive share of one secure value, as the user class of {@link ShareType}. The check
+ * rule refuses {@code collect()}, {@code javaRDD()} and {@code toJSON()} of share columns (a typed
+ * map could serialise the share as a number), so user code does not normally hold one; should it,
+ * a {@code Share} has no public accessor and prints as {@code share}, so it can neither be turned
+ * back into a number by the public API nor leak through a log line or {@code show()}.
  */
 @SQLUserDefinedType(udt = ShareType.class)
 public final class Share implements Serializable {
