@@ -17,16 +17,19 @@ import org.apache.spark.sql.types.FloatType;
 import org.apache.spark.sql.types.ShortType;
 import org.apache.spark.unsafe.types.UTF8String;
 import org.sparkmpc.spark.MpcRuntime;
+import org.apache.spark.sql.vectorized.ColumnarBatch;
+import org.sparkmpc.spark.table.PartitionVectors;
 import org.sparkmpc.spark.table.SecureTable;
 import org.sparkmpc.spark.table.SharePartition;
 import scala.collection.immutable.IndexedSeq;
 import scala.collection.immutable.Seq;
 
 /**
- * Scan of a secure table for operators that take rows (reveals of rows, public filters, counts):
- * each partition's shares and dictionary-coded public columns become unsafe rows, one reused row
- * buffer per task. Secure aggregates directly over the table skip this and loop over the
- * partitions' arrays ({@link SecureHashAggregateExec}).
+ * Scan of a secure table for operators that take rows or batches (reveals of rows, public filters,
+ * counts): columnar, each partition as {@link ColumnarBatch}es that are views of its share arrays
+ * and its dictionary-coded public columns (Spark adds the transition where a parent wants rows); the
+ * row scan ({@link #doExecute()}) writes one reused unsafe row per row. Secure aggregates directly
+ * over the table skip this and loop over the partitions' arrays ({@link SecureHashAggregateExec}).
  *
  * <p>Rounds: 0. Bytes: 0. Reveals: nothing (this party's shares stay here).
  */
@@ -71,8 +74,59 @@ public final class SecureTableScanExec extends SecureExec {
     return new Object[] {tableId, output};
   }
 
+  /** Rows per batch of the columnar scan (views of the partition's arrays, not copies). */
+  static final int BATCH_ROWS = 4096;
+
   @Override
-  public RDD<InternalRow> doExecute() {
+  public boolean supportsColumnar() {
+    return true;
+  }
+
+  @Override
+  public RDD<ColumnarBatch> doExecuteColumnar() {
+    Columns cols = columns();
+    org.apache.spark.sql.execution.metric.SQLMetric rows = metric("rows");
+    return table().partitions().mapPartitions(it -> toBatches(it, cols.secure, cols.index,
+        cols.types, rows)).rdd();
+  }
+
+  /**
+   * Each partition as batches of at most {@link #BATCH_ROWS} rows: views of its share arrays and
+   * its dictionary-coded public columns ({@link PartitionVectors}).
+   */
+  static Iterator<ColumnarBatch> toBatches(Iterator<SharePartition> parts, boolean[] secure,
+      int[] index, DataType[] types, org.apache.spark.sql.execution.metric.SQLMetric rowsMetric) {
+    return new Iterator<>() {
+      SharePartition p;
+      int i;
+
+      @Override
+      public boolean hasNext() {
+        while ((p == null || i >= p.rows()) && parts.hasNext()) {
+          p = parts.next();
+          i = 0;
+          rowsMetric.add(p.rows());
+        }
+        return p != null && i < p.rows();
+      }
+
+      @Override
+      public ColumnarBatch next() {
+        if (!hasNext()) {
+          throw new java.util.NoSuchElementException();
+        }
+        int to = Math.min(p.rows(), i + BATCH_ROWS);
+        ColumnarBatch b = PartitionVectors.batch(p, secure, index, types, i, to);
+        i = to;
+        return b;
+      }
+    };
+  }
+
+  private record Columns(boolean[] secure, int[] index, DataType[] types)
+      implements java.io.Serializable {}
+
+  private Columns columns() {
     SecureTable t = table();
     List<Attribute> attrs = ScalaInterop.list(output);
     int n = attrs.size();
@@ -88,11 +142,19 @@ public final class SecureTableScanExec extends SecureExec {
       index[i] = t.index()[pos];
       types[i] = attrs.get(i).dataType();
     }
-    org.apache.spark.sql.execution.metric.SQLMetric rows = metric("rows");
-    return t.partitions().mapPartitions(it -> toRows(it, secure, index, types, rows)).rdd();
+    return new Columns(secure, index, types);
   }
 
-  private static Iterator<InternalRow> toRows(Iterator<SharePartition> parts, boolean[] secure,
+  /** The row scan, for callers that execute this node for rows directly. */
+  @Override
+  public RDD<InternalRow> doExecute() {
+    Columns cols = columns();
+    org.apache.spark.sql.execution.metric.SQLMetric rows = metric("rows");
+    return table().partitions().mapPartitions(it -> toRows(it, cols.secure, cols.index, cols.types,
+        rows)).rdd();
+  }
+
+  static Iterator<InternalRow> toRows(Iterator<SharePartition> parts, boolean[] secure,
       int[] index, DataType[] types, org.apache.spark.sql.execution.metric.SQLMetric rowsMetric) {
     UnsafeRowWriter w = new UnsafeRowWriter(secure.length, 64);
     return new Iterator<>() {

@@ -111,7 +111,8 @@ final class TablePartials implements Serializable {
     SparkPlan c = child;
     while (c instanceof ProjectExec || c instanceof FilterExec
         || c instanceof org.apache.spark.sql.execution.WholeStageCodegenExec
-        || c instanceof org.apache.spark.sql.execution.InputAdapter) {
+        || c instanceof org.apache.spark.sql.execution.InputAdapter
+        || c instanceof org.apache.spark.sql.execution.ColumnarToRowExec) {
       if (c instanceof ProjectExec || c instanceof FilterExec) {
         chain.add(c);
       }

@@ -26,6 +26,7 @@ import org.apache.spark.sql.types.Metadata;
 import org.apache.spark.sql.types.ShortType;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.util.ArrowUtils;
+import org.apache.spark.sql.vectorized.ColumnarBatch;
 import org.apache.spark.storage.StorageLevel;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -131,7 +132,12 @@ public final class HorizontalShare {
       throw e;
     }
 
-    JavaRDD<InternalRow> rows = own.queryExecution().toRdd().toJavaRDD();
+    // Spark's columnar batches where the input gives them (a cached table, Parquet), else rows.
+    org.apache.spark.rdd.RDD<ColumnarBatch> batches = OwnColumns.batches(own, layout);
+    @SuppressWarnings("unchecked")
+    JavaRDD<Object> rows = (JavaRDD<Object>) (JavaRDD<?>) (batches != null ? batches.toJavaRDD()
+        : own.queryExecution().toRdd().toJavaRDD());
+    LOG.debug("operator {}: reading the input {}", op, batches != null ? "columnar" : "by rows");
     int myParts = rows.getNumPartitions();
     ctx.agree(op, desc.toString());
     int[] parts = partitionCounts(ctx, op, scope.round("partition counts"), myParts);
@@ -284,7 +290,7 @@ public final class HorizontalShare {
 
   /** Send stage task: a partition this party owns. Never waits on a peer. */
   static final class OwnerTask
-      implements Function2<Integer, Iterator<InternalRow>, Iterator<SharePartition>> {
+      implements Function2<Integer, Iterator<Object>, Iterator<SharePartition>> {
     private static final long serialVersionUID = 1L;
     private final String sid;
     private final long op;
@@ -301,7 +307,7 @@ public final class HorizontalShare {
     }
 
     @Override
-    public Iterator<SharePartition> call(Integer local, Iterator<InternalRow> it) {
+    public Iterator<SharePartition> call(Integer local, Iterator<Object> it) {
       MpcContext ctx = MpcRuntime.context(sid);
       try {
         return List.of(share(ctx, offset + local, local, it)).iterator();
@@ -311,45 +317,21 @@ public final class HorizontalShare {
       }
     }
 
-    private SharePartition share(MpcContext ctx, int partition, int local,
-        Iterator<InternalRow> it) {
+    private SharePartition share(MpcContext ctx, int partition, int local, Iterator<?> it) {
       int k = layout.secretOrdinals.size();
-      int[] secretOrd = layout.secretOrdinals.stream().mapToInt(Integer::intValue).toArray();
-      DataType[] secretTypes = layout.secretTypes.toArray(new DataType[0]);
-      PublicColumns.Encoder[] enc = new PublicColumns.Encoder[layout.publicOrdinals.size()];
-      int[] publicOrd = layout.publicOrdinals.stream().mapToInt(Integer::intValue).toArray();
-      for (int c = 0; c < enc.length; c++) {
-        enc[c] = new PublicColumns.Encoder(layout.publicTypes.get(c));
-      }
-      FixedPoint fp = new FixedPoint(layout.scaleBits);
       long tStart = System.nanoTime();
-      long[][] secret = new long[k][1024];
-      int n = 0;
+      OwnColumns own = new OwnColumns(layout, self);
       while (it.hasNext()) {
-        InternalRow r = it.next();
-        if (k > 0 && n == secret[0].length) {
-          for (int c = 0; c < k; c++) {
-            secret[c] = Arrays.copyOf(secret[c], n * 2);
-          }
+        Object next = it.next();
+        if (next instanceof ColumnarBatch b) {
+          own.add(b);
+        } else {
+          own.add((InternalRow) next);
         }
-        for (int c = 0; c < k; c++) {
-          int ord = secretOrd[c];
-          if (r.isNullAt(ord)) {
-            throw nullIn(layout.secretNames.get(c), self);
-          }
-          secret[c][n] = encode(r, ord, secretTypes[c], fp, layout.secretNames.get(c));
-        }
-        for (int c = 0; c < enc.length; c++) {
-          enc[c].add(r, publicOrd[c]);
-        }
-        n++;
       }
-      int[][] codes = new int[enc.length][];
-      Object[][] dicts = new Object[enc.length][];
-      for (int c = 0; c < enc.length; c++) {
-        codes[c] = enc[c].codes();
-        dicts[c] = enc[c].dictionary();
-      }
+      int n = own.rows();
+      int[][] codes = own.codes();
+      Object[][] dicts = own.dictionaries();
       long tEncoded = System.nanoTime();
       byte[] payload;
       try (BufferAllocator alloc = ArrowUtils.rootAllocator().newChildAllocator(
@@ -366,7 +348,7 @@ public final class HorizontalShare {
       long[][] highs = new long[k][];
       int[] bits = new int[k];
       for (int c = 0; c < k; c++) {
-        shares[c] = Arrays.copyOf(secret[c], n);
+        shares[c] = own.secret(c);
         bits[c] = Ring64.magnitudeBits(shares[c], n);
         if (layout.wide.get(c)) {
           highs[c] = new long[n];

@@ -6,8 +6,6 @@ import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.nio.channels.Channels;
-import java.util.HashMap;
-import java.util.Map;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.vector.VectorSchemaRoot;
 import org.apache.arrow.vector.ipc.ArrowStreamReader;
@@ -43,46 +41,6 @@ public final class PublicColumns {
   /** Whether a public column of this type can be kept (atomic types only). */
   public static boolean supported(DataType t) {
     return t instanceof AtomicType;
-  }
-
-  /** Builds the codes and dictionary of one public column, row by row, on the owner's side. */
-  public static final class Encoder {
-    private final DataType type;
-    private final Map<Object, Integer> index = new HashMap<>();
-    private final java.util.ArrayList<Object> values = new java.util.ArrayList<>();
-    private int[] codes = new int[1024];
-    private int n;
-
-    public Encoder(DataType type) {
-      this.type = type;
-    }
-
-    /** Append the value at {@code ordinal} of {@code row}. */
-    public void add(InternalRow row, int ordinal) {
-      Object v = row.isNullAt(ordinal) ? null : row.get(ordinal, type);
-      if (v instanceof UTF8String s) {
-        v = s; // looked up as is; copied only when new (row buffers are reused)
-      }
-      Integer code = index.get(v);
-      if (code == null) {
-        Object kept = v instanceof UTF8String s ? s.copy() : v;
-        code = values.size();
-        values.add(kept);
-        index.put(kept, code);
-      }
-      if (n == codes.length) {
-        codes = java.util.Arrays.copyOf(codes, n * 2);
-      }
-      codes[n++] = code;
-    }
-
-    public int[] codes() {
-      return java.util.Arrays.copyOf(codes, n);
-    }
-
-    public Object[] dictionary() {
-      return values.toArray();
-    }
   }
 
   /** Serialise the public columns of a partition for the peers. */

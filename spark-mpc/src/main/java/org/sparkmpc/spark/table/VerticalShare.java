@@ -262,7 +262,7 @@ public final class VerticalShare {
     Iterator<SharePartition> send(Integer partition, Iterator<InternalRow> it) {
       MpcContext ctx = MpcRuntime.context(sid);
       try {
-        PublicColumns.Encoder ids = new PublicColumns.Encoder(idType);
+        PublicEncoder ids = new PublicEncoder(idType);
         FixedPoint fp = new FixedPoint(scaleBits);
         long[][] mine = new long[myOrdinals.length][1024];
         int n = 0;
