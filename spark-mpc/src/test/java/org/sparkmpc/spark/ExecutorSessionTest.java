@@ -106,7 +106,9 @@ class ExecutorSessionTest {
     PairwiseKeys k = ExecutorSession.of("exec-s4", ticket("exec-s4")).keys();
     gateway.endSession("exec-s4");
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
-    while (ExecutorSession.isOpen("exec-s4") && System.nanoTime() < deadline) {
+    // The sweeper thread removes the session, then wipes its keys: wait for both.
+    while ((ExecutorSession.isOpen("exec-s4") || !k.isDestroyed())
+        && System.nanoTime() < deadline) {
       Thread.sleep(20);
     }
     assertFalse(ExecutorSession.isOpen("exec-s4"), "the sweeper did not drop the ended session");
