@@ -77,9 +77,15 @@ public final class SecureTableScanExec extends SecureExec {
   /** Rows per batch of the columnar scan (views of the partition's arrays, not copies). */
   static final int BATCH_ROWS = 4096;
 
+  /**
+   * Off for now: with the columnar scan planned, the benchmark's aggregate over already-shared
+   * columns measured about 400 ms slower (1.18-1.64 s against 0.73-0.93 s, 3 parties x 1M rows), cause
+   * not yet found (the direct aggregate path still looks through the ColumnarToRow transition).
+   * {@link #doExecuteColumnar()} is complete and tested against the row scan.
+   */
   @Override
   public boolean supportsColumnar() {
-    return true;
+    return false;
   }
 
   @Override
