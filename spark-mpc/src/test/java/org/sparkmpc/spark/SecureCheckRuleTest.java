@@ -239,6 +239,11 @@ class SecureCheckRuleTest {
     }
     refused(() -> spark.sql("SELECT region, SUM(amount * items * items) FROM tx GROUP BY region"),
         "amount", "sum");
+    for (String global : List.of("SELECT reveal(SUM(amount * items)) FROM tx",
+        "SELECT reveal(SUM(amount)) AS s, reveal(AVG(items * 2)) AS a FROM tx")) {
+      String plan = spark.sql(global).queryExecution().executedPlan().toString();
+      assertTrue(plan.contains("SecureHashAggregate"), global + ": " + plan);
+    }
   }
 
   @Test

@@ -45,6 +45,12 @@ public final class SecureRewriteRule extends Rule<LogicalPlan> {
       if (node instanceof Project p && !aggregates) {
         return rewriteProject(p);
       }
+      if (node instanceof Project p && aggregates && globalAggregate(p)) {
+        // SELECT SUM(x * y) FROM t: Spark turns a projection of aggregates into an Aggregate only
+        // once they resolve, which a call over shares never does; do it here.
+        return rewriteAggregate(new Aggregate(ScalaInterop.seqOf(), p.projectList(), p.child(),
+            scala.Option.empty()));
+      }
       return null;
     }));
   }
@@ -174,6 +180,26 @@ public final class SecureRewriteRule extends Rule<LogicalPlan> {
         ScalaInterop.seq(inputs), ScalaInterop.seq(partners), ScalaInterop.seq(factors),
         ScalaInterop.seq(output), agg.child());
     return anyRevealed ? SecureReveal.of(recipients, sa, revealIds) : sa;
+  }
+
+  /**
+   * Whether {@code p} projects an aggregate call over a secure column that Spark left unresolved
+   * (a global aggregate, no GROUP BY).
+   */
+  private static boolean globalAggregate(Project p) {
+    if (!leavesResolved(p) || p.projectList().exists(ne -> ((Expression) ne).find(
+        e -> e instanceof org.apache.spark.sql.catalyst.expressions.WindowExpression
+            || e instanceof org.apache.spark.sql.catalyst.expressions.UnresolvedWindowExpression)
+        .isDefined())) {
+      return false; // not yet resolvable, or a window function: the check rule explains
+    }
+    return p.projectList().exists(ne -> ((Expression) ne).find(e -> {
+      Calls c = e instanceof org.apache.spark.sql.catalyst.analysis.UnresolvedFunction
+          ? Calls.of(e) : null;
+      return c != null && (c.name().equals("sum") || c.name().equals("avg")
+          || c.name().equals("count"))
+          && e.references().exists(a -> SecureColumns.isSecure(a));
+    }).isDefined());
   }
 
   /**
