@@ -102,31 +102,53 @@ public final class SecureTableScanExec extends SecureExec {
    */
   static Iterator<ColumnarBatch> toBatches(Iterator<SharePartition> parts, boolean[] secure,
       int[] index, DataType[] types, org.apache.spark.sql.execution.metric.SQLMetric rowsMetric) {
-    return new Iterator<>() {
-      SharePartition p;
-      int i;
-
+    return new Cursor<>(parts, rowsMetric) {
       @Override
-      public boolean hasNext() {
-        while ((p == null || i >= p.rows()) && parts.hasNext()) {
-          p = parts.next();
-          i = 0;
-          rowsMetric.add(p.rows());
-        }
-        return p != null && i < p.rows();
-      }
-
-      @Override
-      public ColumnarBatch next() {
-        if (!hasNext()) {
-          throw new java.util.NoSuchElementException();
-        }
+      ColumnarBatch take() {
         int to = Math.min(p.rows(), i + BATCH_ROWS);
         ColumnarBatch b = PartitionVectors.batch(p, secure, index, types, i, to);
         i = to;
         return b;
       }
     };
+  }
+
+  /**
+   * Walks the rows of a task's partitions, skipping empty ones and counting each partition's rows
+   * in the metric once; {@link #take} returns the next element from row {@code i} of {@code p}
+   * and advances {@code i}.
+   */
+  private abstract static class Cursor<T> implements Iterator<T> {
+    private final Iterator<SharePartition> parts;
+    private final org.apache.spark.sql.execution.metric.SQLMetric rowsMetric;
+    SharePartition p;
+    int i;
+
+    Cursor(Iterator<SharePartition> parts,
+        org.apache.spark.sql.execution.metric.SQLMetric rowsMetric) {
+      this.parts = parts;
+      this.rowsMetric = rowsMetric;
+    }
+
+    abstract T take();
+
+    @Override
+    public boolean hasNext() {
+      while ((p == null || i >= p.rows()) && parts.hasNext()) {
+        p = parts.next();
+        i = 0;
+        rowsMetric.add(p.rows());
+      }
+      return p != null && i < p.rows();
+    }
+
+    @Override
+    public T next() {
+      if (!hasNext()) {
+        throw new java.util.NoSuchElementException();
+      }
+      return take();
+    }
   }
 
   private record Columns(boolean[] secure, int[] index, DataType[] types)
@@ -163,25 +185,9 @@ public final class SecureTableScanExec extends SecureExec {
   static Iterator<InternalRow> toRows(Iterator<SharePartition> parts, boolean[] secure,
       int[] index, DataType[] types, org.apache.spark.sql.execution.metric.SQLMetric rowsMetric) {
     UnsafeRowWriter w = new UnsafeRowWriter(secure.length, 64);
-    return new Iterator<>() {
-      SharePartition p;
-      int i;
-
+    return new Cursor<>(parts, rowsMetric) {
       @Override
-      public boolean hasNext() {
-        while ((p == null || i >= p.rows()) && parts.hasNext()) {
-          p = parts.next();
-          i = 0;
-          rowsMetric.add(p.rows());
-        }
-        return p != null && i < p.rows();
-      }
-
-      @Override
-      public InternalRow next() {
-        if (!hasNext()) {
-          throw new java.util.NoSuchElementException();
-        }
+      InternalRow take() {
         w.reset();
         w.zeroOutNullBytes();
         for (int f = 0; f < secure.length; f++) {
