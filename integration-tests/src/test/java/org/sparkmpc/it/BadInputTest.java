@@ -126,8 +126,10 @@ class BadInputTest {
     String spec = LocalParties.partiesSpec(BANKS, LocalParties.freePorts(2));
     Map<String, Properties> confs = new java.util.LinkedHashMap<>();
     for (String b : BANKS) {
+      // Long enough for the peer's JVM to be up on a loaded machine: a gateway not yet listening
+      // gives "connection refused", not the certificate error this test is about.
       Properties p = LocalParties.baseConfig(b, spec, b.equals("bank2") ? rogue : keys,
-          Duration.ofSeconds(8));
+          Duration.ofSeconds(30));
       p.setProperty("out", work.resolve(b + "/steps").toString());
       p.setProperty("steps", "none");
       confs.put(b, p);

@@ -142,10 +142,27 @@ public final class MpcConf {
         return s;
       });
 
+  public static final Setting<Long> SHARE_MEMORY = new Setting<>(
+      "spark.mpc.share.memory", "1g",
+      "Off-heap (Arrow) memory each JVM of the party (every executor; the driver in local mode) "
+          + "may use for the secure tables it holds. Read when the JVM makes its first table, so "
+          + "give it at launch (spark-submit --conf). Spark counts these bytes as storage memory "
+          + "and spills partitions to local disk as Arrow IPC when that is full; past this budget a "
+          + "query fails with an error naming this setting, never with an out-of-memory crash. "
+          + "The JVM's direct memory (-XX:MaxDirectMemorySize, by default the heap size) must be "
+          + "at least as large.",
+      s -> {
+        long v = parseBytes(s);
+        if (v <= 0) {
+          throw new IllegalArgumentException("must be positive");
+        }
+        return v;
+      });
+
   /** All settings, in documentation order. */
   public static final List<Setting<?>> ALL = List.of(PARTY, PARTIES, KEY_DIR, KEY_FILE, CERT_FILE,
       TRUST_FILE, TIMEOUT, SCALE_BITS, SESSION_NAME, MAX_BUFFERED, HANDSHAKE_TIMEOUT, DEALER,
-      CORRELATIONS, GATEWAY_ADDRESS, SHARE_PARTITIONS, SHARE_BOUNDS, MIN_GROUP_SIZE);
+      CORRELATIONS, GATEWAY_ADDRESS, SHARE_PARTITIONS, SHARE_BOUNDS, SHARE_MEMORY, MIN_GROUP_SIZE);
 
   /** The settings table for the README. */
   public static String markdownTable() {

@@ -255,7 +255,7 @@ public final class MpcRuntime implements AutoCloseable {
   public void dropTable(String id) {
     org.sparkmpc.spark.table.SecureTable t = tablesById.remove(id);
     if (t != null) {
-      t.partitions().unpersist(false);
+      t.unpersist();
     }
   }
 
@@ -289,7 +289,7 @@ public final class MpcRuntime implements AutoCloseable {
     }
     BY_SESSION.remove(context.sessionId());
     ExecutorSession.drop(context.sessionId(), "the driver closed it");
-    tablesById.values().forEach(t -> t.partitions().unpersist(false));
+    tablesById.values().forEach(org.sparkmpc.spark.table.SecureTable::unpersist);
     tablesById.clear();
     if (current == this) {
       current = null;

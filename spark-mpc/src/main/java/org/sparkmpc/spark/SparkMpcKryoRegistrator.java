@@ -12,7 +12,9 @@ import org.apache.spark.serializer.KryoRegistrator;
 public final class SparkMpcKryoRegistrator implements KryoRegistrator {
   @Override
   public void registerClasses(Kryo kryo) {
-    kryo.register(org.sparkmpc.spark.table.SharePartition.class);
+    // A partition's vectors are off-heap: it serialises itself as Arrow IPC (writeReplace).
+    kryo.register(org.sparkmpc.spark.table.SharePartition.class,
+        new com.esotericsoftware.kryo.serializers.JavaSerializer());
     kryo.register(long[].class);
     kryo.register(long[][].class);
     kryo.register(int[].class);

@@ -1,6 +1,7 @@
 package org.sparkmpc.spark.catalyst;
 
 import java.util.Iterator;
+import org.apache.arrow.memory.ArrowBuf;
 import java.util.List;
 import org.apache.spark.rdd.RDD;
 import org.apache.spark.sql.catalyst.InternalRow;
@@ -17,6 +18,7 @@ import org.apache.spark.sql.types.FloatType;
 import org.apache.spark.sql.types.ShortType;
 import org.apache.spark.unsafe.types.UTF8String;
 import org.sparkmpc.spark.MpcRuntime;
+import org.apache.spark.sql.vectorized.ArrowColumnVector;
 import org.apache.spark.sql.vectorized.ColumnarBatch;
 import org.sparkmpc.spark.table.PartitionVectors;
 import org.sparkmpc.spark.table.SecureTable;
@@ -74,14 +76,11 @@ public final class SecureTableScanExec extends SecureExec {
     return new Object[] {tableId, output};
   }
 
-  /** Rows per batch of the columnar scan (views of the partition's arrays, not copies). */
-  static final int BATCH_ROWS = 4096;
-
   /**
    * Off for now: with the columnar scan planned, the benchmark's aggregate over already-shared
-   * columns measured about 400 ms slower (1.18-1.64 s against 0.73-0.93 s, 3 parties x 1M rows), cause
-   * not yet found (the direct aggregate path still looks through the ColumnarToRow transition).
-   * {@link #doExecuteColumnar()} is complete and tested against the row scan.
+   * columns measured about 400 ms slower (1.18-1.64 s against 0.73-0.93 s, 3 parties x 1M rows),
+   * cause not yet found (the direct aggregate path still looks through the ColumnarToRow
+   * transition). {@link #doExecuteColumnar()} is complete and tested against the row scan.
    */
   @Override
   public boolean supportsColumnar() {
@@ -97,17 +96,16 @@ public final class SecureTableScanExec extends SecureExec {
   }
 
   /**
-   * Each partition as batches of at most {@link #BATCH_ROWS} rows: views of its share arrays and
-   * its dictionary-coded public columns ({@link PartitionVectors}).
+   * Each partition as one batch: its share vectors as {@link ArrowColumnVector}s, its public
+   * columns decoded through their dictionaries ({@link PartitionVectors}); nothing is copied.
    */
   static Iterator<ColumnarBatch> toBatches(Iterator<SharePartition> parts, boolean[] secure,
       int[] index, DataType[] types, org.apache.spark.sql.execution.metric.SQLMetric rowsMetric) {
     return new Cursor<>(parts, rowsMetric) {
       @Override
       ColumnarBatch take() {
-        int to = Math.min(p.rows(), i + BATCH_ROWS);
-        ColumnarBatch b = PartitionVectors.batch(p, secure, index, types, i, to);
-        i = to;
+        ColumnarBatch b = PartitionVectors.batch(p, secure, index, types);
+        i = p.rows();
         return b;
       }
     };
@@ -116,7 +114,7 @@ public final class SecureTableScanExec extends SecureExec {
   /**
    * Walks the rows of a task's partitions, skipping empty ones and counting each partition's rows
    * in the metric once; {@link #take} returns the next element from row {@code i} of {@code p}
-   * and advances {@code i}.
+   * and advances {@code i}; {@link #enter} runs when {@code p} changes.
    */
   private abstract static class Cursor<T> implements Iterator<T> {
     private final Iterator<SharePartition> parts;
@@ -132,12 +130,15 @@ public final class SecureTableScanExec extends SecureExec {
 
     abstract T take();
 
+    void enter() {}
+
     @Override
     public boolean hasNext() {
       while ((p == null || i >= p.rows()) && parts.hasNext()) {
         p = parts.next();
         i = 0;
         rowsMetric.add(p.rows());
+        enter();
       }
       return p != null && i < p.rows();
     }
@@ -186,15 +187,29 @@ public final class SecureTableScanExec extends SecureExec {
       int[] index, DataType[] types, org.apache.spark.sql.execution.metric.SQLMetric rowsMetric) {
     UnsafeRowWriter w = new UnsafeRowWriter(secure.length, 64);
     return new Cursor<>(parts, rowsMetric) {
+      private final ArrowBuf[] shares = new ArrowBuf[secure.length];
+      private final int[][] codes = new int[secure.length][];
+
+      @Override
+      void enter() {
+        for (int f = 0; f < secure.length; f++) {
+          if (secure[f]) {
+            shares[f] = p.shareBuffer(index[f]);
+          } else {
+            codes[f] = p.codes(index[f]);
+          }
+        }
+      }
+
       @Override
       InternalRow take() {
         w.reset();
         w.zeroOutNullBytes();
         for (int f = 0; f < secure.length; f++) {
           if (secure[f]) {
-            w.write(f, p.shares(index[f])[i]);
+            w.write(f, shares[f].getLong(8L * i));
           } else {
-            write(w, f, p.dictionary(index[f])[p.codes(index[f])[i]], types[f]);
+            write(w, f, p.dictionary(index[f])[codes[f][i]], types[f]);
           }
         }
         i++;

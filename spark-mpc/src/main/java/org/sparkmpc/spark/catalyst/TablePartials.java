@@ -22,6 +22,8 @@ import org.apache.spark.sql.execution.SparkPlan;
 import org.apache.spark.sql.execution.metric.SQLMetric;
 import org.apache.spark.sql.types.DataType;
 import org.sparkmpc.protocol.BeaverMultiplication;
+import org.apache.arrow.memory.ArrowBuf;
+import org.sparkmpc.ring.ArrowRing64;
 import org.sparkmpc.ring.Ring64;
 import org.sparkmpc.session.MpcContext;
 import org.sparkmpc.session.RoundRange;
@@ -302,9 +304,13 @@ final class TablePartials implements Serializable {
     int n = p.rows();
     boolean[] keep = new boolean[n];
     GenericInternalRow row = new GenericInternalRow(p.publicColumns());
+    int[][] codes = new int[p.publicColumns()][];
+    for (int c = 0; c < codes.length; c++) {
+      codes[c] = p.codes(c);
+    }
     for (int i = 0; i < n; i++) {
-      for (int c = 0; c < p.publicColumns(); c++) {
-        row.update(c, p.dictionary(c)[p.codes(c)[i]]);
+      for (int c = 0; c < codes.length; c++) {
+        row.update(c, p.dictionary(c)[codes[c][i]]);
       }
       keep[i] = filter.eval(row);
     }
@@ -327,21 +333,22 @@ final class TablePartials implements Serializable {
     long[] radixOf;
     if (span <= 1 << 16) {
       for (int ki = 0; ki < keyColumns.length; ki++) {
-        int[] codes = p.codes(keyColumns[ki]);
-        int d = p.dictionary(keyColumns[ki]).length;
-        for (int i = 0; i < n; i++) {
-          gid[i] = gid[i] * d + codes[i];
-        }
+        ArrowRing64.mixRadix(p.codeBuffer(keyColumns[ki]), p.dictionary(keyColumns[ki]).length,
+            gid, n);
       }
       groups = (int) span;
       radixOf = null;
     } else {
       Map<Long, Integer> compact = new HashMap<>();
       List<Long> keys = new ArrayList<>();
+      int[][] codes = new int[keyColumns.length][];
+      for (int ki = 0; ki < keyColumns.length; ki++) {
+        codes[ki] = p.codes(keyColumns[ki]);
+      }
       for (int i = 0; i < n; i++) {
         long key = 0;
-        for (int k : keyColumns) {
-          key = key * p.dictionary(k).length + p.codes(k)[i];
+        for (int ki = 0; ki < keyColumns.length; ki++) {
+          key = key * p.dictionary(keyColumns[ki]).length + codes[ki][i];
         }
         Integer g = compact.get(key);
         if (g == null) {
@@ -371,16 +378,17 @@ final class TablePartials implements Serializable {
     for (int s = 0; s < shareColumns.length; s++) {
       if (wide[s]) {
         highs[s] = new long[groups + 1];
-        long[] hi = p.highs(shareColumns[s]);
+        ArrowBuf hi = p.highBuffer(shareColumns[s]);
         if (hi != null) { // an owner's wide shares
-          Ring64.groupSum128(p.shares(shareColumns[s]), hi, gid, n, sums[s], highs[s]);
+          ArrowRing64.groupSum128(p.shareBuffer(shareColumns[s]), hi, gid, n, sums[s], highs[s]);
         } else { // a peer's: high words 0
-          Ring64.groupSumCarry(p.shares(shareColumns[s]), gid, n, sums[s], highs[s]);
+          ArrowRing64.groupSumCarry(p.shareBuffer(shareColumns[s]), gid, n, sums[s], highs[s]);
         }
       } else {
-        Ring64.groupSum(p.shares(shareColumns[s]), gid, n, sums[s]);
+        ArrowRing64.groupSum(p.shareBuffer(shareColumns[s]), gid, n, sums[s]);
       }
     }
+    java.lang.ref.Reference.reachabilityFence(p); // its buffers were read by address
     for (int k = 0; k < productShares.length; k++) {
       Ring64.groupSum(productShares[k], gid, n, sums[shareColumns.length + k]);
     }

@@ -181,15 +181,17 @@ public final class HorizontalShare {
         for (int i = 0; i < parts[p]; i++) {
           idx.add(i);
         }
-        segments.add(jsc.parallelize(idx, Math.max(1, parts[p]))
-            .mapPartitionsWithIndex(new PeerTask(sid, op, offset, p, layout), false));
+        JavaRDD<SharePartition> peer = jsc.parallelize(idx, Math.max(1, parts[p]))
+            .mapPartitionsWithIndex(new PeerTask(sid, op, offset, p, layout), false);
+        peer.persist(StorageLevel.MEMORY_AND_DISK());
+        segments.add(peer);
       }
       offset += parts[p];
     }
+    // The union is not cached itself: each partition lives in exactly one block (its segment's),
+    // so that Spark closing a block never frees vectors another block still holds.
     JavaRDD<SharePartition> table = jsc.union(ScalaInterop.seq(segments));
-    table.persist(StorageLevel.MEMORY_AND_DISK());
     List<Integer> counts = table.map(SharePartition::rows).collect();
-    mine.unpersist(false); // its partitions live on in the table's cache
     long t2 = System.nanoTime();
     LOG.info("operator {} ({}): send stage {} ms, receive stage {} ms, {} partitions", op, tableId,
         (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000, counts.size());

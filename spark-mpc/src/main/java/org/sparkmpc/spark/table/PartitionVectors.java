@@ -1,7 +1,9 @@
 package org.sparkmpc.spark.table;
 
+import org.apache.arrow.vector.BigIntVector;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.Decimal;
+import org.apache.spark.sql.vectorized.ArrowColumnVector;
 import org.apache.spark.sql.vectorized.ColumnVector;
 import org.apache.spark.sql.vectorized.ColumnarArray;
 import org.apache.spark.sql.vectorized.ColumnarBatch;
@@ -9,59 +11,43 @@ import org.apache.spark.sql.vectorized.ColumnarMap;
 import org.apache.spark.unsafe.types.UTF8String;
 
 /**
- * A {@link SharePartition} seen as Spark {@link ColumnarBatch}es, without copying: a secure column
- * is a view of its {@code long[]} shares, a public column a view of its codes that decodes through
- * the dictionary. The views are read-only and hold no off-heap memory; closing them frees nothing.
+ * A {@link SharePartition} seen as a Spark {@link ColumnarBatch}, without copying its shares: a
+ * secure column is an {@link ArrowColumnVector} over the partition's own share vector (closing it
+ * frees nothing: the partition owns the vector), a public column a view of its codes that decodes
+ * through the dictionary.
  */
 public final class PartitionVectors {
   private PartitionVectors() {}
 
   /**
-   * Rows {@code [from, to)} of {@code p} as a batch of the given columns.
+   * The whole of {@code p} as one batch of the given columns.
    *
    * @param secure per output column, whether it is a secure column
    * @param index  per output column, its index among the secure or the public columns
    * @param types  per output column, its Spark type
    */
   public static ColumnarBatch batch(SharePartition p, boolean[] secure, int[] index,
-      DataType[] types, int from, int to) {
+      DataType[] types) {
     ColumnVector[] vs = new ColumnVector[secure.length];
     for (int f = 0; f < vs.length; f++) {
-      vs[f] = secure[f] ? new Shares(types[f], p.shares(index[f]), from)
-          : new Coded(types[f], p.codes(index[f]), p.dictionary(index[f]), from, to);
+      vs[f] = secure[f] ? new Shares(p.shareVector(index[f]))
+          : new Coded(types[f], p.codes(index[f]), p.dictionary(index[f]), 0, p.rows());
     }
-    return new ColumnarBatch(vs, to - from);
+    return new ColumnarBatch(vs, p.rows());
   }
 
-  /** A secure column: this party's shares, one {@code long} per row. */
-  static final class Shares extends ReadOnly {
-    private final long[] shares;
-    private final int offset;
-
-    Shares(DataType type, long[] shares, int offset) {
-      super(type);
-      this.shares = shares;
-      this.offset = offset;
+  /**
+   * A secure column: this party's shares, one {@code long} per row, in the partition's Arrow
+   * vector. The batch borrows the vector; Spark closing the batch leaves it to the partition.
+   */
+  static final class Shares extends ArrowColumnVector {
+    Shares(BigIntVector v) {
+      super(v);
     }
 
     @Override
-    public boolean hasNull() {
-      return false;
-    }
-
-    @Override
-    public int numNulls() {
-      return 0;
-    }
-
-    @Override
-    public boolean isNullAt(int row) {
-      return false;
-    }
-
-    @Override
-    public long getLong(int row) {
-      return shares[offset + row];
+    public void close() {
+      // borrowed: the partition frees its vectors
     }
   }
 

@@ -13,7 +13,8 @@ import org.apache.spark.sql.catalyst.expressions.Attribute;
  * @param output    the columns as Spark attributes (share columns carry share metadata)
  * @param secure    whether output column {@code i} is a share column
  * @param index     index of output column {@code i} among the share or public columns
- * @param partitions the partitions, persisted in this party's block manager
+ * @param partitions the partitions, persisted in this party's block manager (or a union of
+ *                   persisted segments, each partition in exactly one block)
  * @param contract  rows per partition
  * @param wide      per share column (by index), whether it holds wide (Z(2^128)) shares, whose
  *                  sums never wrap
@@ -29,6 +30,27 @@ public record SecureTable(String id, List<Attribute> output, boolean[] secure, i
       }
     }
     return -1;
+  }
+
+  /**
+   * Drop the table's cached partitions: its RDD's blocks and those of the cached RDDs it reads
+   * (the segments of a union), which frees their Arrow vectors at every executor.
+   */
+  public void unpersist() {
+    unpersist(partitions.rdd(), 0);
+  }
+
+  private static void unpersist(org.apache.spark.rdd.RDD<?> rdd, int depth) {
+    if (rdd.getStorageLevel() != org.apache.spark.storage.StorageLevel.NONE()) {
+      rdd.unpersist(false);
+    }
+    // Only a union's own segments belong to the table; any other parent is another table's.
+    if (depth == 0 && rdd instanceof org.apache.spark.rdd.UnionRDD<?> u) {
+      scala.collection.Iterator<? extends org.apache.spark.rdd.RDD<?>> parts = u.rdds().iterator();
+      while (parts.hasNext()) {
+        unpersist(parts.next(), 1);
+      }
+    }
   }
 
   public long rows() {
