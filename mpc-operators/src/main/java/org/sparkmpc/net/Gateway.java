@@ -328,6 +328,7 @@ public final class Gateway implements Channel {
   @Override
   public void releaseOperator(String session, long operator) {
     long freed = mailbox.releaseOperator(session, operator);
+    stats.recordReleased(freed);
     LOG.debug("gateway {}: released operator {} of session {} ({} bytes)", selfName(), operator,
         session, freed);
   }

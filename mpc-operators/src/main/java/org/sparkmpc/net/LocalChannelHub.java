@@ -134,7 +134,7 @@ public final class LocalChannelHub implements AutoCloseable {
 
     @Override
     public void releaseOperator(String session, long operator) {
-      mailbox.releaseOperator(session, operator);
+      stats.recordReleased(mailbox.releaseOperator(session, operator));
     }
 
     @Override

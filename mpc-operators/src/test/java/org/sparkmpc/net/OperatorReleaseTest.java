@@ -74,6 +74,7 @@ class OperatorReleaseTest {
         a.releaseOperator("released", op);
         assertEquals(0, a.bufferedBytes(), "operator " + op + "'s messages are gone");
       }
+      assertEquals(8 * 2L * 8 * LONGS, a.stats().bytesReleased());
     }
   }
 
