@@ -340,6 +340,7 @@ public final class SecureHashAggregateExec extends SecureExec {
       opened = open(ctx, op, scope, lo, hi, ng, sums, wideSlot, open, idx);
       recipient = opened != null;
     }
+    rt.releaseMessages(scope); // every round has run and the result is here
     postDriverMetrics();
 
     List<InternalRow> rows = new ArrayList<>();
