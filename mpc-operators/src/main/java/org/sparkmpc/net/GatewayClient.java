@@ -24,10 +24,11 @@ import org.slf4j.LoggerFactory;
  * A {@link Channel} for the executors and the driver of a party on other hosts than its {@link
  * Gateway}: every call is forwarded to this party's own gateway (a standalone process, see {@link
  * GatewayMain}), which runs it with its own {@link Gateway#send}, {@link Gateway#receive}, {@link
- * Gateway#endSession} or {@link Gateway#releaseOperator}. Callers cannot tell it from the gateway: failures are rethrown as the same
- * exception types ({@link PeerTimeoutException}, {@link PeerUnavailableException}, {@link
- * ProtocolException}, {@link PeerAbortedException}, {@link MpcChannelException}, {@link
- * IllegalArgumentException}) with the gateway's messages.
+ * Gateway#endSession} or {@link Gateway#releaseOperator}. Callers cannot tell it from the gateway:
+ * failures are rethrown as the same exception types ({@link PeerTimeoutException}, {@link
+ * PeerUnavailableException}, {@link OperatorReleasedException}, {@link ProtocolException}, {@link
+ * PeerAbortedException}, {@link MpcChannelException}, {@link IllegalArgumentException}) with the
+ * gateway's messages.
  *
  * <h2>Connections</h2>
  *
@@ -44,8 +45,8 @@ import org.slf4j.LoggerFactory;
  * The client carries this party's own messages, over TLS, to its own gateway: CLIENT_SEND frames
  * (destination, message key, payload: a share or masked value meant for that peer), CLIENT_RECEIVE
  * frames (a message key and a timeout) answered with a DATA frame holding the payload the peer sent,
- * CLIENT_END_SESSION and CLIENT_SESSION_STATE frames (a session id), CLIENT_RELEASE_OPERATOR frames (a
- * session id and an operator id); failures come back as CLIENT_STATUS frames (a kind
+ * CLIENT_END_SESSION and CLIENT_SESSION_STATE frames (a session id), CLIENT_RELEASE_OPERATOR frames
+ * (a session id and an operator id); failures come back as CLIENT_STATUS frames (a kind
  * and a reason naming parties and coordinates). The frame layout is documented on {@link Gateway}.
  * Nothing crosses a party boundary here: the peer link is the gateway's. Logs and exception messages
  * name parties, addresses and message coordinates, never payload bytes.
