@@ -93,6 +93,22 @@ class ApiScenarioTest {
   }
 
   @Test
+  void everyQueryReleasesItsMessagesAndTheSharingKeepsItsOwn() throws Exception {
+    for (String b : BANKS) {
+      for (String sub : List.of("all", "to_bank1", "sql_shares_then_reveal", "rows_islands",
+          "global")) {
+        List<String> counts = Files.readAllLines(Scenarios.step(work, b, "api").resolve(sub)
+            .resolve("released.txt"));
+        // What the query's operators received (the plan agreement at least) is dropped from the
+        // gateway once the query has finished; the sharing's messages are not released.
+        String received = counts.get(0).substring("received=".length());
+        assertTrue(Long.parseLong(received) > 0, b + " " + sub);
+        assertEquals(received, counts.get(1).substring("released=".length()), b + " " + sub);
+      }
+    }
+  }
+
+  @Test
   void revealToOneBankGivesRowsThereAndNowhereElse() throws Exception {
     Map<String, Double> expected = new HashMap<>();
     for (Row r : pooled.groupBy("region").agg(functions.sum("amount")).collectAsList()) {

@@ -19,7 +19,9 @@ import org.sparkmpc.spark.runner.PartyRunner;
 /**
  * One party of a cross-party test scenario: runs several steps in one MPC session, in lockstep with
  * the other parties, and records each step's outcome in {@code <out>/<step>/}: {@code result.csv}
- * (revealed rows), {@code plan.txt}, {@code metrics.txt}, or {@code error.txt} when the step failed.
+ * (revealed rows), {@code plan.txt}, {@code metrics.txt}, {@code released.txt} (the message bytes
+ * this party's gateway handed its query and those it then released), or {@code error.txt} when the
+ * step failed.
  * Steps are SQL jobs ({@code step.N.input}, {@code .schema}, {@code .share}, {@code .query}) or the
  * DataFrame API walkthrough ({@code step.N.kind=api}), or attempts on secure tables
  * ({@code step.N.kind=probe}, see {@link ShareProbes}).
@@ -165,7 +167,19 @@ public final class ScenarioParty {
 
   static void write(SparkMpc mpc, Dataset<Row> result, Path dir) throws Exception {
     Files.createDirectories(dir);
+    org.sparkmpc.net.ChannelStats stats = org.sparkmpc.spark.MpcRuntime.current().gateway()
+        .stats();
+    long received = stats.bytesReceived();
+    long released = stats.bytesReleased();
     List<Row> rows = result.collectAsList();
+    // Once the query has finished, its operators have released what they received (a reveal of
+    // rows at the end of the query, from Spark's listener thread).
+    for (long end = System.nanoTime() + 3_000_000_000L; System.nanoTime() < end
+        && stats.bytesReleased() - released != stats.bytesReceived() - received; ) {
+      Thread.sleep(20);
+    }
+    Files.writeString(dir.resolve("released.txt"), "received=" + (stats.bytesReceived() - received)
+        + "\nreleased=" + (stats.bytesReleased() - released) + "\n");
     SparkPlan plan = result.queryExecution().executedPlan();
     Files.writeString(dir.resolve("plan.txt"), plan.toString());
     StringBuilder metrics = new StringBuilder();

@@ -75,6 +75,19 @@ public interface Channel extends AutoCloseable {
   /** Forget every message of {@code session}; later messages for it are refused as replays. */
   void endSession(String session);
 
+  /**
+   * Forget every message of {@code operator} in {@code session} that this party holds, and refuse
+   * the operator's later messages: a late one is answered {@link DeliveryStatus#RELEASED} (its
+   * sender gets an {@link OperatorReleasedException} naming the operator), and a {@link #receive}
+   * of one fails with that exception. Other operators' messages are kept.
+   *
+   * <p>Call it once the operator has finished for good at this party, so that no task of it can run
+   * again (in Spark: its jobs completed and its result is on the driver); never for an operator whose
+   * output may be recomputed from lineage (a cached secure table), whose messages must stay until
+   * the session ends.
+   */
+  void releaseOperator(String session, long operator);
+
   /** Counters of bytes and messages this channel sent and received (all sessions). */
   ChannelStats stats();
 

@@ -8,6 +8,7 @@ public final class ChannelStats {
   private final LongAdder bytesReceived = new LongAdder();
   private final LongAdder messagesSent = new LongAdder();
   private final LongAdder messagesReceived = new LongAdder();
+  private final LongAdder bytesReleased = new LongAdder();
 
   public void recordSent(long bytes) {
     bytesSent.add(bytes);
@@ -17,6 +18,11 @@ public final class ChannelStats {
   public void recordReceived(long bytes) {
     bytesReceived.add(bytes);
     messagesReceived.increment();
+  }
+
+  /** Payload bytes a release of finished operators dropped from this channel's receive buffer. */
+  public void recordReleased(long bytes) {
+    bytesReleased.add(bytes);
   }
 
   public long bytesSent() {
@@ -33,5 +39,13 @@ public final class ChannelStats {
 
   public long messagesReceived() {
     return messagesReceived.sum();
+  }
+
+  /**
+   * Payload bytes dropped by {@link Channel#releaseOperator} at this party's receive buffer (0 at a
+   * {@link GatewayClient}, whose gateway holds the buffer).
+   */
+  public long bytesReleased() {
+    return bytesReleased.sum();
   }
 }

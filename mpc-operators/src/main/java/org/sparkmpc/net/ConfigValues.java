@@ -1,11 +1,14 @@
 package org.sparkmpc.net;
 
+import java.time.Duration;
 import java.util.Locale;
+import java.util.Objects;
 
 /**
  * Parsing of the duration and size settings ({@code spark.mpc.timeout},
  * {@code spark.mpc.gateway.maxBufferedBytes}, ...) for every entry point: the gateway and dealer
- * processes and the Spark settings. Errors name the setting, never a secret.
+ * processes and the Spark settings; and durations as error messages show them. Errors name the
+ * setting, never a secret.
  */
 public final class ConfigValues {
   private ConfigValues() {}
@@ -57,5 +60,33 @@ public final class ConfigValues {
     } catch (NumberFormatException | ArithmeticException e) {
       throw new IllegalArgumentException("'" + key + "' is not a size like 512m or 2g: '" + value + "'");
     }
+  }
+
+  /** {@code 30 s}, {@code 250 ms}, {@code 2.5 s}: a duration for error messages. */
+  static String human(Duration d) {
+    long ms = d.toMillis();
+    if (ms < 1000) {
+      return ms + " ms";
+    }
+    if (ms % 1000 == 0) {
+      return (ms / 1000) + " s";
+    }
+    return String.format(Locale.ROOT, "%.1f s", ms / 1000.0);
+  }
+
+  static long saturatedNanos(Duration d) {
+    try {
+      return d.toNanos();
+    } catch (ArithmeticException e) {
+      return Long.MAX_VALUE / 4;
+    }
+  }
+
+  static Duration requirePositive(Duration d, String what) {
+    Objects.requireNonNull(d, what);
+    if (d.isNegative() || d.isZero()) {
+      throw new IllegalArgumentException(what + " must be positive, was " + d);
+    }
+    return d;
   }
 }

@@ -2,10 +2,10 @@ package org.sparkmpc.net;
 
 /**
  * How a receiving party answered one delivered message. {@link Mailbox#put} produces {@link #OK},
- * {@link #CONFLICT}, {@link #ENDED}, {@link #OVER_CAPACITY} and (when closed) {@link #REFUSED}; the
- * {@link Gateway} adds {@link #REFUSED} for a sender claim that does not match the peer's
- * certificate and {@link #MALFORMED} for a frame it cannot parse. Each constant has a fixed one-byte
- * code used in the gateway's STATUS frame.
+ * {@link #CONFLICT}, {@link #ENDED}, {@link #RELEASED}, {@link #OVER_CAPACITY} and (when closed)
+ * {@link #REFUSED}; the {@link Gateway} adds {@link #REFUSED} for a sender claim that does not
+ * match the peer's certificate and {@link #MALFORMED} for a frame it cannot parse. Each constant has
+ * a fixed one-byte code used in the gateway's STATUS frame.
  */
 public enum DeliveryStatus {
   /** Stored, or an identical duplicate of what is stored (accepted once, no second copy). */
@@ -19,7 +19,9 @@ public enum DeliveryStatus {
   /** The frame could not be parsed; the receiver closes the connection. */
   MALFORMED(4),
   /** The receive buffer stayed full for the whole timeout, or the message is larger than it. */
-  OVER_CAPACITY(5);
+  OVER_CAPACITY(5),
+  /** The message's operator has finished at the receiver and its messages were released. */
+  RELEASED(6);
 
   private final int code;
 

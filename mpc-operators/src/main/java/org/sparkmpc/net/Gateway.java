@@ -76,7 +76,8 @@ import org.slf4j.LoggerFactory;
  *     length     int64   0..2^30 (1 GiB); larger than the receive buffer bound: OVER_CAPACITY
  *     payload    length bytes
  *   STATUS (server to client: the answer to each DATA frame, in order)
- *     status     uint8   0 OK, 1 CONFLICT, 2 ENDED, 3 REFUSED, 4 MALFORMED, 5 OVER_CAPACITY
+ *     status     uint8   0 OK, 1 CONFLICT, 2 ENDED, 3 REFUSED, 4 MALFORMED, 5 OVER_CAPACITY,
+ *                        6 RELEASED
  *     reasonLen  uint16  0..1024
  *     reason     reasonLen bytes of UTF-8 (coordinates and byte counts only)
  * </pre>
@@ -100,16 +101,20 @@ import org.slf4j.LoggerFactory;
  *     session    sessionLen bytes of UTF-8
  *   CLIENT_STATUS      (type 7, gateway to client)
  *     status     uint8   0 OK, 1 TIMEOUT, 2 UNAVAILABLE, 3 ABORTED, 4 PROTOCOL, 5 CHANNEL, 6 INVALID,
- *                        7 REFUSED, 8 ENDED
+ *                        7 REFUSED, 8 ENDED, 9 RELEASED
  *     reasonLen  uint16  0..8192
  *     reason     reasonLen bytes of UTF-8: the message of the exception the gateway's call threw
  *   CLIENT_SESSION_STATE (type 8, client to gateway)
  *     sessionLen uint16  1..1024
  *     session    sessionLen bytes of UTF-8
+ *   CLIENT_RELEASE_OPERATOR (type 9, client to gateway)
+ *     sessionLen uint16  1..1024
+ *     session    sessionLen bytes of UTF-8
+ *     operator   int64
  * </pre>
  *
- * CLIENT_SEND runs {@link #send} and CLIENT_END_SESSION {@link #endSession}; both are answered with a
- * CLIENT_STATUS. CLIENT_SESSION_STATE asks {@link #isSessionEnded}: answered CLIENT_STATUS ENDED if the
+ * CLIENT_SEND runs {@link #send}, CLIENT_END_SESSION {@link #endSession} and CLIENT_RELEASE_OPERATOR
+ * {@link #releaseOperator}; each is answered with a CLIENT_STATUS. CLIENT_SESSION_STATE asks {@link #isSessionEnded}: answered CLIENT_STATUS ENDED if the
  * session has ended here, OK otherwise (executors drop a session's keys once it ended). CLIENT_RECEIVE runs {@link #receive} and is answered with a DATA frame holding the
  * key and the payload, or a CLIENT_STATUS naming the error (timeout, peer aborted, conflict). A client
  * that sends a DATA frame (trying to inject a message as a peer) is answered REFUSED and closed; a peer
@@ -134,7 +139,9 @@ import org.slf4j.LoggerFactory;
  * space for a payload is reserved before it is read (a duplicate of a stored message is compared
  * while streaming, without a second buffer), so a full buffer blocks the sending connection
  * (back-pressure) for up to the timeout, then the message is answered {@code OVER_CAPACITY}.
- * Sessions end locally with {@link #endSession}; later messages for them are refused as replays.
+ * Sessions end locally with {@link #endSession}; later messages for them are refused as replays. An
+ * operator that has finished for good is released with {@link #releaseOperator}: its messages are
+ * dropped, and later ones refused ({@code RELEASED}), naming the operator.
  *
  * <h2>What it reveals</h2>
  *
@@ -172,6 +179,7 @@ public final class Gateway implements Channel {
   private final InboundAcceptor acceptor;
   private final AtomicInteger inFlight = new AtomicInteger();
   private final PeerLink[] links;
+  private final ClientRequests clients = new ClientRequests(this);
   private final int timeoutMs;
   private volatile boolean closed;
 
@@ -257,7 +265,7 @@ public final class Gateway implements Channel {
     checkWireSend(directory, to, key, payload);
     ensureOpen(key);
     PeerLink link = links[to];
-    long deadline = System.nanoTime() + Mailbox.saturatedNanos(config.timeout());
+    long deadline = System.nanoTime() + ConfigValues.saturatedNanos(config.timeout());
     long backoff = FIRST_BACKOFF_MS;
     link.lock.lock();
     try {
@@ -284,7 +292,7 @@ public final class Gateway implements Channel {
           if (sent && e instanceof SocketTimeoutException) {
             throw new PeerTimeoutException("party '" + peerName(to) + "' at " + address(to)
                 + " did not acknowledge the message (" + key.describe() + ") within "
-                + Mailbox.human(ackTimeout()));
+                + ConfigValues.human(ackTimeout()));
           }
           if (isCertificateFailure(e)) {
             throw unavailable(to, key, e);
@@ -314,6 +322,15 @@ public final class Gateway implements Channel {
   @Override
   public void endSession(String session) {
     mailbox.endSession(session);
+  }
+
+  /** Drop the messages of a finished operator held here; see {@link Mailbox#releaseOperator}. */
+  @Override
+  public void releaseOperator(String session, long operator) {
+    long freed = mailbox.releaseOperator(session, operator);
+    stats.recordReleased(freed);
+    LOG.debug("gateway {}: released operator {} of session {} ({} bytes)", selfName(), operator,
+        session, freed);
   }
 
   /**
@@ -436,7 +453,7 @@ public final class Gateway implements Channel {
   }
 
   private PeerUnavailableException unavailable(int to, MessageKey key, IOException e) {
-    String when = isCertificateFailure(e) ? " (not retried)" : " (gave up after " + Mailbox.human(config.timeout()) + ")";
+    String when = isCertificateFailure(e) ? " (not retried)" : " (gave up after " + ConfigValues.human(config.timeout()) + ")";
     return new PeerUnavailableException("party '" + peerName(to) + "' at " + address(to) + " is unavailable: "
         + reason(e) + when + "; could not send message (" + key.describe() + ")", e);
   }
@@ -553,7 +570,7 @@ public final class Gateway implements Channel {
       Wire.DataHeader header;
       try {
         int type = Wire.readFrameType(in, first);
-        if (isClientRequest(type)) {
+        if (ClientRequests.isClientRequest(type)) {
           LOG.warn("gateway {}: party '{}' ({}) sent a client request (frame type {}); refused, closing the"
               + " connection", selfName(), peerName(peer), remote, type);
           refuseAndClose(s, in, out, DeliveryStatus.REFUSED, "client requests are accepted only from party '"
@@ -676,18 +693,12 @@ public final class Gateway implements Channel {
 
   // ---- clients: this party's own executors and driver ----
 
-  private static boolean isClientRequest(int type) {
-    return type == Wire.TYPE_CLIENT_SEND || type == Wire.TYPE_CLIENT_RECEIVE
-        || type == Wire.TYPE_CLIENT_END_SESSION || type == Wire.TYPE_CLIENT_SESSION_STATE;
-  }
-
   /**
    * Serve the requests of a client connection (authenticated with this party's own certificate) in
-   * sequence: each CLIENT_SEND, CLIENT_RECEIVE and CLIENT_END_SESSION runs the gateway's own {@link
-   * #send}, {@link #receive} or {@link #endSession} and is answered with a CLIENT_STATUS frame (or,
-   * for a received message, a DATA frame). A frame of another type (a peer's DATA frame, say) is
-   * answered REFUSED or MALFORMED and the connection is closed: a client cannot inject messages as a
-   * peer.
+   * sequence: each runs the gateway's own call ({@link ClientRequests}) and is answered with a
+   * CLIENT_STATUS frame (or, for a received message, a DATA frame). A frame of another type (a
+   * peer's DATA frame, say) is answered REFUSED or MALFORMED and the connection is closed: a client
+   * cannot inject messages as a peer.
    */
   private void serveClient(SSLSocket s, DataInputStream in, DataOutputStream out, String remote)
       throws IOException {
@@ -701,14 +712,14 @@ public final class Gateway implements Channel {
         int type;
         try {
           type = Wire.readFrameType(in, first);
-          if (!isClientRequest(type)) {
+          if (!ClientRequests.isClientRequest(type)) {
             LOG.warn("gateway {}: client ({}) sent frame type {}, which is not a client request; closing the"
                 + " connection", selfName(), remote, type);
             refuseAndCloseClient(s, in, out, Wire.ClientStatus.REFUSED, "frame type " + type
                 + " is not a client request; a client of party '" + selfName() + "' cannot send as a peer");
             return;
           }
-          serveClientRequest(s, in, out, type);
+          clients.serve(s, in, out, type);
         } catch (Wire.MalformedFrameException e) {
           LOG.warn("gateway {}: malformed frame from client ({}): {}; closing the connection", selfName(), remote,
               e.getMessage());
@@ -720,87 +731,6 @@ public final class Gateway implements Channel {
         inFlight.decrementAndGet();
       }
     }
-  }
-
-  private void serveClientRequest(SSLSocket s, DataInputStream in, DataOutputStream out, int type)
-      throws IOException, Wire.MalformedFrameException {
-    switch (type) {
-      case Wire.TYPE_CLIENT_SEND: {
-        Wire.ClientSendHeader h = Wire.readClientSendBody(in);
-        byte[] payload = new byte[(int) h.length()];
-        in.readFully(payload);
-        s.setSoTimeout(0);
-        writeClientOutcome(out, () -> send(h.to(), h.key(), payload));
-        break;
-      }
-      case Wire.TYPE_CLIENT_RECEIVE: {
-        Wire.ClientReceive r = Wire.readClientReceiveBody(in);
-        s.setSoTimeout(0);
-        byte[] payload;
-        try {
-          payload = receive(r.key(), Duration.ofMillis(r.timeoutMillis()));
-        } catch (RuntimeException e) {
-          writeClientFailure(out, e);
-          break;
-        }
-        Wire.writeData(out, r.key(), payload);
-        out.flush();
-        break;
-      }
-      case Wire.TYPE_CLIENT_SESSION_STATE: {
-        String session = Wire.readClientEndSessionBody(in);
-        boolean ended = isSessionEnded(session);
-        Wire.writeClientStatus(out, ended ? Wire.ClientStatus.ENDED : Wire.ClientStatus.OK,
-            ended ? "ended" : "not ended");
-        out.flush();
-        break;
-      }
-      case Wire.TYPE_CLIENT_END_SESSION:
-      default: {
-        String session = Wire.readClientEndSessionBody(in);
-        writeClientOutcome(out, () -> endSession(session));
-        break;
-      }
-    }
-  }
-
-  private void writeClientOutcome(DataOutputStream out, Runnable call) throws IOException {
-    try {
-      call.run();
-    } catch (RuntimeException e) {
-      writeClientFailure(out, e);
-      return;
-    }
-    Wire.writeClientStatus(out, Wire.ClientStatus.OK, "accepted");
-    out.flush();
-  }
-
-  /**
-   * Answer a failed client request with the exception's kind and message. The channel's exception
-   * messages name parties and coordinates only; other exceptions are reported by class name alone.
-   */
-  private void writeClientFailure(DataOutputStream out, RuntimeException e) throws IOException {
-    Wire.ClientStatus kind;
-    String reason = e.getMessage();
-    if (e instanceof PeerAbortedException) {
-      kind = Wire.ClientStatus.ABORTED;
-    } else if (e instanceof PeerTimeoutException) {
-      kind = Wire.ClientStatus.TIMEOUT;
-    } else if (e instanceof PeerUnavailableException) {
-      kind = Wire.ClientStatus.UNAVAILABLE;
-    } else if (e instanceof ProtocolException) {
-      kind = Wire.ClientStatus.PROTOCOL;
-    } else if (e instanceof MpcChannelException) {
-      kind = Wire.ClientStatus.CHANNEL;
-    } else if (e instanceof IllegalArgumentException) {
-      kind = Wire.ClientStatus.INVALID;
-    } else {
-      kind = Wire.ClientStatus.CHANNEL;
-      reason = "the gateway of party '" + selfName() + "' failed (" + e.getClass().getSimpleName() + ")";
-      LOG.warn("gateway {}: a client request failed with {}", selfName(), e.getClass().getName());
-    }
-    Wire.writeClientStatus(out, kind, reason == null ? kind.name() : reason);
-    out.flush();
   }
 
   /** Read (and drop) what the peer still sends for a short while, so it can read our answer. */

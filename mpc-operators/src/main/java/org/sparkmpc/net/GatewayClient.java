@@ -23,11 +23,12 @@ import org.slf4j.LoggerFactory;
 /**
  * A {@link Channel} for the executors and the driver of a party on other hosts than its {@link
  * Gateway}: every call is forwarded to this party's own gateway (a standalone process, see {@link
- * GatewayMain}), which runs it with its own {@link Gateway#send}, {@link Gateway#receive} or {@link
- * Gateway#endSession}. Callers cannot tell it from the gateway: failures are rethrown as the same
- * exception types ({@link PeerTimeoutException}, {@link PeerUnavailableException}, {@link
- * ProtocolException}, {@link PeerAbortedException}, {@link MpcChannelException}, {@link
- * IllegalArgumentException}) with the gateway's messages.
+ * GatewayMain}), which runs it with its own {@link Gateway#send}, {@link Gateway#receive}, {@link
+ * Gateway#endSession} or {@link Gateway#releaseOperator}. Callers cannot tell it from the gateway:
+ * failures are rethrown as the same exception types ({@link PeerTimeoutException}, {@link
+ * PeerUnavailableException}, {@link OperatorReleasedException}, {@link ProtocolException}, {@link
+ * PeerAbortedException}, {@link MpcChannelException}, {@link IllegalArgumentException}) with the
+ * gateway's messages.
  *
  * <h2>Connections</h2>
  *
@@ -44,7 +45,8 @@ import org.slf4j.LoggerFactory;
  * The client carries this party's own messages, over TLS, to its own gateway: CLIENT_SEND frames
  * (destination, message key, payload: a share or masked value meant for that peer), CLIENT_RECEIVE
  * frames (a message key and a timeout) answered with a DATA frame holding the payload the peer sent,
- * CLIENT_END_SESSION and CLIENT_SESSION_STATE frames (a session id); failures come back as CLIENT_STATUS frames (a kind
+ * CLIENT_END_SESSION and CLIENT_SESSION_STATE frames (a session id), CLIENT_RELEASE_OPERATOR frames
+ * (a session id and an operator id); failures come back as CLIENT_STATUS frames (a kind
  * and a reason naming parties and coordinates). The frame layout is documented on {@link Gateway}.
  * Nothing crosses a party boundary here: the peer link is the gateway's. Logs and exception messages
  * name parties, addresses and message coordinates, never payload bytes.
@@ -194,6 +196,22 @@ public final class GatewayClient implements Channel {
   }
 
   /**
+   * Ask the gateway to forget the messages of a finished operator ({@link Gateway#releaseOperator}).
+   * Crosses the wire: the session id and the operator id.
+   */
+  @Override
+  public void releaseOperator(String session, long operator) {
+    Objects.requireNonNull(session, "session");
+    String what = "session " + session + ", operator " + operator;
+    call(what, config.timeout().plusSeconds(5), c -> {
+      Wire.writeClientReleaseOperator(c.out, session, operator);
+      c.out.flush();
+      expectOk(c, c.readReply(), what);
+      return null;
+    });
+  }
+
+  /**
    * Whether {@code session} has ended at this party's gateway (see {@link Gateway#isSessionEnded}),
    * so that an executor can drop what it keeps for it. Crosses the wire: the session id.
    *
@@ -244,7 +262,7 @@ public final class GatewayClient implements Channel {
           + " answered with a malformed frame (" + e.getMessage() + "); (" + what + ")");
     } catch (SocketTimeoutException e) {
       throw new PeerTimeoutException("the gateway of party '" + directory.self().name() + "' at "
-          + gatewayAddress() + " did not answer within " + Mailbox.human(wait) + " (" + what + ")");
+          + gatewayAddress() + " did not answer within " + ConfigValues.human(wait) + " (" + what + ")");
     } catch (IOException e) {
       ensureOpen(what);
       throw new PeerUnavailableException("the gateway of party '" + directory.self().name() + "' at "
@@ -284,6 +302,8 @@ public final class GatewayClient implements Channel {
         throw new PeerAbortedException(s.reason());
       case PROTOCOL:
         throw new ProtocolException(s.reason());
+      case RELEASED:
+        throw new OperatorReleasedException(s.reason());
       case INVALID:
         throw new IllegalArgumentException(s.reason());
       case REFUSED:
@@ -309,7 +329,7 @@ public final class GatewayClient implements Channel {
         }
         throw new MpcChannelException("all " + MAX_CONNECTIONS + " connections to the gateway of party '"
             + directory.self().name() + "' at " + gatewayAddress() + " stayed busy for "
-            + Mailbox.human(config.timeout()) + " (" + what + ")");
+            + ConfigValues.human(config.timeout()) + " (" + what + ")");
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

@@ -49,12 +49,12 @@ public record GatewayConfig(
     Objects.requireNonNull(keyFile, "keyFile");
     Objects.requireNonNull(certFile, "certFile");
     Objects.requireNonNull(trustFile, "trustFile");
-    Mailbox.requirePositive(timeout, "gateway timeout");
+    ConfigValues.requirePositive(timeout, "gateway timeout");
     if (maxBufferedBytes <= 0) {
       throw new IllegalArgumentException(
           Mailbox.MAX_BUFFERED_BYTES_SETTING + " must be positive, was " + maxBufferedBytes);
     }
-    Mailbox.requirePositive(handshakeTimeout, HANDSHAKE_TIMEOUT_SETTING);
+    ConfigValues.requirePositive(handshakeTimeout, HANDSHAKE_TIMEOUT_SETTING);
   }
 
   /** As the canonical constructor, with the {@linkplain #DEFAULT_HANDSHAKE_TIMEOUT default handshake timeout}. */

@@ -242,7 +242,7 @@ final class InboundAcceptor {
   private void logExpired(String remote) {
     if (!closed) {
       LOG.warn("gateway {}: closed connection from {}: it did not complete the TLS handshake within {} ({})",
-          selfName(), remote, Mailbox.human(handshakeTimeout), GatewayConfig.HANDSHAKE_TIMEOUT_SETTING);
+          selfName(), remote, ConfigValues.human(handshakeTimeout), GatewayConfig.HANDSHAKE_TIMEOUT_SETTING);
     }
   }
 

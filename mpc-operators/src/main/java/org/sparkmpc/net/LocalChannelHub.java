@@ -40,7 +40,7 @@ public final class LocalChannelHub implements AutoCloseable {
   /** As {@link #LocalChannelHub(List, Duration)}, with a receive buffer bound per party. */
   public LocalChannelHub(List<String> partyNames, Duration timeout, long maxBufferedBytes) {
     Objects.requireNonNull(partyNames, "partyNames");
-    this.timeout = Mailbox.requirePositive(timeout, "timeout");
+    this.timeout = ConfigValues.requirePositive(timeout, "timeout");
     List<PartyDirectory.Party> parties = new ArrayList<>();
     for (String name : partyNames) {
       parties.add(new PartyDirectory.Party(name, IN_PROCESS, 0));
@@ -130,6 +130,11 @@ public final class LocalChannelHub implements AutoCloseable {
     @Override
     public void endSession(String session) {
       mailbox.endSession(session);
+    }
+
+    @Override
+    public void releaseOperator(String session, long operator) {
+      stats.recordReleased(mailbox.releaseOperator(session, operator));
     }
 
     @Override

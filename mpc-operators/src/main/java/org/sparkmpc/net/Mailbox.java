@@ -2,31 +2,32 @@ package org.sparkmpc.net;
 
 import java.time.Duration;
 import java.util.Arrays;
-import java.util.HashMap;
-import java.util.Iterator;
-import java.util.LinkedHashSet;
-import java.util.Locale;
-import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import org.sparkmpc.net.MessageStore.Entry;
 
 /**
  * The receiving side of one party's channel: keeps at most one payload per {@link MessageKey} until
- * the key's session ends, so a retried task can read a message again. Used by {@link Gateway} (fed
- * from TLS connections) and {@link LocalChannelHub} (fed by the other party threads).
+ * the key's session ends or its operator is released, so a retried task can read a message again.
+ * Used by {@link Gateway} (fed from TLS connections) and {@link LocalChannelHub} (fed by the other
+ * party threads).
  *
  * <ul>
  *   <li>{@link #put}: a new key is stored ({@link DeliveryStatus#OK}); the same key with identical
  *       bytes is accepted once more without a second copy ({@code OK}); the same key with different
  *       bytes is {@link DeliveryStatus#CONFLICT} and the conflict is recorded, so whoever waits for
  *       or later asks for that key gets a {@link ProtocolException}; a key of an ended session is
- *       {@link DeliveryStatus#ENDED} (a replay). Sessions never seen before are accepted: a peer may
- *       start a session earlier than this party.
+ *       {@link DeliveryStatus#ENDED} (a replay); a key of a released operator is {@link
+ *       DeliveryStatus#RELEASED}. Sessions never seen before are accepted: a peer may start a session
+ *       earlier than this party.
+ *   <li>{@link #releaseOperator}: drop the messages of an operator that has finished for good and
+ *       refuse its later ones; a {@link #take} of them fails naming the operator.
  *   <li>Memory bound: the stored payload bytes (plus bytes reserved for frames being read) never
  *       exceed {@code maxBufferedBytes}. A put that does not fit waits up to the put timeout for
- *       {@link #endSession} to free space (back-pressure), then fails with {@link
- *       DeliveryStatus#OVER_CAPACITY} and a reason naming {@value #MAX_BUFFERED_BYTES_SETTING}.
+ *       {@link #endSession} or {@link #releaseOperator} to free space (back-pressure), then fails
+ *       with {@link DeliveryStatus#OVER_CAPACITY} and a reason naming {@value
+ *       #MAX_BUFFERED_BYTES_SETTING} and what the message's session holds.
  *   <li>{@link #take}: waits on a condition (no polling) and returns a copy of the stored payload.
  * </ul>
  *
@@ -76,16 +77,6 @@ public final class Mailbox implements AutoCloseable {
   /** Decision of {@link #admit}. */
   record Admission(AdmissionKind kind, byte[] existing, PutResult refusal) {}
 
-  private static final class Entry {
-    final byte[] payload;
-    final long arrivedNanos = System.nanoTime();
-    boolean conflict;
-
-    Entry(byte[] payload) {
-      this.payload = payload;
-    }
-  }
-
   private static final PutResult STORED = new PutResult(DeliveryStatus.OK, "stored");
   private static final PutResult DUPLICATE = new PutResult(DeliveryStatus.OK, "identical duplicate accepted");
 
@@ -98,8 +89,7 @@ public final class Mailbox implements AutoCloseable {
   private final Condition changed = lock.newCondition();
   /** Signalled when buffered bytes are freed. */
   private final Condition space = lock.newCondition();
-  private final Map<String, Map<MessageKey, Entry>> sessions = new HashMap<>();
-  private final LinkedHashSet<String> ended = new LinkedHashSet<>();
+  private final MessageStore store = new MessageStore();
   private long used;
   private boolean closed;
 
@@ -115,7 +105,7 @@ public final class Mailbox implements AutoCloseable {
           MAX_BUFFERED_BYTES_SETTING + " must be positive, was " + maxBufferedBytes);
     }
     this.maxBufferedBytes = maxBufferedBytes;
-    this.putTimeout = requirePositive(putTimeout, "put timeout");
+    this.putTimeout = ConfigValues.requirePositive(putTimeout, "put timeout");
   }
 
   /** The bound on buffered payload bytes. */
@@ -137,11 +127,7 @@ public final class Mailbox implements AutoCloseable {
   public int messageCount() {
     lock.lock();
     try {
-      int n = 0;
-      for (Map<MessageKey, Entry> m : sessions.values()) {
-        n += m.size();
-      }
-      return n;
+      return store.messages();
     } finally {
       lock.unlock();
     }
@@ -151,7 +137,7 @@ public final class Mailbox implements AutoCloseable {
   public boolean isEnded(String session) {
     lock.lock();
     try {
-      return ended.contains(session);
+      return store.isEnded(session);
     } finally {
       lock.unlock();
     }
@@ -189,7 +175,8 @@ public final class Mailbox implements AutoCloseable {
   public byte[] take(MessageKey key, Duration timeout) {
     Objects.requireNonNull(key, "key");
     checkSender(key);
-    long waitNanos = Objects.requireNonNull(timeout, "timeout").isNegative() ? 0 : saturatedNanos(timeout);
+    long waitNanos = Objects.requireNonNull(timeout, "timeout").isNegative() ? 0
+        : ConfigValues.saturatedNanos(timeout);
     long start = System.nanoTime();
     long deadline = start + waitNanos;
     byte[] stored;
@@ -200,9 +187,13 @@ public final class Mailbox implements AutoCloseable {
           throw new MpcChannelException("the channel of party '" + selfName()
               + "' is closed; stopped waiting for party '" + senderName(key) + "' (" + key.describe() + ")");
         }
-        if (ended.contains(key.session())) {
+        if (store.isEnded(key.session())) {
           throw new ProtocolException("session " + key.session() + " has ended at party '" + selfName()
               + "'; cannot receive from party '" + senderName(key) + "' (" + key.describe() + ")");
+        }
+        if (store.isReleased(key)) {
+          throw new OperatorReleasedException(releasedText(key) + "; a task of the finished operator"
+              + " cannot receive the message from party '" + senderName(key) + "' again");
         }
         Entry e = entry(key);
         if (e != null && key.renewable() && start - e.arrivedNanos > waitNanos) {
@@ -231,8 +222,8 @@ public final class Mailbox implements AutoCloseable {
         }
         long left = deadline - System.nanoTime();
         if (left <= 0) {
-          throw new PeerTimeoutException("timed out after " + human(timeout) + " waiting for party '"
-              + senderName(key) + "' (" + key.describe() + ")");
+          throw new PeerTimeoutException("timed out after " + ConfigValues.human(timeout)
+              + " waiting for party '" + senderName(key) + "' (" + key.describe() + ")");
         }
         try {
           changed.awaitNanos(left);
@@ -257,21 +248,33 @@ public final class Mailbox implements AutoCloseable {
     Objects.requireNonNull(session, "session");
     lock.lock();
     try {
-      Map<MessageKey, Entry> m = sessions.remove(session);
-      if (m != null) {
-        for (Entry e : m.values()) {
-          used -= e.payload.length;
-        }
-      }
-      ended.remove(session);
-      ended.add(session);
-      if (ended.size() > MAX_ENDED_SESSIONS) {
-        Iterator<String> it = ended.iterator();
-        it.next();
-        it.remove();
-      }
+      used -= store.endSession(session);
       changed.signalAll();
       space.signalAll();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Drop every message of {@code operator} in {@code session}, free their bytes (waking puts that
+   * wait for space) and remember the operator as released: its later messages are refused ({@link
+   * DeliveryStatus#RELEASED}) and a {@link #take} of one fails with an {@link
+   * OperatorReleasedException} naming the operator. For an operator that has finished for good: no
+   * task of it can run again. Nothing happens for an ended session. Returns the bytes freed.
+   */
+  public long releaseOperator(String session, long operator) {
+    Objects.requireNonNull(session, "session");
+    lock.lock();
+    try {
+      if (closed || store.isEnded(session)) {
+        return 0;
+      }
+      long freed = store.releaseOperator(session, operator);
+      used -= freed;
+      changed.signalAll();
+      space.signalAll();
+      return freed;
     } finally {
       lock.unlock();
     }
@@ -286,12 +289,7 @@ public final class Mailbox implements AutoCloseable {
         return;
       }
       closed = true;
-      for (Map<MessageKey, Entry> m : sessions.values()) {
-        for (Entry e : m.values()) {
-          used -= e.payload.length;
-        }
-      }
-      sessions.clear();
+      used -= store.clear();
       changed.signalAll();
       space.signalAll();
     } finally {
@@ -307,15 +305,18 @@ public final class Mailbox implements AutoCloseable {
    */
   Admission admit(MessageKey key, long length) {
     checkSender(key);
-    long deadline = System.nanoTime() + saturatedNanos(putTimeout);
+    long deadline = System.nanoTime() + ConfigValues.saturatedNanos(putTimeout);
     lock.lock();
     try {
       while (true) {
         if (closed) {
           return refused(DeliveryStatus.REFUSED, "the channel of party '" + selfName() + "' is closed");
         }
-        if (ended.contains(key.session())) {
+        if (store.isEnded(key.session())) {
           return refused(DeliveryStatus.ENDED, endedText(key));
+        }
+        if (store.isReleased(key)) {
+          return refused(DeliveryStatus.RELEASED, releasedRefusal(key));
         }
         Entry e = storedForPut(key);
         if (e != null) {
@@ -333,9 +334,11 @@ public final class Mailbox implements AutoCloseable {
         long left = deadline - System.nanoTime();
         if (left <= 0) {
           return refused(DeliveryStatus.OVER_CAPACITY, "the receive buffer of party '" + selfName()
-              + "' is full (" + used + " of " + maxBufferedBytes + " bytes in use); a message of " + length
-              + " bytes from party '" + senderName(key) + "' (" + key.describe() + ") did not fit within "
-              + human(putTimeout) + "; raise " + MAX_BUFFERED_BYTES_SETTING + " or end finished sessions");
+              + "' is full (" + used + " of " + maxBufferedBytes + " bytes in use, "
+              + store.holding(key.session()) + "); a message of " + length + " bytes from party '"
+              + senderName(key) + "' (" + key.describe() + ") did not fit within "
+              + ConfigValues.human(putTimeout) + "; raise " + MAX_BUFFERED_BYTES_SETTING
+              + " above what the session holds, or end finished sessions");
         }
         try {
           space.awaitNanos(left);
@@ -357,9 +360,13 @@ public final class Mailbox implements AutoCloseable {
         // close() does not count reservations; nothing to release.
         return new PutResult(DeliveryStatus.REFUSED, "the channel of party '" + selfName() + "' is closed");
       }
-      if (ended.contains(key.session())) {
+      if (store.isEnded(key.session())) {
         releaseLocked(payload.length);
         return new PutResult(DeliveryStatus.ENDED, endedText(key));
+      }
+      if (store.isReleased(key)) {
+        releaseLocked(payload.length);
+        return new PutResult(DeliveryStatus.RELEASED, releasedRefusal(key));
       }
       Entry e = storedForPut(key);
       if (e != null) {
@@ -367,7 +374,7 @@ public final class Mailbox implements AutoCloseable {
         releaseLocked(payload.length);
         return resolveLocked(key, e, Arrays.equals(e.payload, payload));
       }
-      sessions.computeIfAbsent(key.session(), s -> new HashMap<>()).put(key, new Entry(payload));
+      store.put(key, new Entry(payload));
       changed.signalAll();
       return STORED;
     } finally {
@@ -399,8 +406,9 @@ public final class Mailbox implements AutoCloseable {
       }
       Entry e = entry(key);
       if (e == null || e.payload != existing) {
-        // The only way a stored entry disappears is the end of its session.
-        return new PutResult(DeliveryStatus.ENDED, endedText(key));
+        // A stored entry disappears only when its operator is released or its session ends.
+        return store.isReleased(key) ? new PutResult(DeliveryStatus.RELEASED, releasedRefusal(key))
+            : new PutResult(DeliveryStatus.ENDED, endedText(key));
       }
       return resolveLocked(key, e, identical);
     } finally {
@@ -415,35 +423,10 @@ public final class Mailbox implements AutoCloseable {
     if (result.status() == DeliveryStatus.OVER_CAPACITY) {
       return new MpcChannelException(text);
     }
+    if (result.status() == DeliveryStatus.RELEASED) {
+      return new OperatorReleasedException(text);
+    }
     return new ProtocolException(text);
-  }
-
-  /** {@code 30 s}, {@code 250 ms}, {@code 2.5 s}: a duration for error messages. */
-  static String human(Duration d) {
-    long ms = d.toMillis();
-    if (ms < 1000) {
-      return ms + " ms";
-    }
-    if (ms % 1000 == 0) {
-      return (ms / 1000) + " s";
-    }
-    return String.format(Locale.ROOT, "%.1f s", ms / 1000.0);
-  }
-
-  static long saturatedNanos(Duration d) {
-    try {
-      return d.toNanos();
-    } catch (ArithmeticException e) {
-      return Long.MAX_VALUE / 4;
-    }
-  }
-
-  static Duration requirePositive(Duration d, String what) {
-    Objects.requireNonNull(d, what);
-    if (d.isNegative() || d.isZero()) {
-      throw new IllegalArgumentException(what + " must be positive, was " + d);
-    }
-    return d;
   }
 
   private PutResult resolveLocked(MessageKey key, Entry e, boolean identical) {
@@ -469,8 +452,7 @@ public final class Mailbox implements AutoCloseable {
   }
 
   private void removeLocked(MessageKey key, Entry e) {
-    Map<MessageKey, Entry> m = sessions.get(key.session());
-    if (m != null && m.remove(key) == e) {
+    if (store.remove(key, e)) {
       releaseLocked(e.payload.length);
     }
   }
@@ -481,8 +463,7 @@ public final class Mailbox implements AutoCloseable {
   }
 
   private Entry entry(MessageKey key) {
-    Map<MessageKey, Entry> m = sessions.get(key.session());
-    return m == null ? null : m.get(key);
+    return store.get(key);
   }
 
   private static Admission refused(DeliveryStatus status, String reason) {
@@ -503,6 +484,15 @@ public final class Mailbox implements AutoCloseable {
   private String conflictText(MessageKey key) {
     return "conflicting duplicate: party '" + senderName(key) + "' sent two different payloads for the same"
         + " message (" + key.describe() + "); a re-sent message must be byte-identical";
+  }
+
+  private String releasedText(MessageKey key) {
+    return "operator " + key.operator() + " of session " + key.session() + " has finished at party '"
+        + selfName() + "' and its messages were released (" + key.describe() + ")";
+  }
+
+  private String releasedRefusal(MessageKey key) {
+    return releasedText(key) + "; a late message from party '" + senderName(key) + "' is refused";
   }
 
   private String endedText(MessageKey key) {

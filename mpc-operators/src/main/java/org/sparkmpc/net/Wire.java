@@ -32,6 +32,8 @@ final class Wire {
   static final int TYPE_CLIENT_STATUS = 7;
   /** Client to its own gateway: has a session ended? Answered OK (no) or ENDED (yes). */
   static final int TYPE_CLIENT_SESSION_STATE = 8;
+  /** Client to its own gateway: release the messages of a finished operator. */
+  static final int TYPE_CLIENT_RELEASE_OPERATOR = 9;
   /** Longest reason text of a CLIENT_STATUS frame. */
   static final int MAX_CLIENT_REASON_BYTES = 8192;
   static final int MAX_SESSION_BYTES = 1024;
@@ -65,6 +67,9 @@ final class Wire {
   /** A CLIENT_RECEIVE frame. */
   record ClientReceive(MessageKey key, long timeoutMillis) {}
 
+  /** A CLIENT_RELEASE_OPERATOR frame. */
+  record ClientRelease(String session, long operator) {}
+
   /**
    * The kind of a CLIENT_STATUS frame: success, or which exception the gateway's call threw (the
    * client rethrows the same type with the same message).
@@ -72,7 +77,9 @@ final class Wire {
   enum ClientStatus {
     OK(0), TIMEOUT(1), UNAVAILABLE(2), ABORTED(3), PROTOCOL(4), CHANNEL(5), INVALID(6), REFUSED(7),
     /** The answer to CLIENT_SESSION_STATE for a session that has ended at the gateway. */
-    ENDED(8);
+    ENDED(8),
+    /** {@link OperatorReleasedException}: the message's operator was released. */
+    RELEASED(9);
 
     final int code;
 
@@ -157,6 +164,14 @@ final class Wire {
     writeSession(out, session);
   }
 
+  /** CLIENT_RELEASE_OPERATOR: the session id (as in CLIENT_END_SESSION), then the operator (int64). */
+  static void writeClientReleaseOperator(DataOutputStream out, String session, long operator)
+      throws IOException {
+    writeStart(out, TYPE_CLIENT_RELEASE_OPERATOR);
+    writeSession(out, session);
+    out.writeLong(operator);
+  }
+
   /** CLIENT_STATUS: status (uint8), reasonLen (uint16, 0..8192), reason (UTF-8). */
   static void writeClientStatus(DataOutputStream out, ClientStatus status, String reason) throws IOException {
     writeStart(out, TYPE_CLIENT_STATUS);
@@ -210,6 +225,13 @@ final class Wire {
   /** The rest of a CLIENT_END_SESSION or CLIENT_SESSION_STATE frame, after its type: the session id. */
   static String readClientEndSessionBody(DataInputStream in) throws IOException, MalformedFrameException {
     return readSession(in);
+  }
+
+  /** The rest of a CLIENT_RELEASE_OPERATOR frame, after its type. */
+  static ClientRelease readClientReleaseOperatorBody(DataInputStream in)
+      throws IOException, MalformedFrameException {
+    String session = readSession(in);
+    return new ClientRelease(session, in.readLong());
   }
 
   /** The rest of a CLIENT_STATUS frame, after its type. */

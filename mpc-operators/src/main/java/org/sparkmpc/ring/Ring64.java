@@ -111,15 +111,17 @@ public final class Ring64 {
   }
 
   /**
-   * A bound on the magnitudes of {@code v[0..n)}: every {@code |v[i]| < 2^bits}. It is the bit length
-   * of the OR of the values' magnitudes, plus one, so it never understates.
+   * The least bound on the magnitudes of {@code v[0..n)}: every {@code |v[i]| < 2^bits}, the bit
+   * length of the largest magnitude (the OR of the magnitudes has the same bit length). 64 if a value
+   * is {@code Long.MIN_VALUE}, whose magnitude wraps to itself.
    */
   public static int magnitudeBits(long[] v, int n) {
     long acc = 0;
     for (int i = 0; i < n; i++) {
       long x = v[i];
-      acc |= x ^ (x >> 63);
+      long sign = x >> 63;
+      acc |= (x ^ sign) - sign;
     }
-    return Math.min(64, 65 - Long.numberOfLeadingZeros(acc));
+    return 64 - Long.numberOfLeadingZeros(acc);
   }
 }

@@ -119,14 +119,17 @@ class WideSharingTest {
   }
 
   @Test
-  void magnitudeBitsNeverUnderstates() {
+  void magnitudeBitsIsTheLeastBound() {
     long[] cases = {0, 1, -1, 2, -2, 3, 255, -256, 1L << 40, -(1L << 40), Long.MAX_VALUE,
         Long.MIN_VALUE + 1, Long.MIN_VALUE};
     for (long c : cases) {
       int bits = Ring64.magnitudeBits(new long[] {c}, 1);
       BigInteger mag = BigInteger.valueOf(c).abs();
       assertTrue(mag.compareTo(BigInteger.ONE.shiftLeft(bits)) < 0, c + " -> " + bits);
-      assertTrue(bits <= 64 && (c == 0 || bits <= mag.bitLength() + 1), c + " -> " + bits);
+      assertEquals(mag.bitLength(), bits, c + " -> " + bits);
     }
+    assertEquals(41, Ring64.magnitudeBits(new long[] {5, -(1L << 40), 1L << 39, 0}, 4));
+    assertEquals(41, Ring64.magnitudeBits(new long[] {(1L << 41) - 1, -3}, 2));
+    assertEquals(0, Ring64.magnitudeBits(new long[] {0, 0}, 2));
   }
 }

@@ -72,8 +72,10 @@ public final class MpcConf {
 
   public static final Setting<Long> MAX_BUFFERED = new Setting<>(
       "spark.mpc.gateway.maxBufferedBytes", "512m",
-      "Upper bound on message bytes the gateway keeps for a session (for retried tasks); past it "
-          + "senders are slowed, then refused with an error naming this setting.",
+      "Upper bound on message bytes the gateway keeps (for retried tasks): an operator's until "
+          + "it has finished, a sharing operator's (whose cached table Spark may recompute) until "
+          + "the session ends. Past it senders are slowed, then refused with an error naming this "
+          + "setting and the bytes the session holds.",
       MpcConf::parseBytes);
 
   public static final Setting<Duration> HANDSHAKE_TIMEOUT = new Setting<>(

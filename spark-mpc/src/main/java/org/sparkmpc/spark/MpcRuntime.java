@@ -44,6 +44,8 @@ public final class MpcRuntime implements AutoCloseable {
   private final DealerCorrelationSource dealer;
   private final CorrelationSource source;
   private final SecureTaskFailures failFast;
+  private final FinishedOperators finished;
+  private volatile boolean closed;
 
   private MpcRuntime(org.sparkmpc.net.Channel gateway, MpcContext context, int scaleBits,
       String correlations, String ticket, org.apache.spark.SparkContext sparkContext) {
@@ -69,6 +71,8 @@ public final class MpcRuntime implements AutoCloseable {
     }
     this.failFast = new SecureTaskFailures(sparkContext);
     sparkContext.addSparkListener(failFast);
+    this.finished = new FinishedOperators(sparkContext, this);
+    sparkContext.addSparkListener(finished);
   }
 
   /** The runtime of {@code spark}'s party, started on first use from the {@code spark.mpc.*} settings. */
@@ -212,6 +216,38 @@ public final class MpcRuntime implements AutoCloseable {
     }
   }
 
+  /**
+   * {@code operator} has finished for good at this party: its jobs completed and its result is on
+   * the driver, so no task of it can run again. Its messages are dropped at the party's gateway
+   * (embedded, or standalone over the authenticated client link), which frees the receive buffer
+   * ({@link MpcConf#MAX_BUFFERED}) for the operators that follow; a late message of it is refused
+   * naming it. Never for an operator whose output Spark may recompute from lineage (the sharing
+   * operators' cached secure tables, predictions): those keep their messages until the session
+   * ends. A release that fails is logged: the messages then stay until the session ends, as they
+   * would have.
+   */
+  public void releaseMessages(OperatorScope operator) {
+    if (closed) {
+      return;
+    }
+    try {
+      gateway.releaseOperator(context.sessionId(), operator.id());
+    } catch (org.sparkmpc.net.MpcChannelException e) {
+      LOG.warn("{}: its messages stay at the gateway until the session ends: {}", operator,
+          e.getMessage());
+    }
+  }
+
+  /**
+   * Release {@code operator}'s messages ({@link #releaseMessages}) at the end of the SQL execution
+   * that runs it, if by then no task of it can run again: {@code output}, the RDD whose tasks read
+   * them, was computed whole and nothing cached depends on it (see {@link FinishedOperators}).
+   */
+  public void releaseMessagesAfterQuery(OperatorScope operator,
+      org.apache.spark.rdd.RDD<?> output) {
+    finished.atExecutionEnd(operator, output);
+  }
+
   /** Ask for the material of an operator that did not: nothing. */
   private void requestPending() {
     if (unrequested != null) {
@@ -275,7 +311,10 @@ public final class MpcRuntime implements AutoCloseable {
 
   @Override
   public synchronized void close() {
+    closed = true;
     sparkContext.removeSparkListener(failFast);
+    sparkContext.removeSparkListener(finished);
+    finished.clear();
     if (source != null && source != dealer) {
       source.close();
     }

@@ -171,14 +171,17 @@ public final class SecureHashAggregateExec extends SecureExec {
     RoundRange productRounds = scope.rounds("products", productOrdinals.size());
     StreamRange truncationStreams = scope.streams("truncations", productOrdinals.size());
     RoundRange truncationRounds = scope.rounds("truncations", productOrdinals.size());
-    // A revealed sum of products of two fractional columns is truncated per row back to the
-    // larger of the two scales (when the source has truncation pairs), so it cannot wrap.
+    // A revealed sum of products of two fractional columns that could pass 2^63 at the product's
+    // scale (by the columns' public bounds and the row count) is truncated per row back to the
+    // larger of the two scales (when the source has truncation pairs), so it cannot wrap. A sum
+    // that fits is opened at the product's scale, exactly, without the truncation round.
     int[] shifts = new int[productOrdinals.size()];
     boolean pairs = rt.correlationSource() != null && rt.correlationSource().hasTruncationPairs();
-    for (int p = 0; p < shifts.length && reveal && pairs; p++) {
-      int sx = SecureColumns.type(childOut.get(productOrdinals.get(p)[0])).scale();
-      int sy = SecureColumns.type(childOut.get(productOrdinals.get(p)[1])).scale();
-      shifts[p] = sx > 0 && sy > 0 ? Math.min(sx, sy) : 0;
+    for (int p = 0; p < shifts.length && reveal && pairs && direct != null; p++) {
+      ShareType tx = SecureColumns.type(childOut.get(productOrdinals.get(p)[0]));
+      ShareType ty = SecureColumns.type(childOut.get(productOrdinals.get(p)[1]));
+      boolean fits = tx.bits() + ty.bits() + bitLength(direct.table.rows()) <= 63;
+      shifts[p] = tx.scale() > 0 && ty.scale() > 0 && !fits ? Math.min(tx.scale(), ty.scale()) : 0;
     }
     List<org.sparkmpc.correlation.Need> needs = new ArrayList<>();
     if (direct != null) {
@@ -340,6 +343,7 @@ public final class SecureHashAggregateExec extends SecureExec {
       opened = open(ctx, op, scope, lo, hi, ng, sums, wideSlot, open, idx);
       recipient = opened != null;
     }
+    rt.releaseMessages(scope); // every round has run and the result is here
     postDriverMetrics();
 
     List<InternalRow> rows = new ArrayList<>();

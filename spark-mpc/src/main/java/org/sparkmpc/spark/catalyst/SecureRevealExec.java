@@ -102,10 +102,13 @@ public final class SecureRevealExec extends SecureExec {
         metric("bytesReceived"), metric("rows"));
     // Send stage: every partition's shares go out in a job whose tasks never wait on a peer. The
     // receive stage then recomputes the child's partitions (a cached secure table, deterministic)
-    // and waits only for the peers' send stages.
+    // and waits only for the peers' send stages. It runs when the query consumes the result, so
+    // the messages are released at the end of the query, if nothing can compute it again.
     org.apache.spark.api.java.JavaRDD<InternalRow> input = child.execute().toJavaRDD();
     input.mapPartitionsWithIndex(task::send, false).count();
-    return input.mapPartitionsWithIndex(task::receive, false).rdd();
+    RDD<InternalRow> received = input.mapPartitionsWithIndex(task::receive, false).rdd();
+    rt.releaseMessagesAfterQuery(scope, received);
+    return received;
   }
 
   /** Whether {@code plan} reads a secure aggregate (whose small groups are already left out). */

@@ -243,6 +243,7 @@ public final class SecureLinearRegression {
       throw e;
     }
     source.release(gramOp);
+    rt.releaseMessages(gramScope);
 
     long gramMs = (System.nanoTime() - t0) / 1_000_000;
     long t1 = System.nanoTime();
@@ -277,6 +278,7 @@ public final class SecureLinearRegression {
         ctx.agree(solveOp, "SecureLinearRegression.revealGram " + what);
         long[] open = Reveal.toParties(ctx, solveOp, Coordinates.DRIVER_PARTITION,
             scope.round("reveal Gram"), ga, ga.length, to);
+        rt.releaseMessages(scope);
         return (open == null ? SecureLinearRegressionModel.notRecipient(featureCols, mpc)
             : SecureLinearRegressionModel.fromGram(featureCols, open, aug, 2 * f, fitIntercept,
                 n, mpc)).timed(gramMs, (System.nanoTime() - t1) / 1_000_000);
@@ -298,6 +300,7 @@ public final class SecureLinearRegression {
       source.release(solveOp);
       long[] open = Reveal.toParties(ctx, solveOp, Coordinates.DRIVER_PARTITION,
           solveScope.round("reveal model"), res[0], res[0].length, to);
+      rt.releaseMessages(solveScope);
       double[] model = null;
       if (open != null) {
         model = new double[open.length];
