@@ -26,6 +26,59 @@ class PrgTest {
     assertArrayEquals(a, d);
   }
 
+  /**
+   * The stream is JCE's AES/CTR keystream byte for byte, whatever mix of calls reads it (odd byte
+   * counts between reads of longs, chunk boundaries) and across the carry of the counter's low
+   * word and its wrap at 2^128.
+   */
+  @Test
+  void theStreamIsJcesAesCtrKeystreamForAnyMixOfReads() throws Exception {
+    java.util.Random r = new java.util.Random(7);
+    byte[][] ivs = {new byte[16], new byte[16], new byte[16]};
+    Arrays.fill(ivs[1], 8, 16, (byte) 0xFF); // the low word carries into the high word soon
+    ivs[1][15] = (byte) 0xF0;
+    Arrays.fill(ivs[2], (byte) 0xFF); // 2^128 - 1: wraps to 0 after one block
+    for (byte[] iv : ivs) {
+      byte[] seed = new byte[32];
+      r.nextBytes(seed);
+      System.arraycopy(iv, 0, seed, 16, 16);
+      javax.crypto.Cipher jce = javax.crypto.Cipher.getInstance("AES/CTR/NoPadding");
+      jce.init(javax.crypto.Cipher.ENCRYPT_MODE,
+          new javax.crypto.spec.SecretKeySpec(seed, 0, 16, "AES"),
+          new javax.crypto.spec.IvParameterSpec(seed, 16, 16));
+      AesCtrPrg prg = new AesCtrPrg(seed);
+      for (int step = 0; step < 60; step++) {
+        int kind = r.nextInt(4);
+        int n = r.nextInt(step % 10 == 0 ? 20_000 : 40) + 1;
+        byte[] want = jce.update(new byte[kind == 0 ? n : 8 * n]);
+        java.nio.LongBuffer wantLongs = java.nio.ByteBuffer.wrap(want)
+            .order(java.nio.ByteOrder.LITTLE_ENDIAN).asLongBuffer();
+        if (kind == 0) {
+          byte[] got = new byte[n];
+          prg.nextBytes(got, 0, n);
+          assertArrayEquals(want, got, "bytes at step " + step);
+        } else {
+          long[] got = new long[n + 3];
+          long[] expect = new long[n + 3];
+          Arrays.fill(got, 5L);
+          Arrays.fill(expect, 5L);
+          for (int i = 0; i < n; i++) {
+            long k = wantLongs.get(i);
+            expect[2 + i] = kind == 1 ? k : kind == 2 ? 5L + k : 5L - k;
+          }
+          if (kind == 1) {
+            prg.fill(got, 2, n);
+          } else if (kind == 2) {
+            prg.addTo(got, 2, n);
+          } else {
+            prg.subtractFrom(got, 2, n);
+          }
+          assertArrayEquals(expect, got, "longs at step " + step);
+        }
+      }
+    }
+  }
+
   @Test
   void differentLabelsGiveIndependentStreams() {
     byte[] k = new byte[32];

@@ -106,47 +106,68 @@ public final class PublicEncoder {
     codes[n++] = code;
   }
 
-  /** Append rows {@code [0, rows)} of column vector {@code v}, one typed loop per batch. */
+  /**
+   * Append rows {@code [0, rows)} of column vector {@code v}, one typed loop per batch (each loop
+   * a small method of its own, which the JIT compiles and inlines well).
+   */
   public void add(ColumnVector v, int rows) {
     ensure(rows);
     boolean nulls = v.hasNull();
-    int[] cs = codes;
-    int o = n;
     switch (kind) {
-      case STRING -> {
-        for (int i = 0; i < rows; i++) {
-          cs[o + i] = nulls && v.isNullAt(i) ? nullCode() : stringCode(v.getUTF8String(i));
-        }
-      }
-      case INT -> {
-        for (int i = 0; i < rows; i++) {
-          cs[o + i] = nulls && v.isNullAt(i) ? nullCode() : longCode(v.getInt(i));
-        }
-      }
-      case LONG -> {
-        for (int i = 0; i < rows; i++) {
-          cs[o + i] = nulls && v.isNullAt(i) ? nullCode() : longCode(v.getLong(i));
-        }
-      }
-      case DOUBLE -> {
-        for (int i = 0; i < rows; i++) {
-          cs[o + i] = nulls && v.isNullAt(i) ? nullCode()
-              : longCode(Double.doubleToLongBits(v.getDouble(i)));
-        }
-      }
-      default -> {
-        for (int i = 0; i < rows; i++) {
-          cs[o + i] = nulls && v.isNullAt(i) ? nullCode() : switch (kind) {
-            case SHORT -> longCode(v.getShort(i));
-            case BYTE -> longCode(v.getByte(i));
-            case BOOLEAN -> longCode(v.getBoolean(i) ? 1 : 0);
-            case FLOAT -> longCode(Float.floatToIntBits(v.getFloat(i)));
-            default -> otherCode(value(v, i));
-          };
-        }
-      }
+      case STRING -> addStrings(v, rows, nulls);
+      case INT -> addInts(v, rows, nulls);
+      case LONG -> addLongs(v, rows, nulls);
+      case DOUBLE -> addDoubles(v, rows, nulls);
+      default -> addOthers(v, rows, nulls);
     }
     n += rows;
+  }
+
+  private void addStrings(ColumnVector v, int rows, boolean nulls) {
+    int[] cs = codes;
+    int o = n;
+    for (int i = 0; i < rows; i++) {
+      cs[o + i] = nulls && v.isNullAt(i) ? nullCode() : stringCode(v.getUTF8String(i));
+    }
+  }
+
+  private void addInts(ColumnVector v, int rows, boolean nulls) {
+    int[] cs = codes;
+    int o = n;
+    for (int i = 0; i < rows; i++) {
+      cs[o + i] = nulls && v.isNullAt(i) ? nullCode() : longCode(v.getInt(i));
+    }
+  }
+
+  private void addLongs(ColumnVector v, int rows, boolean nulls) {
+    int[] cs = codes;
+    int o = n;
+    for (int i = 0; i < rows; i++) {
+      cs[o + i] = nulls && v.isNullAt(i) ? nullCode() : longCode(v.getLong(i));
+    }
+  }
+
+  private void addDoubles(ColumnVector v, int rows, boolean nulls) {
+    int[] cs = codes;
+    int o = n;
+    for (int i = 0; i < rows; i++) {
+      cs[o + i] = nulls && v.isNullAt(i) ? nullCode()
+          : longCode(Double.doubleToLongBits(v.getDouble(i)));
+    }
+  }
+
+  private void addOthers(ColumnVector v, int rows, boolean nulls) {
+    int[] cs = codes;
+    int o = n;
+    for (int i = 0; i < rows; i++) {
+      cs[o + i] = nulls && v.isNullAt(i) ? nullCode() : switch (kind) {
+        case SHORT -> longCode(v.getShort(i));
+        case BYTE -> longCode(v.getByte(i));
+        case BOOLEAN -> longCode(v.getBoolean(i) ? 1 : 0);
+        case FLOAT -> longCode(Float.floatToIntBits(v.getFloat(i)));
+        default -> otherCode(value(v, i));
+      };
+    }
   }
 
   private Object value(ColumnVector v, int i) {
@@ -189,12 +210,7 @@ public final class PublicEncoder {
     while (true) {
       int c = slots[s];
       if (c == 0) {
-        int code = values.size();
-        values.add(box(key));
-        slots[s] = code + 1;
-        longKeys[s] = key;
-        growIfFull();
-        return code;
+        return newLong(key, s);
       }
       if (longKeys[s] == key) {
         return c - 1;
@@ -203,25 +219,38 @@ public final class PublicEncoder {
     }
   }
 
+  private int newLong(long key, int s) {
+    int code = values.size();
+    values.add(box(key));
+    slots[s] = code + 1;
+    longKeys[s] = key;
+    growIfFull();
+    return code;
+  }
+
   private int stringCode(UTF8String key) {
     int mask = slots.length - 1;
     int s = mix(key.hashCode()) & mask;
     while (true) {
       int c = slots[s];
       if (c == 0) {
-        UTF8String kept = key.copy(); // input buffers are reused
-        int code = values.size();
-        values.add(kept);
-        slots[s] = code + 1;
-        stringKeys[s] = kept;
-        growIfFull();
-        return code;
+        return newString(key, s);
       }
       if (stringKeys[s].equals(key)) {
         return c - 1;
       }
       s = (s + 1) & mask;
     }
+  }
+
+  private int newString(UTF8String key, int s) {
+    UTF8String kept = key.copy(); // input buffers are reused
+    int code = values.size();
+    values.add(kept);
+    slots[s] = code + 1;
+    stringKeys[s] = kept;
+    growIfFull();
+    return code;
   }
 
   private int otherCode(Object v) {
@@ -250,13 +279,16 @@ public final class PublicEncoder {
 
   private void growIfFull() {
     int used = values.size() - (nullCode >= 0 ? 1 : 0);
-    if (used * 2 <= slots.length) {
-      return;
+    if (used * 2 > slots.length) {
+      rehash(slots.length * 2);
     }
+  }
+
+  private void rehash(int size) {
     int[] oldSlots = slots;
     long[] oldLong = longKeys;
     UTF8String[] oldString = stringKeys;
-    slots = new int[oldSlots.length * 2];
+    slots = new int[size];
     int mask = slots.length - 1;
     if (oldString != null) {
       stringKeys = new UTF8String[slots.length];
