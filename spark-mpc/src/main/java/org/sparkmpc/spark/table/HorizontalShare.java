@@ -408,8 +408,10 @@ public final class HorizontalShare {
     public Iterator<SharePartition> call(Integer local, Iterator<Integer> ignored) {
       MpcContext ctx = MpcRuntime.context(sid);
       int partition = offset + local;
+      long t0 = System.nanoTime();
       byte[] payload = ctx.channel().receive(new MessageKey(sid, op, partition, layout.shareRound,
           owner), ctx.timeout());
+      long t1 = System.nanoTime();
       PublicColumns.Decoded d;
       try (BufferAllocator alloc = ArrowUtils.rootAllocator().newChildAllocator(
           "share-" + op + "-" + partition, 0, Long.MAX_VALUE)) {
@@ -423,8 +425,11 @@ public final class HorizontalShare {
             d.rows());
       }
       // A peer's high words of wide shares are all 0: none are kept.
-      return List.of(new SharePartition(d.rows(), shares, d.codes(), d.dictionaries()))
-          .iterator();
+      SharePartition p = new SharePartition(d.rows(), shares, d.codes(), d.dictionaries());
+      LOG.debug("operator {} partition {}: {} rows received in {} ms, decoded and expanded in {} "
+          + "ms", op, partition, d.rows(), (t1 - t0) / 1_000_000,
+          (System.nanoTime() - t1) / 1_000_000);
+      return List.of(p).iterator();
     }
   }
 }

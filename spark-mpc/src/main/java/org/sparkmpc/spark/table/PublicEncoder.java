@@ -204,7 +204,21 @@ public final class PublicEncoder {
     return (int) (h ^ (h >>> 32));
   }
 
+  /** Codes + 1 of the keys in {@code [0, SMALL)}, looked up directly (no hash, no probe). */
+  private static final int SMALL = 1024;
+  private int[] small;
+
   private int longCode(long key) {
+    if ((key & ~(SMALL - 1L)) == 0 && small != null) {
+      int c = small[(int) key];
+      if (c != 0) {
+        return c - 1;
+      }
+    }
+    return hashedLongCode(key);
+  }
+
+  private int hashedLongCode(long key) {
     int mask = slots.length - 1;
     int s = mix(key) & mask;
     while (true) {
@@ -224,6 +238,12 @@ public final class PublicEncoder {
     values.add(box(key));
     slots[s] = code + 1;
     longKeys[s] = key;
+    if ((key & ~(SMALL - 1L)) == 0) {
+      if (small == null) {
+        small = new int[SMALL];
+      }
+      small[(int) key] = code + 1;
+    }
     growIfFull();
     return code;
   }

@@ -150,6 +150,22 @@ class OwnColumnsTest {
   }
 
   @Test
+  void integerKeysInAndOutOfTheDirectRangeGetOneCodeEach() {
+    PublicEncoder enc = new PublicEncoder(DataTypes.LongType);
+    long[] keys = {5, -1, 1023, 1024, Long.MIN_VALUE, 5, 0, 1024, -1, 1023, 0, Long.MAX_VALUE};
+    OnHeapColumnVector v = new OnHeapColumnVector(keys.length, DataTypes.LongType);
+    for (int i = 0; i < keys.length; i++) {
+      v.putLong(i, keys[i]);
+    }
+    enc.add(v, keys.length);
+    org.junit.jupiter.api.Assertions.assertArrayEquals(
+        new int[] {0, 1, 2, 3, 4, 0, 5, 3, 1, 2, 5, 6}, enc.codes());
+    org.junit.jupiter.api.Assertions.assertArrayEquals(
+        new Object[] {5L, -1L, 1023L, 1024L, Long.MIN_VALUE, 0L, Long.MAX_VALUE},
+        enc.dictionary());
+  }
+
+  @Test
   void floatingKeysUseTheEqualityOfBoxedValues() {
     PublicEncoder enc = new PublicEncoder(DataTypes.DoubleType);
     OnHeapColumnVector v = new OnHeapColumnVector(5, DataTypes.DoubleType);
