@@ -96,35 +96,17 @@ public final class AesCtrPrg {
 
   /** Fill {@code dst[off .. off+n)} with the next {@code n} uniformly random ring elements. */
   public void fill(long[] dst, int off, int n) {
-    int i = 0;
-    while (i < n) {
-      if (pos == CHUNK) {
-        refill();
-      }
-      int take = Math.min(n - i, (CHUNK - pos) >>> 3);
-      if (take == 0) {
-        dst[off + i++] = nextLong();
-        continue;
-      }
-      byte[] ks = out;
-      int p = pos;
-      int base = off + i;
-      for (int j = 0; j < take; j++) {
-        dst[base + j] = (long) LE.get(ks, p + 8 * j);
-      }
-      pos = p + 8 * take;
-      i += take;
-    }
+    applyStream(dst, off, n, SET);
   }
 
   /** Add the next {@code n} stream elements to {@code dst[off..)} (mod 2^64). */
   public void addTo(long[] dst, int off, int n) {
-    applyStream(dst, off, n, false);
+    applyStream(dst, off, n, ADD);
   }
 
   /** Subtract the next {@code n} stream elements from {@code dst[off..)} (mod 2^64). */
   public void subtractFrom(long[] dst, int off, int n) {
-    applyStream(dst, off, n, true);
+    applyStream(dst, off, n, SUBTRACT);
   }
 
   /** The next {@code n} ring elements in a new array. */
@@ -148,28 +130,38 @@ public final class AesCtrPrg {
     }
   }
 
-  private void applyStream(long[] dst, int off, int n, boolean subtract) {
+  private static final int SET = 0;
+  private static final int ADD = 1;
+  private static final int SUBTRACT = 2;
+
+  /** Set, add or subtract the next {@code n} stream elements at {@code dst[off..)}, by chunks. */
+  private void applyStream(long[] dst, int off, int n, int op) {
     int i = 0;
     while (i < n) {
       if (pos == CHUNK) {
         refill();
       }
       int take = Math.min(n - i, (CHUNK - pos) >>> 3);
-      if (take == 0) {
+      if (take == 0) { // fewer than 8 bytes left in this chunk
         long v = nextLong();
-        dst[off + i++] += subtract ? -v : v;
+        int k = off + i++;
+        dst[k] = op == SET ? v : op == ADD ? dst[k] + v : dst[k] - v;
         continue;
       }
       byte[] ks = out;
       int p = pos;
       int base = off + i;
-      if (subtract) {
+      if (op == SET) {
         for (int j = 0; j < take; j++) {
-          dst[base + j] -= (long) LE.get(ks, p + 8 * j);
+          dst[base + j] = (long) LE.get(ks, p + 8 * j);
+        }
+      } else if (op == ADD) {
+        for (int j = 0; j < take; j++) {
+          dst[base + j] += (long) LE.get(ks, p + 8 * j);
         }
       } else {
         for (int j = 0; j < take; j++) {
-          dst[base + j] += (long) LE.get(ks, p + 8 * j);
+          dst[base + j] -= (long) LE.get(ks, p + 8 * j);
         }
       }
       pos = p + 8 * take;

@@ -105,16 +105,11 @@ final class RegressionTasks implements Serializable {
   private long[][] block(SharePartition part) {
     long[][] z = new long[columns.length][];
     for (int c = 0; c < columns.length; c++) {
-      long[] s = part.shares(columns[c]);
-      if (upShift[c] == 0) {
-        z[c] = s;
-      } else {
-        long[] t = new long[s.length];
-        for (int i = 0; i < s.length; i++) {
-          t[i] = s[i] << upShift[c];
-        }
-        z[c] = t;
+      long[] s = part.shares(columns[c]); // a copy of the partition's vector: shifted in place
+      for (int i = 0; upShift[c] != 0 && i < s.length; i++) {
+        s[i] <<= upShift[c];
       }
+      z[c] = s;
     }
     return z;
   }

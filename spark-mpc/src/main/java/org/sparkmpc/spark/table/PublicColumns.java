@@ -139,7 +139,6 @@ public final class PublicColumns {
   private static byte[] dictionaryIpc(Object[] dict, DataType type, BufferAllocator alloc) {
     StructType schema = new StructType(new StructField[] {
         new StructField("v", type, true, Metadata.empty())});
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
     try (VectorSchemaRoot root = VectorSchemaRoot.create(
         ArrowUtils.toArrowSchema(schema, "UTC", true, false), alloc)) {
       ArrowWriter writer = ArrowWriter.create(root);
@@ -147,13 +146,19 @@ public final class PublicColumns {
         writer.write(new GenericInternalRow(new Object[] {v}));
       }
       writer.finish();
-      try (ArrowStreamWriter w = new ArrowStreamWriter(root, null, Channels.newChannel(out))) {
-        w.start();
-        w.writeBatch();
-        w.end();
-      }
+      return ipc(root, "a dictionary");
+    }
+  }
+
+  /** {@code root}'s vectors as an Arrow IPC stream of one record batch. */
+  static byte[] ipc(VectorSchemaRoot root, String what) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try (ArrowStreamWriter w = new ArrowStreamWriter(root, null, Channels.newChannel(out))) {
+      w.start();
+      w.writeBatch();
+      w.end();
     } catch (IOException e) {
-      throw new IllegalStateException("could not serialise a dictionary", e);
+      throw new java.io.UncheckedIOException("could not write " + what + " as Arrow IPC", e);
     }
     return out.toByteArray();
   }

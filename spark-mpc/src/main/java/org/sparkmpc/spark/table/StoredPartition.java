@@ -1,14 +1,11 @@
 package org.sparkmpc.spark.table;
 
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InvalidObjectException;
 import java.io.ObjectStreamException;
 import java.io.Serial;
 import java.io.Serializable;
-import java.io.UncheckedIOException;
-import java.nio.channels.Channels;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.arrow.memory.BufferAllocator;
@@ -17,7 +14,6 @@ import org.apache.arrow.vector.FieldVector;
 import org.apache.arrow.vector.IntVector;
 import org.apache.arrow.vector.VectorSchemaRoot;
 import org.apache.arrow.vector.ipc.ArrowStreamReader;
-import org.apache.arrow.vector.ipc.ArrowStreamWriter;
 import org.apache.arrow.vector.util.TransferPair;
 
 /**
@@ -61,15 +57,8 @@ final class StoredPartition implements Serializable {
     // The root only borrows the vectors: it is not closed, the partition keeps them.
     VectorSchemaRoot root = new VectorSchemaRoot(vectors);
     root.setRowCount(rows);
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    try (ArrowStreamWriter w = new ArrowStreamWriter(root, null, Channels.newChannel(out))) {
-      w.start();
-      w.writeBatch();
-      w.end();
-    } catch (IOException e) {
-      throw new UncheckedIOException("could not write a secure table partition as Arrow IPC", e);
-    }
-    return new StoredPartition(rows, bits, hasHigh, dictionaries, out.toByteArray());
+    return new StoredPartition(rows, bits, hasHigh, dictionaries,
+        PublicColumns.ipc(root, "a secure table partition"));
   }
 
   /** Back to a partition whose vectors sit in a new allocator under the share budget. */
