@@ -161,10 +161,25 @@ public final class MpcConf {
         return v;
       });
 
+  public static final Setting<Integer> WAVE_WIDTH = new Setting<>("spark.mpc.waveWidth", "0",
+      "Tasks a deep protocol (all of its rounds inside one task per partition) runs at the same "
+          + "time, in one gang-scheduled (barrier) stage: task i walks the partitions i, i+W, ... "
+          + "0: the smallest party's task slots, agreed at each deep operator. An explicit width "
+          + "must be the same at every party (parties that differ are refused before the "
+          + "operator's first round) and at most every party's slots.",
+      s -> {
+        int v = Integer.parseInt(s);
+        if (v < 0) {
+          throw new IllegalArgumentException("must be 0 (the smallest party's slots) or more");
+        }
+        return v;
+      });
+
   /** All settings, in documentation order. */
   public static final List<Setting<?>> ALL = List.of(PARTY, PARTIES, KEY_DIR, KEY_FILE, CERT_FILE,
       TRUST_FILE, TIMEOUT, SCALE_BITS, SESSION_NAME, MAX_BUFFERED, HANDSHAKE_TIMEOUT, DEALER,
-      CORRELATIONS, GATEWAY_ADDRESS, SHARE_PARTITIONS, SHARE_BOUNDS, SHARE_MEMORY, MIN_GROUP_SIZE);
+      CORRELATIONS, GATEWAY_ADDRESS, SHARE_PARTITIONS, SHARE_BOUNDS, SHARE_MEMORY, MIN_GROUP_SIZE,
+      WAVE_WIDTH);
 
   /** The settings table for the README. */
   public static String markdownTable() {
