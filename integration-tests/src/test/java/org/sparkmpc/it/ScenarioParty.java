@@ -59,6 +59,8 @@ public final class ScenarioParty {
             aligned(spark, mpc, conf, step, dir);
           } else if (kind.equals("regression")) {
             regression(spark, mpc, conf, step, dir);
+          } else if (kind.equals("deep")) {
+            deep(spark, mpc, conf, step, dir);
           } else if (kind.equals("probe")) {
             ShareProbes.run(spark, mpc, conf, step, dir);
           } else {
@@ -91,6 +93,34 @@ public final class ScenarioParty {
       // .revealAfter: the query keeps its result secret-shared, then SparkMpc.reveal opens it.
       write(mpc, Boolean.parseBoolean(conf.getProperty(p + "revealAfter")) ? mpc.reveal(result)
           : result, dir);
+    } finally {
+      set.forEach(spark.conf()::unset);
+    }
+  }
+
+  /**
+   * A deep protocol ({@link DeepChain}) over the step's shared rows: {@code .column},
+   * {@code .rounds}, optionally a failure injected at {@code .failPartition}/{@code .failRound}, and
+   * session settings {@code .conf.*} for this step; writes {@code result.txt} ({@code value=}).
+   */
+  private static void deep(SparkSession spark, SparkMpc mpc, Properties conf, String step,
+      Path dir) throws Exception {
+    String p = "step." + step + ".";
+    List<String> set = new java.util.ArrayList<>();
+    for (String key : conf.stringPropertyNames()) {
+      if (key.startsWith(p + "conf.")) {
+        set.add(key.substring((p + "conf.").length()));
+        spark.conf().set(set.get(set.size() - 1), conf.getProperty(key));
+      }
+    }
+    try {
+      Dataset<Row> t = mpc.share(input(spark, conf, p), conf.getProperty(p + "share").split(","));
+      String failAt = conf.getProperty(p + "failPartition");
+      DeepChain.Injection fail = failAt == null ? null : new DeepChain.Injection(
+          Integer.parseInt(failAt), Integer.parseInt(conf.getProperty(p + "failRound")));
+      long value = DeepChain.run(mpc, t, conf.getProperty(p + "column"),
+          Integer.parseInt(conf.getProperty(p + "rounds")), fail);
+      Files.writeString(dir.resolve("result.txt"), "value=" + value + "\n");
     } finally {
       set.forEach(spark.conf()::unset);
     }
