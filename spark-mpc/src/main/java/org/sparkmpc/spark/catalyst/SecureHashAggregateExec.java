@@ -56,6 +56,9 @@ import scala.collection.immutable.Seq;
 public final class SecureHashAggregateExec extends SecureExec {
   private static final long serialVersionUID = 1L;
 
+  /** Products inside one task per partition, unless the benchmark asks for the staged path. */
+  static final boolean DEEP_PRODUCTS = !org.sparkmpc.spark.exec.DeepStage.STAGED;
+
   private final Seq<Attribute> grouping;
   private final Seq<String> kinds;
   private final Seq<Attribute> inputs;
@@ -229,7 +232,9 @@ public final class SecureHashAggregateExec extends SecureExec {
     int minGroup = minGroupSize(this);
     desc.append("] reveal=").append(reveal ? (to.isEmpty() ? "all" : to.toString()) : "none")
         .append(minGroup > 0 ? " minGroupSize=" + minGroup : "")
-        .append(" input=").append(describeInput(child, rt));
+        .append(" input=").append(describeInput(child, rt))
+        .append(productOrdinals.isEmpty() ? ""
+            : DEEP_PRODUCTS ? " products=deep" : " products=staged");
     agree(ctx, op, desc.toString());
 
     int[] slotBits = new int[sums];
@@ -251,18 +256,25 @@ public final class SecureHashAggregateExec extends SecureExec {
       direct.bind(ctx.sessionId(), op, productRounds, productStreams, metric("bytesSent"),
           metric("bytesReceived"));
       direct.truncate(shifts, truncationRounds, truncationStreams);
-      if (!productOrdinals.isEmpty()) {
+      if (!productOrdinals.isEmpty() && DEEP_PRODUCTS) {
+        // Every round of the products inside one task per partition (one Spark job).
+        partials = direct.deepPartials(rt, scope);
+        metric("rounds").add(direct.truncates() ? 2 : 1);
+      } else if (!productOrdinals.isEmpty()) {
         // Send stage of the products' Beaver round: tasks only send, never wait.
         direct.table.partitions().mapPartitionsWithIndex(direct::sendProducts, false).count();
         metric("rounds").add(1);
+        if (direct.truncates()) {
+          // Send stage of the truncations: waits only for the Beaver messages of the stage above.
+          direct.table.partitions().mapPartitionsWithIndex(direct::sendTruncations, false).count();
+          metric("rounds").add(1);
+        }
+        partials = direct.table.partitions().mapPartitionsWithIndex(direct::partials, false)
+            .collect();
+      } else {
+        partials = direct.table.partitions().mapPartitionsWithIndex(direct::partials, false)
+            .collect();
       }
-      if (direct.truncates()) {
-        // Send stage of the truncations: waits only for the Beaver messages of the stage above.
-        direct.table.partitions().mapPartitionsWithIndex(direct::sendTruncations, false).count();
-        metric("rounds").add(1);
-      }
-      partials = direct.table.partitions().mapPartitionsWithIndex(direct::partials, false)
-          .collect();
       if (!productOrdinals.isEmpty()) {
         rt.correlationSource().release(op); // every task of the operator has finished
       }

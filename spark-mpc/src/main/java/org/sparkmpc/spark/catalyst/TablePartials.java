@@ -28,7 +28,10 @@ import org.sparkmpc.ring.Ring64;
 import org.sparkmpc.session.MpcContext;
 import org.sparkmpc.session.RoundRange;
 import org.sparkmpc.session.StreamRange;
+import org.sparkmpc.session.OperatorScope;
 import org.sparkmpc.spark.MpcRuntime;
+import org.sparkmpc.spark.exec.DeepPartition;
+import org.sparkmpc.spark.exec.DeepStage;
 import org.sparkmpc.spark.table.SecureTable;
 import org.sparkmpc.spark.table.SharePartition;
 
@@ -40,8 +43,9 @@ import org.sparkmpc.spark.table.SharePartition;
  * 128-bit sums (low and high words, with carries) that never wrap. A filter is a public predicate
  * evaluated per row on the public columns: rows it drops count in no group.
  *
- * <p>Products of two share columns take one Beaver round per partition (a send stage, then the
- * receive stage that sums); the products are 64-bit.
+ * <p>Products of two share columns take one Beaver round per partition (and a truncation round
+ * when a sum of fractional products could wrap), run inside one task per partition by {@link
+ * #deepPartials}, or as a send stage then the receive stage that sums; the products are 64-bit.
  */
 final class TablePartials implements Serializable {
   private static final long serialVersionUID = 1L;
@@ -282,6 +286,58 @@ final class TablePartials implements Serializable {
       }
     }
     return z;
+  }
+
+  /**
+   * The partials with every round of the products (the Beaver opening, then the truncations) run
+   * inside one task per partition ({@link DeepStage}): one Spark job instead of a send stage and a
+   * receive stage per round, and each partition's triples expanded once instead of once per stage.
+   * Same rounds, streams and bytes as the staged path.
+   */
+  List<AggregatePartial> deepPartials(MpcRuntime rt, OperatorScope scope) {
+    return DeepStage.run(rt, table, scope, this::deepPartial, sent, received);
+  }
+
+  private AggregatePartial deepPartial(DeepPartition dp) {
+    SharePartition p = dp.data();
+    int partition = dp.partition();
+    MpcContext ctx = dp.mpc();
+    int n = p.rows();
+    long peers = ctx.parties() - 1;
+    BeaverMultiplication.Pending[] pending = new BeaverMultiplication.Pending[products.length];
+    for (int k = 0; k < products.length; k++) {
+      pending[k] = BeaverMultiplication.prepare(dp.correlations(), op, partition,
+          streams.stream(k), p.shares(products[k][0]), p.shares(products[k][1]), n);
+      BeaverMultiplication.sendMasked(ctx, op, partition, rounds.round(k), pending[k]);
+      dp.sent(16L * n * peers);
+    }
+    long[][] z = new long[products.length][];
+    org.sparkmpc.correlation.TruncationPairs[] pairs =
+        new org.sparkmpc.correlation.TruncationPairs[products.length];
+    for (int k = 0; k < products.length; k++) {
+      z[k] = BeaverMultiplication.finish(ctx, op, partition, rounds.round(k), pending[k]);
+      pending[k] = null;
+      dp.received(16L * n * peers);
+      if (shifts != null && shifts[k] > 0) {
+        pairs[k] = pairs(partition, k, n);
+        org.sparkmpc.protocol.Truncation.send(ctx, op, partition, truncationRounds.round(k),
+            pairs[k], 0, z[k], n);
+        dp.sent(8L * n * peers);
+      }
+    }
+    for (int k = 0; k < products.length; k++) {
+      if (pairs[k] != null) {
+        org.sparkmpc.protocol.Truncation.receive(ctx, op, partition, truncationRounds.round(k),
+            pairs[k], 0, z[k], n);
+        dp.received(8L * n * peers);
+      }
+    }
+    BasePredicate filter = condition == null ? null
+        : Predicate.create(condition, ScalaInterop.seq(publicColumns));
+    if (filter != null) {
+      filter.initialize(partition);
+    }
+    return partial(p, z, filter);
   }
 
   Iterator<AggregatePartial> partials(Integer partition, Iterator<SharePartition> it) {

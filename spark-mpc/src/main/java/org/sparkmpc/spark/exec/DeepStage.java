@@ -55,6 +55,13 @@ import scala.reflect.ClassTag$;
 public final class DeepStage {
   private static final Logger LOG = LoggerFactory.getLogger(DeepStage.class);
 
+  /**
+   * For the benchmark's comparison only: with the system property {@code
+   * sparkmpc.stagedRounds=true} (at every party alike; the operators' agreements include it), the
+   * operators moved onto deep stages run their rounds as a send stage and a receive stage again.
+   */
+  public static final boolean STAGED = Boolean.getBoolean("sparkmpc.stagedRounds");
+
   private DeepStage() {}
 
   /** As {@link #run(MpcRuntime, SecureTable, OperatorScope, DeepTask, SQLMetric, SQLMetric)}, no metrics. */

@@ -199,6 +199,56 @@ final class RegressionTasks implements Serializable {
     return List.of(out).iterator();
   }
 
+  /**
+   * The whole Gram round of one partition inside one task ({@link
+   * org.sparkmpc.spark.exec.DeepStage}): mask and send, then finish, preparing the triples once.
+   * The same messages as {@link #gramSend} and {@link #gramFinish}; returns what the latter does.
+   */
+  long[] gramDeep(org.sparkmpc.spark.exec.DeepPartition dp) {
+    SharePartition part = dp.data();
+    int partition = dp.partition();
+    MpcContext ctx = dp.mpc();
+    CorrelationSource source = dp.correlations();
+    int m = columns.length;
+    long[] out = new long[m * m + m];
+    long[][] z = block(part);
+    int rows = part.rows();
+    if (gramTriples) {
+      MatrixProducts.PendingGram g = MatrixProducts.gramPrepare(source, operator, partition,
+          streams.stream(0), z, rows);
+      MatrixProducts.sendMasked(ctx, operator, partition, rounds.round(0), g.masked());
+      System.arraycopy(MatrixProducts.gramFinish(ctx, operator, partition, rounds.round(0), g), 0,
+          out, 0, m * m);
+    } else {
+      int[][] pr = pairs(m);
+      BeaverMultiplication.Pending[] pending = new BeaverMultiplication.Pending[pr.length];
+      for (int p = 0; p < pr.length; p++) {
+        pending[p] = BeaverMultiplication.prepare(source, operator, partition, streams.stream(p),
+            z[pr[p][0]], z[pr[p][1]], rows);
+        BeaverMultiplication.sendMasked(ctx, operator, partition, rounds.round(p), pending[p]);
+      }
+      for (int p = 0; p < pr.length; p++) {
+        long[] prod = BeaverMultiplication.finish(ctx, operator, partition, rounds.round(p),
+            pending[p]);
+        pending[p] = null;
+        long s = 0;
+        for (long v : prod) {
+          s += v;
+        }
+        out[pr[p][0] * m + pr[p][1]] = s;
+        out[pr[p][1] * m + pr[p][0]] = s;
+      }
+    }
+    for (int c = 0; c < m; c++) {
+      long s = 0;
+      for (long v : z[c]) {
+        s += v;
+      }
+      out[m * m + c] = s;
+    }
+    return out;
+  }
+
   // ---- Prediction ----
 
   private BeaverMultiplication.Pending predictPrepare(int partition, SharePartition part) {
