@@ -32,7 +32,7 @@ public final class Benchmark {
     int[][] kernelRuns = {{2, 0}, {3, 0}, {2, 1}};
     int kernelBatch = 1 << 20;
     java.util.Set<String> parts = new java.util.LinkedHashSet<>(
-        List.of("agg", "mult", "kernel", "reg"));
+        List.of("agg", "mult", "deep", "kernel", "reg"));
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--rows" -> rows = Long.parseLong(args[++i]);
@@ -42,7 +42,7 @@ public final class Benchmark {
         case "--kernel-dealer-only" -> kernelRuns = new int[][] {{2, 0}, {3, 0}};
         case "--kernel-batch" -> kernelBatch = Integer.parseInt(args[++i]);
         default -> throw new IllegalArgumentException("usage: Benchmark [--rows N] "
-            + "[--reg-rows N] [--parts agg,mult,kernel,reg] [--work DIR]");
+            + "[--reg-rows N] [--parts agg,mult,deep,kernel,reg] [--work DIR]");
       }
     }
     work = work.toAbsolutePath();
@@ -51,15 +51,25 @@ public final class Benchmark {
       aggregates(work, rows, table);
     }
     if (parts.contains("mult")) {
-      long[][] mult = {multiplications(work, 2, rows / 3), multiplications(work, 3, rows / 3)};
+      long[][] mult = {multiplications(work, 2, rows / 3, false),
+          multiplications(work, 3, rows / 3, false)};
+      long[] staged = multiplications(work, 2, rows / 3, true);
       for (int i = 0; i < mult.length; i++) {
         long total = mult[i][0];
         table.add(String.format("| multiplications per second per party, dealer, %d parties "
-            + "(`SUM(x * y)` over %,d shared rows, whole Spark path) | %,.0f | |", i + 2, total,
-            total * 1000.0 / Math.max(1, mult[i][1])));
+            + "(`SUM(x * y)` over %,d shared rows, whole Spark path, one deep stage) | %,.0f | |",
+            i + 2, total, total * 1000.0 / Math.max(1, mult[i][1])));
+        if (i == 0) {
+          table.add(String.format("| the same, 2 parties, products as a send stage and a receive "
+              + "stage (the path before deep stages) | %,.0f | |",
+              staged[0] * 1000.0 / Math.max(1, staged[1])));
+        }
         table.add(String.format("| bytes sent per multiplication per party, dealer, %d parties, "
             + "whole Spark path | %.1f | |", i + 2, mult[i][2] / (double) Math.max(1, total)));
       }
+    }
+    if (parts.contains("deep")) {
+      deepRows(work, 1_000_000, 64, table);
     }
     if (parts.contains("kernel")) {
       int[][] runs = kernelRuns;
@@ -261,10 +271,47 @@ public final class Benchmark {
         .config("spark.sql.shuffle.partitions", "4").getOrCreate();
   }
 
+  /**
+   * A {@code rounds}-round protocol ({@link DeepChain}) over {@code rows} shared rows (2 parties,
+   * half each, dealer) through Spark, against the same kernel between the party JVMs without
+   * Spark ({@link DeepKernelBench}) over the same partitions and wave width.
+   */
+  static void deepRows(Path work, long rows, int rounds, List<String> table) throws Exception {
+    java.util.function.BiConsumer<Integer, Properties> big = (i, p) -> {
+      p.setProperty("spark.mpc.gateway.maxBufferedBytes", "4g");
+      p.setProperty("rounds", Integer.toString(rounds));
+    };
+    Properties spark = runParties(work.resolve("deep"), 2, true, BenchParty.class.getName(),
+        "-Xmx7g", List.of(), (i, p) -> {
+          big.accept(i, p);
+          p.setProperty("mode", "deep");
+          p.setProperty("rows", Long.toString(rows / 2));
+        });
+    int partitions = Integer.parseInt(spark.getProperty("deep_partitions"));
+    Properties kernel = runParties(work.resolve("deep-kernel"), 2, true,
+        DeepKernelBench.class.getName(), "-Xmx7g", List.of(), (i, p) -> {
+          big.accept(i, p);
+          p.setProperty("rows", Long.toString(rows));
+          p.setProperty("partitions", Integer.toString(partitions));
+          p.setProperty("width", "2"); // local[2] at both parties: the agreed wave width
+        });
+    long through = Long.parseLong(spark.getProperty("deep_ms"));
+    long plain = Math.max(1, Long.parseLong(kernel.getProperty("deep_kernel_ms")));
+    table.add(String.format("| rounds through Spark: %d-round protocol (`DeepChain`, %d sequential "
+        + "Beaver multiplications per row) over %,d shared rows in %d partitions, 2 parties, "
+        + "dealer: one deep stage (wave of 2 tasks) / the same kernel between the party JVMs "
+        + "without Spark (target: at most 1.5x) | %,d ms / %,d ms | %.2fx |", rounds, rounds,
+        rows, partitions, through, plain, through / (double) plain));
+    table.add(String.format("| multiplications per second per party in that protocol through "
+        + "Spark | %,.0f | |", rows * (double) rounds * 1000.0 / Math.max(1, through)));
+  }
+
   /** {@code parties} parties and a dealer process; returns rows, median ms, bytes sent (party 1). */
-  static long[] multiplications(Path work, int parties, long rowsPerParty) throws Exception {
-    Properties r = runParties(work.resolve("mult-" + parties), parties, true,
-        BenchParty.class.getName(), "-Xmx2g", (i, p) -> {
+  static long[] multiplications(Path work, int parties, long rowsPerParty, boolean staged)
+      throws Exception {
+    Properties r = runParties(work.resolve("mult-" + parties + (staged ? "-staged" : "")),
+        parties, true, BenchParty.class.getName(), "-Xmx2g",
+        staged ? List.of("-Dsparkmpc.stagedRounds=true") : List.of(), (i, p) -> {
           p.setProperty("mode", "mult");
           p.setProperty("rows", Long.toString(rowsPerParty));
         });
@@ -278,6 +325,13 @@ public final class Benchmark {
    */
   static Properties runParties(Path dir, int parties, boolean dealer, String main, String heap,
       java.util.function.BiConsumer<Integer, Properties> configure) throws Exception {
+    return runParties(dir, parties, dealer, main, heap, List.of(), configure);
+  }
+
+  /** As above, with extra JVM options for the party JVMs. */
+  static Properties runParties(Path dir, int parties, boolean dealer, String main, String heap,
+      List<String> jvmOptions, java.util.function.BiConsumer<Integer, Properties> configure)
+      throws Exception {
     List<String> members = new ArrayList<>();
     for (int i = 1; i <= parties; i++) {
       members.add("party" + i);
@@ -300,7 +354,7 @@ public final class Benchmark {
       confs.put(members.get(i), p);
     }
     List<LocalParties.Outcome> outs = LocalParties.run(dir, confs, heap,
-        Duration.ofMinutes(20), main, List.of());
+        Duration.ofMinutes(20), main, jvmOptions);
     if (dealerProcess != null) {
       dealerProcess.waitFor(2, java.util.concurrent.TimeUnit.MINUTES);
       dealerProcess.destroyForcibly();
