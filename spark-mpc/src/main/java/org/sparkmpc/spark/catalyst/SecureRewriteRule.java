@@ -42,6 +42,9 @@ public final class SecureRewriteRule extends Rule<LogicalPlan> {
       if (node instanceof Aggregate agg && aggregates) {
         return rewriteAggregate(agg);
       }
+      if (node instanceof org.apache.spark.sql.catalyst.plans.logical.Filter f && aggregates) {
+        return DeepRewrite.filter(f);
+      }
       if (node instanceof Project p && !aggregates) {
         return rewriteProject(p);
       }
@@ -73,7 +76,8 @@ public final class SecureRewriteRule extends Rule<LogicalPlan> {
     boolean touchesSecure = agg.child().output().exists(a -> SecureColumns.isSecure(a)
         && agg.references().contains(a));
     boolean hasReveal = outs.stream().anyMatch(e -> Calls.hasReveal((Expression) e));
-    if (!touchesSecure && !hasReveal || !leavesResolved(agg)) {
+    boolean secretFilter = agg.child() instanceof SecureFilter;
+    if (!touchesSecure && !hasReveal && !secretFilter || !leavesResolved(agg)) {
       return null; // nothing secure, or columns Spark has yet to resolve (or cannot: it explains)
     }
     List<Attribute> grouping = new ArrayList<>();
@@ -87,6 +91,9 @@ public final class SecureRewriteRule extends Rule<LogicalPlan> {
       } else {
         grouping.add(a);
       }
+    }
+    if (DeepRewrite.needed(agg)) {
+      return DeepRewrite.aggregate(agg, grouping);
     }
     List<String> kinds = new ArrayList<>();
     List<Attribute> inputs = new ArrayList<>();
