@@ -158,15 +158,4 @@ record DeepMerge(List<String> kinds, long[][] sums, long[] counts, long[][] extr
     ShareType type = (ShareType) secure.dataType();
     return type.decode(opened[i][g], kind.equals("AVG") ? count : 1, secure.name());
   }
-
-  /** Rounds the operator takes, for its metric: a rough count of its protocol's depth. */
-  static long rounds(SecureExpr condition, List<SecureExpr> args, List<String> kinds) {
-    long r = 3;
-    for (SecureExpr e : args) {
-      r += e == null ? 0 : e.ops.stream().filter(o -> o.interactive).count() * 8;
-    }
-    r += condition == null ? 0 : condition.ops.stream().filter(o -> o.interactive).count() * 8
-        + Comparison.ROUNDS;
-    return r + kinds.stream().filter(x -> x.equals("MIN") || x.equals("MAX")).count() * 20;
-  }
 }

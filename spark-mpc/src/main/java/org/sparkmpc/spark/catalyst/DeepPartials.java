@@ -90,14 +90,14 @@ final class DeepPartials implements Serializable {
     String[] kinds = plan.kinds();
     long[] w = plan.condition() == null ? null : SecureExprEval.eval(plan.condition(),
         plan.conditionLayout(), env, columns(p, plan.conditionColumns()),
-        publicBits(p, plan.condition(), plan.conditionPublic()), n);
+        publicBits(p, plan.condition(), plan.conditionPublic(), plan.publicColumns()), n);
     long[][] v = new long[kinds.length][];
     int folded = 0;
     for (int i = 0; i < kinds.length; i++) {
       if (plan.args()[i] != null) {
         v[i] = SecureExprEval.eval(plan.args()[i], plan.argLayouts()[i], env,
-            columns(p, plan.argColumns()[i]), publicBits(p, plan.args()[i], plan.argPublic()[i]),
-            n);
+            columns(p, plan.argColumns()[i]), publicBits(p, plan.args()[i], plan.argPublic()[i],
+            plan.publicColumns()), n);
         folded++;
       }
     }
@@ -220,12 +220,29 @@ final class DeepPartials implements Serializable {
     return out;
   }
 
-  /** Per node of {@code e}, the plaintext value of its public predicate on each row. */
-  private boolean[][] publicBits(SharePartition p, SecureExpr e, Expression[] preds) {
+  /**
+   * Per node of {@code e}, the plaintext value of its public predicate on each row. A predicate
+   * that is NULL on a row (a null in a public column) is refused, naming it: a secret predicate
+   * has two values, and a NULL under NOT or OR would count rows SQL's three-valued logic drops.
+   */
+  static boolean[][] publicBits(SharePartition p, SecureExpr e, Expression[] preds,
+      List<Attribute> publicColumns) {
     boolean[][] out = new boolean[e.size()][];
     for (int i = 0; i < e.size(); i++) {
       if (preds[i] != null) {
-        BasePredicate f = Predicate.create(preds[i], ScalaInterop.seq(plan.publicColumns()));
+        BasePredicate isNull = Predicate.create(
+            new org.apache.spark.sql.catalyst.expressions.IsNull(preds[i]),
+            ScalaInterop.seq(publicColumns));
+        isNull.initialize(0);
+        for (boolean b : TablePartials.kept(p, isNull)) {
+          if (b) {
+            throw new org.sparkmpc.MpcInputException("the public condition "
+                + e.predicate.get(i).sql() + " inside the secret predicate " + e.sql + " is NULL "
+                + "on some rows (a null in a public column): filter those rows out first (WHERE "
+                + "... IS NOT NULL AND ...)");
+          }
+        }
+        BasePredicate f = Predicate.create(preds[i], ScalaInterop.seq(publicColumns));
         f.initialize(0);
         out[i] = TablePartials.kept(p, f);
       }

@@ -111,11 +111,7 @@ final class DeepRewrite {
       if (rm != null) {
         to = rm.recipients();
         e = rm.child();
-        if (recipients != null && !recipients.equals(to)) {
-          throw SecureCheckRule.refuse("reveal() to different parties in one query (" + recipients
-              + " and " + to + "): all reveals of a query must go to the same parties");
-        }
-        recipients = to;
+        recipients = Calls.sameRecipients(recipients, to);
         anyRevealed = true;
       }
       String name = Calls.name(ne);
@@ -180,9 +176,7 @@ final class DeepRewrite {
       }
     }
     if (unrevealed != null && anyRevealed) {
-      throw SecureCheckRule.refuse("reveal() of some secure outputs of an aggregate but not of "
-          + "others (" + unrevealed + "): if one output of an aggregate is revealed every secure "
-          + "output must be");
+      throw Calls.partialReveal(unrevealed);
     }
     SecureDeepAggregate deep = new SecureDeepAggregate(ScalaInterop.seq(grouping),
         ScalaInterop.seq(kinds), args, condition, ScalaInterop.seq(output), child);

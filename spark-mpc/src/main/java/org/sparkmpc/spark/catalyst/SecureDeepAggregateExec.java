@@ -233,6 +233,14 @@ public final class SecureDeepAggregateExec extends SecureExec {
       throw e;
     }
 
+    // Rounds, for the metric: every block this operator took, and its two openings.
+    int rounds = (condLayout == null ? 0 : SecureExprEval.rounds(condLayout) + threshold.count())
+        + fold.count() + 2;
+    for (int i = 0; i < k.size(); i++) {
+      rounds += (argLayouts[i] == null ? 0 : SecureExprEval.rounds(argLayouts[i]))
+          + (tourRounds[i] == null ? 0 : tourRounds[i].count() + mergeRounds[i].count());
+    }
+    metric("rounds").add(rounds);
     List<DeepPartials.Partial> partials = DeepStage.run(rt, table, scope,
         new DeepTask(plan, op), metric("bytesSent"), metric("bytesReceived"));
     return finish(rt, ctx, scope, k, order, ng, spread, partials, mergeRounds, mergeStreams,
@@ -343,7 +351,6 @@ public final class SecureDeepAggregateExec extends SecureExec {
         : to.stream().mapToInt(ctx.directory()::indexOf).toArray();
     long[][] opened = m.open(open, condition != null, idx, valueRound);
     rt.releaseMessages(scope);
-    metric("rounds").add(DeepMerge.rounds(condition, args, k));
     postDriverMetrics();
     List<InternalRow> rows = new ArrayList<>();
     if (opened != null) {

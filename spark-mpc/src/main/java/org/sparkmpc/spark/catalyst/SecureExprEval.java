@@ -31,6 +31,15 @@ final class SecureExprEval {
    */
   record Layout(RoundRange[] rounds, StreamRange[] streams) implements Serializable {}
 
+  /** Rounds the layout's nodes take, in all. */
+  static int rounds(Layout l) {
+    int r = 0;
+    for (RoundRange x : l.rounds()) {
+      r += x == null ? 0 : x.count();
+    }
+    return r;
+  }
+
   /** Where a task evaluates: its session, material, operator and partition. */
   record Env(MpcContext ctx, CorrelationSource source, long op, int partition) {}
 
@@ -69,15 +78,6 @@ final class SecureExprEval {
         out.add(Need.triples(partition, l.streams()[i].stream(0), n));
       }
     }
-  }
-
-  /** Messages one evaluation over {@code n} rows sends to each peer, in bytes (for metrics). */
-  static long bytesPerPeer(SecureExpr e, int n) {
-    long b = 0;
-    for (Op op : e.ops) {
-      b += op == Op.LT || op == Op.LE || op == Op.EQ ? 41L * n : op.interactive ? 16L * n : 0;
-    }
-    return b;
   }
 
   /**

@@ -111,11 +111,7 @@ public final class SecureRewriteRule extends Rule<LogicalPlan> {
       if (rm != null) {
         to = rm.recipients();
         e = rm.child();
-        if (recipients != null && !recipients.equals(to)) {
-          throw SecureCheckRule.refuse("reveal() to different parties in one query (" + recipients
-              + " and " + to + "): all reveals of a query must go to the same parties");
-        }
-        recipients = to;
+        recipients = Calls.sameRecipients(recipients, to);
         anyRevealed = true;
       }
       String kind;
@@ -180,8 +176,7 @@ public final class SecureRewriteRule extends Rule<LogicalPlan> {
       output.add(out);
     }
     if (anyRevealed && anySecretUnrevealed) {
-      throw SecureCheckRule.refuse("reveal() of some secure outputs of an aggregate but not of "
-          + "others: if one output of an aggregate is revealed every secure output must be");
+      throw Calls.partialReveal(null);
     }
     SecureAggregate sa = new SecureAggregate(ScalaInterop.seq(grouping), ScalaInterop.seq(kinds),
         ScalaInterop.seq(inputs), ScalaInterop.seq(partners), ScalaInterop.seq(factors),

@@ -397,17 +397,16 @@ final class TablePartials implements Serializable {
     for (int k = 0; k < productShares.length; k++) {
       Ring64.groupSum(productShares[k], gid, n, sums[shareColumns.length + k]);
     }
-    int[] usedIds = pg.used(counts);
-    List<byte[]> keys = pg.keys(p, keyColumns, keyTypes, usedIds);
-    List<Integer> used = java.util.Arrays.stream(usedIds).boxed().toList();
-    long[][] s2 = new long[sumCount][used.size()];
+    int[] used = pg.used(counts);
+    List<byte[]> keys = pg.keys(p, keyColumns, keyTypes, used);
+    long[][] s2 = new long[sumCount][used.length];
     long[][] h2 = new long[sumCount][];
-    long[] c2 = new long[used.size()];
+    long[] c2 = new long[used.length];
     for (int s = 0; s < sumCount; s++) {
-      h2[s] = highs[s] == null ? null : new long[used.size()];
+      h2[s] = highs[s] == null ? null : new long[used.length];
     }
-    for (int j = 0; j < used.size(); j++) {
-      int g = used.get(j);
+    for (int j = 0; j < used.length; j++) {
+      int g = used[j];
       c2[j] = counts[g];
       for (int s = 0; s < sumCount; s++) {
         s2[s][j] = sums[s][g];

@@ -82,4 +82,37 @@ class SecureOperatorsTest {
     assertTrue(bits.getMessage().contains("below 2^62") && bits.getMessage().contains("total"),
         bits.getMessage());
   }
+
+  @Test
+  void aNullInAPublicColumnOfASecretPredicateIsRefusedNotCounted() {
+    AttributeReference amount = share("amount", 16, 30);
+    AttributeReference region = new AttributeReference("region", DataTypes.StringType, true,
+        Metadata.empty(), NamedExpression.newExprId(), ScalaInterop.seqOf());
+    Expression north = new org.apache.spark.sql.catalyst.expressions.EqualTo(region,
+        Literal.create("north", DataTypes.StringType));
+    // NOT (amount > 5 OR region = 'north'): SQL drops a row whose region is NULL
+    SecureExpr x = SecureOperators.compile(new Not(new org.apache.spark.sql.catalyst.expressions
+        .Or(new GreaterThan(amount, Literal.create(5, DataTypes.IntegerType)), north)));
+    int pub = x.ops.indexOf(SecureExpr.Op.PUBLIC);
+    assertTrue(pub >= 0, x.ops.toString());
+    Expression[] preds = new Expression[x.size()];
+    preds[pub] = x.predicate.get(pub);
+    Object[] dict = {org.apache.spark.unsafe.types.UTF8String.fromString("north"),
+        org.apache.spark.unsafe.types.UTF8String.fromString("south")};
+    try (org.sparkmpc.spark.table.SharePartition clean = new org.sparkmpc.spark.table
+        .SharePartition(3, new long[][] {{1, 2, 3}}, new int[][] {{0, 1, 0}},
+            new Object[][] {dict})) {
+      boolean[][] bits = DeepPartials.publicBits(clean, x, preds, java.util.List.of(region));
+      assertTrue(bits[pub][0] && !bits[pub][1] && bits[pub][2]);
+    }
+    Object[] withNull = {org.apache.spark.unsafe.types.UTF8String.fromString("north"), null};
+    try (org.sparkmpc.spark.table.SharePartition nulls = new org.sparkmpc.spark.table
+        .SharePartition(2, new long[][] {{1, 2}}, new int[][] {{0, 1}},
+            new Object[][] {withNull})) {
+      MpcInputException e = assertThrows(MpcInputException.class,
+          () -> DeepPartials.publicBits(nulls, x, preds, java.util.List.of(region)));
+      assertTrue(e.getMessage().contains("NULL") && e.getMessage().contains("region"),
+          e.getMessage());
+    }
+  }
 }
