@@ -1,9 +1,9 @@
 package org.sparkmpc.correlation;
 
 /**
- * Where one party gets correlated randomness for multiplication: Beaver triples {@code (a, b, c)}
- * with {@code c = a * b} in Z(2^64), additively shared among the computing parties, this party
- * holding one share of each. Two implementations: a dealer that must not collude with any party
+ * Where one party gets correlated randomness: Beaver triples {@code (a, b, c)} with
+ * {@code c = a * b} in Z(2^64), additively shared among the computing parties, this party holding
+ * one share of each; and, for comparisons, boolean triples, edaBits and daBits. Two implementations: a dealer that must not collude with any party
  * (cheap, any number of parties) and a dealer-free source for two parties built on oblivious
  * transfer extension.
  *
@@ -43,6 +43,27 @@ public interface CorrelationSource extends AutoCloseable {
   default GramTriple gramTriple(long operator, int partition, int stream, int rows, int cols) {
     throw new UnsupportedOperationException("the " + name() + " correlation source has no "
         + "Gram triples");
+  }
+
+  /**
+   * This party's XOR shares of {@code words} words of boolean triples (64 AND gates per word).
+   * Sources that cannot make them refuse.
+   */
+  default BitTriples bitTriples(long operator, int partition, int stream, int words) {
+    throw new UnsupportedOperationException("the " + name() + " correlation source has no "
+        + "boolean triples");
+  }
+
+  /** This party's shares of {@code n} edaBits. Sources that cannot make them refuse. */
+  default EdaBits edaBits(long operator, int partition, int stream, int n) {
+    throw new UnsupportedOperationException("the " + name() + " correlation source has no "
+        + "edaBits");
+  }
+
+  /** This party's shares of {@code n} daBits. Sources that cannot make them refuse. */
+  default DaBits daBits(long operator, int partition, int stream, int n) {
+    throw new UnsupportedOperationException("the " + name() + " correlation source has no "
+        + "daBits");
   }
 
   /** Whether {@link #matrixTriples} and {@link #gramTriple} are available. */

@@ -12,18 +12,20 @@ import org.sparkmpc.session.MpcContext;
 /**
  * Correlated randomness from a dealer: a service that takes part in the session as its last member
  * and must not collude with any computing party (as CrypTen's TTP and MP-SPDZ's dealer). It hands
- * out Beaver triples, truncation pairs, matrix triples and Gram triples.
+ * out Beaver triples, truncation pairs, matrix triples, Gram triples, and for comparisons boolean
+ * triples, edaBits and daBits.
  *
  * <p>Seed-compressed: every computing party expands its shares of each component from its pairwise
  * key with the dealer, labelled by (session, operator, partition, stream); the dealer expands the
  * same streams and sends the last party only the corrections of the components that are functions
  * of the others ({@code c} of a triple, {@code C} of a matrix or Gram triple, all three parts of a
- * truncation pair). Material for given coordinates is the same whenever it is asked for, so retried
+ * truncation pair, the XOR bits of an edaBit, the additive bit of a daBit). XOR-shared components
+ * (boolean triples, the bits of edaBits and daBits) combine by XOR instead of addition. Material for given coordinates is the same whenever it is asked for, so retried
  * tasks get the same material and send identical messages.
  *
  * <p>Traffic, dealer to the last party only, per element: 8 bytes per Beaver triple, 24 per
  * truncation pair, {@code 8·p·r} per p×q×r matrix triple, {@code 8·m²} per Gram triple of any
- * height. Nothing between the computing parties. Rounds: none on the online path once the last
+ * height, 8 per word (64 gates) of boolean triples, 8 per edaBit, 8 per daBit. Nothing between the computing parties. Rounds: none on the online path once the last
  * party's driver has asked for the operator's material ({@link #request}). Reveals nothing to the
  * parties; the dealer learns no input (it never sees shares of data), only the batch shapes.
  *
@@ -103,13 +105,38 @@ public final class DealerCorrelationSource implements CorrelationSource {
     return new GramTriple(m[0], m[1], rows, cols);
   }
 
+  @Override
+  public BitTriples bitTriples(long operator, int partition, int stream, int words) {
+    long[][] m = material(operator, Need.bitTriples(partition, stream, words));
+    return new BitTriples(m[0], m[1], m[2]);
+  }
+
+  @Override
+  public EdaBits edaBits(long operator, int partition, int stream, int n) {
+    long[][] m = material(operator, Need.edaBits(partition, stream, n));
+    return new EdaBits(m[0], m[1]);
+  }
+
+  @Override
+  public DaBits daBits(long operator, int partition, int stream, int n) {
+    long[][] m = material(operator, Need.daBits(partition, stream, n));
+    return new DaBits(m[1], m[0]);
+  }
+
   /** The round of the dealer's corrections for a batch of stream {@code stream}. */
   static int correctionRound(int stream) {
     return Coordinates.correlationRounds(stream).round(0);
   }
 
-  /** Component names, lengths and whether the last party receives them as corrections. */
-  private record Layout(String[] names, int[] lengths, boolean[] corrected) {
+  /**
+   * Component names, lengths, whether the last party receives them as corrections, and whether
+   * they are XOR-shared (boolean) rather than additively shared.
+   */
+  private record Layout(String[] names, int[] lengths, boolean[] corrected, boolean[] xor) {
+    Layout(String[] names, int[] lengths, boolean[] corrected) {
+      this(names, lengths, corrected, new boolean[names.length]);
+    }
+
     int correctedLength() {
       int s = 0;
       for (int i = 0; i < names.length; i++) {
@@ -131,6 +158,14 @@ public final class DealerCorrelationSource implements CorrelationSource {
           new boolean[] {false, false, true});
       case Need.GRAM -> new Layout(new String[] {"A", "C"}, new int[] {n * x.p(), x.p() * x.p()},
           new boolean[] {false, true});
+      case Need.BIT_TRIPLES -> new Layout(new String[] {"a", "b", "c"}, new int[] {n, n, n},
+          new boolean[] {false, false, true}, new boolean[] {true, true, true});
+      // r is the sum of every party's expanded share; the last party's XOR bits are corrected.
+      case Need.EDABITS -> new Layout(new String[] {"r", "x"}, new int[] {n, n},
+          new boolean[] {false, true}, new boolean[] {false, true});
+      // the bits are the XOR of every party's expanded words; the last party's sum is corrected.
+      case Need.DABITS -> new Layout(new String[] {"x", "b"}, new int[] {DaBits.words(n), n},
+          new boolean[] {false, true}, new boolean[] {true, false});
       default -> throw new IllegalArgumentException("unknown correlation kind " + x.kind());
     };
   }
@@ -140,7 +175,7 @@ public final class DealerCorrelationSource implements CorrelationSource {
     Layout l = layout(need);
     String label = label(ctx.sessionId(), operator, need);
     boolean last = ctx.self() == ctx.parties() - 1;
-    long[] corr = null;
+    long[] corr = new long[0]; // an empty batch has no corrections to wait for
     if (last && l.correctedLength() > 0) {
       byte[] m = ctx.channel().receive(new MessageKey(ctx.sessionId(), operator,
           need.partition(), correctionRound(need.stream()), dealer), ctx.timeout());
@@ -186,17 +221,21 @@ public final class DealerCorrelationSource implements CorrelationSource {
     long[][] othersCorrected = new long[k][];
     for (int i = 0; i < k; i++) {
       int len = l.lengths()[i];
-      if (!l.corrected()[i]) {
-        sum[i] = new long[len];
-        for (int p = 0; p < parties; p++) {
-          dealerCtx.keys().prgWith(p, label + "/" + l.names()[i]).addTo(sum[i], 0, len);
+      boolean xor = l.xor()[i];
+      long[] acc = new long[len];
+      int upTo = l.corrected()[i] ? last : parties;
+      for (int p = 0; p < upTo; p++) {
+        AesCtrPrg prg = dealerCtx.keys().prgWith(p, label + "/" + l.names()[i]);
+        if (xor) {
+          prg.xorInto(acc, 0, len);
+        } else {
+          prg.addTo(acc, 0, len);
         }
+      }
+      if (l.corrected()[i]) {
+        othersCorrected[i] = acc;
       } else {
-        othersCorrected[i] = new long[len];
-        for (int p = 0; p < last; p++) {
-          dealerCtx.keys().prgWith(p, label + "/" + l.names()[i])
-              .addTo(othersCorrected[i], 0, len);
-        }
+        sum[i] = acc;
       }
     }
     long[][] truth = truth(need, sum, privateSeed, label);
@@ -206,8 +245,14 @@ public final class DealerCorrelationSource implements CorrelationSource {
       if (l.corrected()[i]) {
         long[] t = truth[i];
         long[] o = othersCorrected[i];
-        for (int j = 0; j < t.length; j++) {
-          out[at + j] = t[j] - o[j];
+        if (l.xor()[i]) {
+          for (int j = 0; j < t.length; j++) {
+            out[at + j] = t[j] ^ o[j];
+          }
+        } else {
+          for (int j = 0; j < t.length; j++) {
+            out[at + j] = t[j] - o[j];
+          }
         }
         at += t.length;
       }
@@ -254,6 +299,24 @@ public final class DealerCorrelationSource implements CorrelationSource {
         t[2] = c;
       }
       case Need.GRAM -> t[1] = org.sparkmpc.ring.Matrices.gram(sum[0], n, x.p());
+      case Need.BIT_TRIPLES -> {
+        long[] a = sum[0];
+        long[] b = sum[1];
+        long[] c = new long[n];
+        for (int i = 0; i < n; i++) {
+          c[i] = a[i] & b[i];
+        }
+        t[2] = c;
+      }
+      case Need.EDABITS -> t[1] = sum[0]; // the XOR bits of r are the word r itself
+      case Need.DABITS -> {
+        long[] words = sum[0];
+        long[] b = new long[n];
+        for (int i = 0; i < n; i++) {
+          b[i] = (words[i >>> 6] >>> (i & 63)) & 1;
+        }
+        t[1] = b;
+      }
       default -> throw new IllegalArgumentException("unknown correlation kind " + x.kind());
     }
     return t;

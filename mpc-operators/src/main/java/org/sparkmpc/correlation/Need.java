@@ -11,13 +11,15 @@ import org.sparkmpc.session.Coordinates;
  * stream within the operator) and its kind and shape. Every party derives the same list from the
  * agreed plan; the dealer is sent it ahead of the online phase, the OT source generates it.
  *
- * @param kind      {@link #TRIPLES}, {@link #TRUNCATION}, {@link #MATRIX} or {@link #GRAM}
+ * @param kind      {@link #TRIPLES}, {@link #TRUNCATION}, {@link #MATRIX}, {@link #GRAM},
+ *                  {@link #BIT_TRIPLES}, {@link #EDABITS} or {@link #DABITS}
  * @param partition partition index, or {@link Coordinates#DRIVER_PARTITION} for driver-level
  *                  rounds; never a reserved partition (the dealer sends its corrections there)
  * @param stream    a stream the operator's {@link org.sparkmpc.session.OperatorScope} handed out
  *                  ({@code 0..}{@link Coordinates#MAX_STREAMS}{@code - 1}); distinguishes batches
  *                  of one operator and partition
- * @param n         triples, truncation pairs or matrix triples in the batch; rows for GRAM
+ * @param n         triples, truncation pairs or matrix triples in the batch; rows for GRAM;
+ *                  64-gate words for BIT_TRIPLES; edaBits or daBits for EDABITS, DABITS
  * @param p         MATRIX: rows of the left factor; GRAM: columns; otherwise 0
  * @param q         MATRIX: inner dimension; TRUNCATION: the shift in bits; otherwise 0
  * @param r         MATRIX: columns of the right factor; otherwise 0
@@ -31,11 +33,17 @@ public record Need(int kind, int partition, int stream, int n, int p, int q, int
   public static final int MATRIX = 3;
   /** Gram triples: {@code C = AᵀA} for {@code A} of n×p. */
   public static final int GRAM = 4;
+  /** Boolean triples, XOR-shared, 64 AND gates packed per word: {@code c = a & b}. */
+  public static final int BIT_TRIPLES = 5;
+  /** edaBits: random {@code r} shared additively and as XOR-shared 64-bit words. */
+  public static final int EDABITS = 6;
+  /** daBits: random bits shared additively and XOR-shared (packed 64 per word). */
+  public static final int DABITS = 7;
   /** Largest number of elements one batch may expand to. */
   public static final long MAX_ELEMENTS = 1L << 28;
 
   public Need {
-    if (kind < TRIPLES || kind > GRAM || partition < Coordinates.DRIVER_PARTITION || stream < 0
+    if (kind < TRIPLES || kind > DABITS || partition < Coordinates.DRIVER_PARTITION || stream < 0
         || stream >= Coordinates.MAX_STREAMS || n < 0 || p < 0 || q < 0 || r < 0
         || elements(kind, n, p, q, r) > MAX_ELEMENTS) {
       throw new IllegalArgumentException("bad correlation request: kind " + kind + ", partition "
@@ -66,10 +74,27 @@ public record Need(int kind, int partition, int stream, int n, int p, int q, int
     return new Need(GRAM, partition, stream, rows, cols, 0, 0);
   }
 
+  /** {@code words} words of boolean triples (64 AND gates each). */
+  public static Need bitTriples(int partition, int stream, int words) {
+    return new Need(BIT_TRIPLES, partition, stream, words, 0, 0, 0);
+  }
+
+  /** {@code n} edaBits. */
+  public static Need edaBits(int partition, int stream, int n) {
+    return new Need(EDABITS, partition, stream, n, 0, 0, 0);
+  }
+
+  /** {@code n} daBits. */
+  public static Need daBits(int partition, int stream, int n) {
+    return new Need(DABITS, partition, stream, n, 0, 0, 0);
+  }
+
   private static long elements(int kind, long n, long p, long q, long r) {
     return switch (kind) {
       case MATRIX -> n * (p * q + q * r + p * r);
       case GRAM -> n * p + p * p;
+      case EDABITS -> 2 * n;
+      case DABITS -> n + (n + 63) / 64;
       default -> 3 * n;
     };
   }

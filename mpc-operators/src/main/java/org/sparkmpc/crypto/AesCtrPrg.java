@@ -109,6 +109,11 @@ public final class AesCtrPrg {
     applyStream(dst, off, n, SUBTRACT);
   }
 
+  /** XOR the next {@code n} stream words into {@code dst[off..)} (for XOR-shared bits). */
+  public void xorInto(long[] dst, int off, int n) {
+    applyStream(dst, off, n, XOR);
+  }
+
   /** The next {@code n} ring elements in a new array. */
   public long[] next(int n) {
     long[] a = new long[n];
@@ -133,8 +138,9 @@ public final class AesCtrPrg {
   private static final int SET = 0;
   private static final int ADD = 1;
   private static final int SUBTRACT = 2;
+  private static final int XOR = 3;
 
-  /** Set, add or subtract the next {@code n} stream elements at {@code dst[off..)}, by chunks. */
+  /** Set, add, subtract or XOR the next {@code n} stream elements at {@code dst[off..)}, by chunks. */
   private void applyStream(long[] dst, int off, int n, int op) {
     int i = 0;
     while (i < n) {
@@ -145,7 +151,7 @@ public final class AesCtrPrg {
       if (take == 0) { // fewer than 8 bytes left in this chunk
         long v = nextLong();
         int k = off + i++;
-        dst[k] = op == SET ? v : op == ADD ? dst[k] + v : dst[k] - v;
+        dst[k] = op == SET ? v : op == ADD ? dst[k] + v : op == XOR ? dst[k] ^ v : dst[k] - v;
         continue;
       }
       byte[] ks = out;
@@ -158,6 +164,10 @@ public final class AesCtrPrg {
       } else if (op == ADD) {
         for (int j = 0; j < take; j++) {
           dst[base + j] += (long) LE.get(ks, p + 8 * j);
+        }
+      } else if (op == XOR) {
+        for (int j = 0; j < take; j++) {
+          dst[base + j] ^= (long) LE.get(ks, p + 8 * j);
         }
       } else {
         for (int j = 0; j < take; j++) {

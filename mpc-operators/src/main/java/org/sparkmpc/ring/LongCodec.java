@@ -37,4 +37,13 @@ public final class LongCodec {
       acc[i] += lb.get(i);
     }
   }
+
+  /** XOR the {@code n} little-endian longs in {@code bytes[off..)} into {@code acc}. */
+  public static void xorInto(byte[] bytes, int off, long[] acc, int n) {
+    java.nio.LongBuffer lb = ByteBuffer.wrap(bytes, off, n * 8).order(ByteOrder.LITTLE_ENDIAN)
+        .asLongBuffer();
+    for (int i = 0; i < n; i++) {
+      acc[i] ^= lb.get(i);
+    }
+  }
 }

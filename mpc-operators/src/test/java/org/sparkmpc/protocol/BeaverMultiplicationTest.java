@@ -51,6 +51,23 @@ class BeaverMultiplicationTest {
     assertProducts(out, x, y);
   }
 
+  @org.junit.jupiter.api.Test
+  @org.junit.jupiter.api.Timeout(60)
+  void anEmptyBatchMultipliesAndOpensToNothingWithoutWaiting() throws Exception {
+    List<long[]> out = PartyThreads.runWithDealer(2, ctx -> {
+      DealerCorrelationSource dealer = new DealerCorrelationSource(ctx);
+      dealer.request(1, List.of(Need.triples(0, 0, 0)));
+      long[] z = BeaverMultiplication.multiply(ctx, dealer, 1, 0, 0, 0, new long[0], new long[0],
+          0);
+      long[] opened = Reveal.toAll(ctx, 1, 0, 1, z, 0);
+      dealer.finish(2);
+      return opened;
+    });
+    for (long[] o : out) {
+      assertEquals(0, o.length);
+    }
+  }
+
   @ParameterizedTest
   @ValueSource(ints = {2, 3})
   void dealerTriplesAreCorrectDeterministicAndUniform(int parties) throws Exception {

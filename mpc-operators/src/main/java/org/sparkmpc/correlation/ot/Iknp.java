@@ -158,35 +158,11 @@ public final class Iknp {
         for (int c = 0; c < 64; c++) {
           block[c] = cols[colBase + c * words];
         }
-        transpose64(block);
+        org.sparkmpc.ring.BitSlice.transpose64(block);
         int rowBase = 2 * 64 * w + g;
         for (int r = 0; r < 64; r++) {
           rows[rowBase + 2 * r] = block[r];
         }
-      }
-    }
-  }
-
-  /**
-   * In-place transpose of a 64x64 bit matrix: bit {@code c} of {@code a[r]} swaps with bit
-   * {@code r} of {@code a[c]}.
-   */
-  static void transpose64(long[] a) {
-    stage(a, 32, 0x00000000FFFFFFFFL);
-    stage(a, 16, 0x0000FFFF0000FFFFL);
-    stage(a, 8, 0x00FF00FF00FF00FFL);
-    stage(a, 4, 0x0F0F0F0F0F0F0F0FL);
-    stage(a, 2, 0x3333333333333333L);
-    stage(a, 1, 0x5555555555555555L);
-  }
-
-  /** Swap the off-diagonal {@code j x j} blocks of every {@code 2j x 2j} diagonal block. */
-  private static void stage(long[] a, int j, long m) {
-    for (int base = 0; base < 64; base += 2 * j) {
-      for (int k = base; k < base + j; k++) {
-        long t = ((a[k] >>> j) ^ a[k + j]) & m;
-        a[k] ^= t << j;
-        a[k + j] ^= t;
       }
     }
   }

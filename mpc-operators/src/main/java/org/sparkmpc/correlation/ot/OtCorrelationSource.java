@@ -7,7 +7,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.sparkmpc.correlation.BeaverTriples;
+import org.sparkmpc.correlation.BitTriples;
 import org.sparkmpc.correlation.CorrelationSource;
+import org.sparkmpc.correlation.DaBits;
+import org.sparkmpc.correlation.EdaBits;
 import org.sparkmpc.correlation.Need;
 import org.sparkmpc.crypto.AesCtrPrg;
 import org.sparkmpc.crypto.Hkdf;
@@ -19,7 +22,8 @@ import org.sparkmpc.session.RoundRange;
 
 /**
  * Dealer-free Beaver triples for two parties ({@code spark.mpc.correlations=ot}), by Gilboa's
- * oblivious-transfer multiplication over IKNP OT extension.
+ * oblivious-transfer multiplication over IKNP OT extension; and, for comparisons, boolean
+ * triples, edaBits and daBits from the same extension ({@link OtBooleanCorrelations}).
  *
  * <p>What it computes: party {@code i} picks its own random {@code a_i}, {@code b_i} and ends with
  * {@code c_i = a_i b_i + <a_i b_j>_i + <a_j b_i>_i}, where {@code <x y>} is an additive sharing of
@@ -70,9 +74,10 @@ public final class OtCorrelationSource implements CorrelationSource {
   private final byte[] seed = new byte[32];
   private final byte[] salt;
   private final int peer;
-  private final Map<Coord, BeaverTriples> store = new ConcurrentHashMap<>();
+  private final Map<Coord, Object> store = new ConcurrentHashMap<>();
   private Iknp.Receiver extReceiver;
   private Iknp.Sender extSender;
+  private OtBooleanCorrelations booleans;
 
   /**
    * A source for this party of a two-party session. Draws its private seed at once; runs no
@@ -128,6 +133,7 @@ public final class OtCorrelationSource implements CorrelationSource {
     Iknp.Receiver r = new Iknp.Receiver(baseSender.keys(reply, peerName), salt);
     extSender = new Iknp.Sender(s, baseReceiver.keys(), salt);
     extReceiver = r;
+    booleans = new OtBooleanCorrelations(ctx, extSender, extReceiver, seed, salt);
   }
 
   private byte[] baseContext(int baseSender) {
@@ -136,10 +142,11 @@ public final class OtCorrelationSource implements CorrelationSource {
   }
 
   /**
-   * Make and store the triples of every need of {@code operator}, in list order, with the peer
+   * Make and store the material of every need of {@code operator}, in list order, with the peer
    * (which must call this with the same list at the same time). Needs already prepared are skipped.
-   * Rounds: 2 per chunk of {@value #CHUNK} triples (plus the base OTs on first use). Bytes per
-   * triple: 1312 each way. Reveals only the sizes.
+   * Rounds: 2 per chunk of {@value #CHUNK} Beaver triples (plus the base OTs on first use); for
+   * the comparison material see {@link OtBooleanCorrelations}. Bytes per Beaver triple: 1312 each
+   * way. Reveals only the sizes.
    */
   @Override
   public synchronized void request(long operator, List<Need> needs) {
@@ -148,14 +155,22 @@ public final class OtCorrelationSource implements CorrelationSource {
     }
     setup();
     for (Need need : needs) {
-      if (need.kind() != Need.TRIPLES) {
-        throw new UnsupportedOperationException("the OT source makes Beaver triples only, not "
-            + "correlations of kind " + need.kind());
-      }
       Coord key = new Coord(operator, need.partition(), need.stream());
-      if (!store.containsKey(key)) {
-        store.put(key, generate(operator, need));
+      if (store.containsKey(key)) {
+        continue;
       }
+      int p = need.partition();
+      int st = need.stream();
+      Object made = switch (need.kind()) {
+        case Need.TRIPLES -> generate(operator, need);
+        case Need.BIT_TRIPLES -> booleans.bitTriples(operator, p, st, need.n(), "bt", 0,
+            Coordinates.ROUNDS_PER_STREAM);
+        case Need.EDABITS -> booleans.edaBits(operator, p, st, need.n());
+        case Need.DABITS -> booleans.daBits(operator, p, st, need.n());
+        default -> throw new UnsupportedOperationException("the OT source makes Beaver triples, "
+            + "boolean triples, edaBits and daBits, not correlations of kind " + need.kind());
+      };
+      store.put(key, made);
     }
   }
 
@@ -167,16 +182,52 @@ public final class OtCorrelationSource implements CorrelationSource {
    */
   @Override
   public BeaverTriples triples(long operator, int partition, int stream, int n) {
-    BeaverTriples t = store.get(new Coord(operator, partition, stream));
-    if (t == null) {
-      throw new IllegalStateException("no OT triples were prepared for operator " + operator
+    BeaverTriples t = stored(BeaverTriples.class, "triples", operator, partition, stream);
+    checkSize(t.size(), n, "triples", operator, partition, stream);
+    return t;
+  }
+
+  @Override
+  public BitTriples bitTriples(long operator, int partition, int stream, int words) {
+    BitTriples t = stored(BitTriples.class, "boolean triples", operator, partition, stream);
+    checkSize(t.size(), words, "boolean triple words", operator, partition, stream);
+    return t;
+  }
+
+  @Override
+  public EdaBits edaBits(long operator, int partition, int stream, int n) {
+    EdaBits e = stored(EdaBits.class, "edaBits", operator, partition, stream);
+    checkSize(e.size(), n, "edaBits", operator, partition, stream);
+    return e;
+  }
+
+  @Override
+  public DaBits daBits(long operator, int partition, int stream, int n) {
+    DaBits d = stored(DaBits.class, "daBits", operator, partition, stream);
+    checkSize(d.size(), n, "daBits", operator, partition, stream);
+    return d;
+  }
+
+  private <T> T stored(Class<T> type, String what, long operator, int partition, int stream) {
+    Object m = store.get(new Coord(operator, partition, stream));
+    if (m == null) {
+      throw new IllegalStateException("no OT " + what + " were prepared for operator " + operator
           + ", partition " + partition + ", stream " + stream + " (the driver must request them)");
     }
-    if (t.size() != n) {
+    if (!type.isInstance(m)) {
       throw new IllegalArgumentException("operator " + operator + ", partition " + partition
-          + ", stream " + stream + ": " + n + " triples asked for, " + t.size() + " prepared");
+          + ", stream " + stream + ": " + what + " asked for, but " + m + " was prepared");
     }
-    return t;
+    return type.cast(m);
+  }
+
+  private static void checkSize(int prepared, int n, String what, long operator, int partition,
+      int stream) {
+    if (prepared != n) {
+      throw new IllegalArgumentException("operator " + operator + ", partition " + partition
+          + ", stream " + stream + ": " + n + " " + what + " asked for, " + prepared
+          + " prepared");
+    }
   }
 
   /** Drop the stored triples of an operator (after its last task). */

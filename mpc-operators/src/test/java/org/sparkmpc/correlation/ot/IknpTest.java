@@ -20,7 +20,7 @@ class IknpTest {
       a[i] = r.nextLong();
     }
     long[] t = a.clone();
-    Iknp.transpose64(t);
+    org.sparkmpc.ring.BitSlice.transpose64(t);
     for (int i = 0; i < 64; i++) {
       for (int j = 0; j < 64; j++) {
         assertEquals((a[i] >>> j) & 1, (t[j] >>> i) & 1, i + "," + j);

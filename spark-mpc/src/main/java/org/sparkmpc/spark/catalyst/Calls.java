@@ -66,6 +66,25 @@ record Calls(String name, List<Expression> args, boolean plain) {
     return null;
   }
 
+  /**
+   * The recipients of a query's reveals once one more reveal, to {@code to}, is added to those so
+   * far ({@code before}, null when none): every reveal of a query must go to the same parties.
+   */
+  static List<String> sameRecipients(List<String> before, List<String> to) {
+    if (before != null && !before.equals(to)) {
+      throw SecureCheckRule.refuse("reveal() to different parties in one query (" + before
+          + " and " + to + "): all reveals of a query must go to the same parties");
+    }
+    return to;
+  }
+
+  /** The refusal of an aggregate that reveals some of its secure outputs but not {@code kept}. */
+  static RuntimeException partialReveal(String kept) {
+    return SecureCheckRule.refuse("reveal() of some secure outputs of an aggregate but not of "
+        + "others" + (kept == null ? "" : " (" + kept + ")") + ": if one output of an aggregate "
+        + "is revealed every secure output must be");
+  }
+
   /** Whether {@code e} contains a reveal, resolved or not. */
   static boolean hasReveal(Expression e) {
     return e.find(x -> reveal(x) != null).isDefined();

@@ -54,9 +54,17 @@ public final class SecureCheckRule extends AbstractFunction1<LogicalPlan, BoxedU
           + "public columns; all reveals of a query must go to the same parties, and if one output "
           + "of an aggregate is revealed every secure output must be (" + marker.get().sql() + ")");
     }
+    if (node instanceof SecureReveal r && r.child().find(x -> x instanceof SecureFilter)
+        .isDefined()) {
+      SecureFilter f = (SecureFilter) r.child().find(x -> x instanceof SecureFilter).get();
+      throw refuse("reveal() of rows under the secret predicate " + f.condition().sql
+          + ": the rows that meet a secret predicate are never listed; aggregate them (SUM, "
+          + "COUNT, AVG, MIN, MAX grouped by public columns) inside reveal()");
+    }
     if (node instanceof SecureTableRelation || node instanceof SecureAggregate
         || node instanceof SecureReveal || node instanceof SubqueryAlias
-        || node instanceof View) {
+        || node instanceof View || node instanceof SecureDeepAggregate
+        || node instanceof SecureFilter) {
       return;
     }
     if (node instanceof LeafNode) {
@@ -183,8 +191,7 @@ public final class SecureCheckRule extends AbstractFunction1<LogicalPlan, BoxedU
   /** Throws the analysis error (checked in Java's eyes, so thrown through a generic helper). */
   static RuntimeException refuse(String what) {
     String msg = what + " has no secure implementation; Spark MPC never computes on shares in "
-        + "plaintext. Supported: SUM/COUNT/AVG of secure columns grouped by public columns, "
-        + "filters on public columns, projections, and reveal()";
+        + "plaintext. " + SecureOperators.supported();
     throw SecureCheckRule.<RuntimeException>sneaky(new AnalysisException("_LEGACY_ERROR_TEMP_0035",
         scala.collection.immutable.Map.from(
             scala.jdk.javaapi.CollectionConverters.asScala(Map.of("message", msg)))));

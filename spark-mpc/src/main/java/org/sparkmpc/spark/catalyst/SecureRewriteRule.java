@@ -42,6 +42,9 @@ public final class SecureRewriteRule extends Rule<LogicalPlan> {
       if (node instanceof Aggregate agg && aggregates) {
         return rewriteAggregate(agg);
       }
+      if (node instanceof org.apache.spark.sql.catalyst.plans.logical.Filter f && aggregates) {
+        return DeepRewrite.filter(f);
+      }
       if (node instanceof Project p && !aggregates) {
         return rewriteProject(p);
       }
@@ -73,7 +76,8 @@ public final class SecureRewriteRule extends Rule<LogicalPlan> {
     boolean touchesSecure = agg.child().output().exists(a -> SecureColumns.isSecure(a)
         && agg.references().contains(a));
     boolean hasReveal = outs.stream().anyMatch(e -> Calls.hasReveal((Expression) e));
-    if (!touchesSecure && !hasReveal || !leavesResolved(agg)) {
+    boolean secretFilter = agg.child() instanceof SecureFilter;
+    if (!touchesSecure && !hasReveal && !secretFilter || !leavesResolved(agg)) {
       return null; // nothing secure, or columns Spark has yet to resolve (or cannot: it explains)
     }
     List<Attribute> grouping = new ArrayList<>();
@@ -87,6 +91,9 @@ public final class SecureRewriteRule extends Rule<LogicalPlan> {
       } else {
         grouping.add(a);
       }
+    }
+    if (DeepRewrite.needed(agg)) {
+      return DeepRewrite.aggregate(agg, grouping);
     }
     List<String> kinds = new ArrayList<>();
     List<Attribute> inputs = new ArrayList<>();
@@ -104,11 +111,7 @@ public final class SecureRewriteRule extends Rule<LogicalPlan> {
       if (rm != null) {
         to = rm.recipients();
         e = rm.child();
-        if (recipients != null && !recipients.equals(to)) {
-          throw SecureCheckRule.refuse("reveal() to different parties in one query (" + recipients
-              + " and " + to + "): all reveals of a query must go to the same parties");
-        }
-        recipients = to;
+        recipients = Calls.sameRecipients(recipients, to);
         anyRevealed = true;
       }
       String kind;
@@ -173,8 +176,7 @@ public final class SecureRewriteRule extends Rule<LogicalPlan> {
       output.add(out);
     }
     if (anyRevealed && anySecretUnrevealed) {
-      throw SecureCheckRule.refuse("reveal() of some secure outputs of an aggregate but not of "
-          + "others: if one output of an aggregate is revealed every secure output must be");
+      throw Calls.partialReveal(null);
     }
     SecureAggregate sa = new SecureAggregate(ScalaInterop.seq(grouping), ScalaInterop.seq(kinds),
         ScalaInterop.seq(inputs), ScalaInterop.seq(partners), ScalaInterop.seq(factors),

@@ -18,6 +18,22 @@ public final class SecureStrategy extends SparkStrategy {
     if (plan instanceof SecureTableRelation t) {
       return ScalaInterop.seqOf(new SecureTableScanExec(t.tableId(), t.output()));
     }
+    if (plan instanceof SecureReveal r && r.child() instanceof SecureDeepAggregate d) {
+      return ScalaInterop.seqOf(new SecureDeepAggregateExec(ScalaInterop.seq(d.grouping()),
+          ScalaInterop.seq(d.kinds()), d.args(), d.condition(), d.output(), r.output(),
+          ScalaInterop.seq(r.recipients()), planLater(d.child())));
+    }
+    if (plan instanceof SecureDeepAggregate) {
+      throw new org.sparkmpc.MpcInputException("an aggregate under a secret predicate, with "
+          + "MIN/MAX or with a secret condition is opened by the query that computes it "
+          + "(reveal() around its secure outputs, or SparkMpc.reveal/revealTo of it), so that "
+          + "the minimum group size is enforced on its secret counts");
+    }
+    if (plan instanceof SecureFilter) {
+      throw new org.sparkmpc.MpcInputException("the rows under a secret predicate are never "
+          + "listed or counted in the clear: aggregate them (SUM, COUNT, AVG, MIN, MAX grouped by "
+          + "public columns) inside reveal()");
+    }
     if (plan instanceof SecureReveal r && r.child() instanceof SecureAggregate a) {
       return ScalaInterop.seqOf(new SecureHashAggregateExec(ScalaInterop.seq(a.grouping()),
           ScalaInterop.seq(a.kinds()), ScalaInterop.seq(a.inputs()),

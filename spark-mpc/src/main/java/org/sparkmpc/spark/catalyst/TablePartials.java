@@ -15,7 +15,6 @@ import org.apache.spark.sql.catalyst.expressions.Expression;
 import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
 import org.apache.spark.sql.catalyst.expressions.NamedExpression;
 import org.apache.spark.sql.catalyst.expressions.Predicate;
-import org.apache.spark.sql.catalyst.expressions.UnsafeProjection;
 import org.apache.spark.sql.execution.FilterExec;
 import org.apache.spark.sql.execution.ProjectExec;
 import org.apache.spark.sql.execution.SparkPlan;
@@ -113,6 +112,82 @@ final class TablePartials implements Serializable {
    */
   static TablePartials over(SparkPlan child, List<Attribute> groups, List<Attribute> shares,
       List<Attribute[]> productPairs, DataType[] keyTypes, SQLMetric rowsMetric) {
+    Chain chain = chain(child);
+    if (chain == null) {
+      return null;
+    }
+    SecureTable t = chain.table();
+    int[] keys = chain.keyColumns(groups);
+    if (keys == null) {
+      return null;
+    }
+    int[] sh = new int[shares.size()];
+    for (int i = 0; i < sh.length; i++) {
+      sh[i] = chain.shareColumn(shares.get(i));
+      if (sh[i] < 0) {
+        return null;
+      }
+    }
+    int[][] prods = new int[productPairs.size()][2];
+    for (int i = 0; i < prods.length; i++) {
+      for (int j = 0; j < 2; j++) {
+        prods[i][j] = chain.shareColumn(productPairs.get(i)[j]);
+        if (prods[i][j] < 0) {
+          return null;
+        }
+      }
+    }
+    return new TablePartials(t, keys, keyTypes, sh, prods, chain.condition(),
+        chain.publicColumns(), rowsMetric);
+  }
+
+  /**
+   * A secure table read through projections (of plain columns) and filters on public columns:
+   * the table, every attribute of the chain's output in terms of the table's own attributes, the
+   * filters' condition over the table's public columns (or null), and those public columns in
+   * index order.
+   */
+  record Chain(SecureTable table, Map<ExprId, Attribute> resolve, Expression condition,
+      List<Attribute> publicColumns) {
+
+    /** The table's public-column indices of {@code groups}, or null if one is not public. */
+    int[] keyColumns(List<Attribute> groups) {
+      int[] keys = new int[groups.size()];
+      for (int i = 0; i < keys.length; i++) {
+        Attribute base = resolve.get(groups.get(i).exprId());
+        int pos = base == null ? -1 : table.position(base);
+        if (pos < 0 || table.secure()[pos]) {
+          return null;
+        }
+        keys[i] = table.index()[pos];
+      }
+      return keys;
+    }
+
+    /** The table's share-column index of {@code a}, or -1. */
+    int shareColumn(Attribute a) {
+      return TablePartials.shareColumn(table, resolve, a);
+    }
+
+    /** {@code e} over the table's own attributes, or null if it reads a column not in the chain. */
+    Expression rebase(Expression e) {
+      boolean[] ok = {true};
+      Expression out = e.transform(ScalaInterop.rewrite(x -> {
+        if (x instanceof Attribute a) {
+          Attribute base = resolve.get(a.exprId());
+          if (base == null) {
+            ok[0] = false;
+          }
+          return base;
+        }
+        return null;
+      }));
+      return ok[0] ? out : null;
+    }
+  }
+
+  /** The chain from {@code child} down to a secure table scan, or null if it is not one. */
+  static Chain chain(SparkPlan child) {
     List<SparkPlan> chain = new ArrayList<>();
     SparkPlan c = child;
     while (c instanceof ProjectExec || c instanceof FilterExec
@@ -167,31 +242,6 @@ final class TablePartials implements Serializable {
         conditions.add(cond);
       }
     }
-    int[] keys = new int[groups.size()];
-    for (int i = 0; i < keys.length; i++) {
-      Attribute base = resolve.get(groups.get(i).exprId());
-      int pos = base == null ? -1 : t.position(base);
-      if (pos < 0 || t.secure()[pos]) {
-        return null;
-      }
-      keys[i] = t.index()[pos];
-    }
-    int[] sh = new int[shares.size()];
-    for (int i = 0; i < sh.length; i++) {
-      sh[i] = shareColumn(t, resolve, shares.get(i));
-      if (sh[i] < 0) {
-        return null;
-      }
-    }
-    int[][] prods = new int[productPairs.size()][2];
-    for (int i = 0; i < prods.length; i++) {
-      for (int j = 0; j < 2; j++) {
-        prods[i][j] = shareColumn(t, resolve, productPairs.get(i)[j]);
-        if (prods[i][j] < 0) {
-          return null;
-        }
-      }
-    }
     List<Attribute> publicColumns = new ArrayList<>();
     for (int pos = 0; pos < t.output().size(); pos++) {
       if (!t.secure()[pos]) {
@@ -200,7 +250,7 @@ final class TablePartials implements Serializable {
     }
     Expression condition = conditions.stream().reduce(
         (x, y) -> new org.apache.spark.sql.catalyst.expressions.And(x, y)).orElse(null);
-    return new TablePartials(t, keys, keyTypes, sh, prods, condition, publicColumns, rowsMetric);
+    return new Chain(t, resolve, condition, publicColumns);
   }
 
   private static int shareColumn(SecureTable t, Map<ExprId, Attribute> resolve, Attribute a) {
@@ -356,7 +406,7 @@ final class TablePartials implements Serializable {
   }
 
   /** Rows the filter keeps: a per-row predicate on the public columns' values. */
-  private boolean[] kept(SharePartition p, BasePredicate filter) {
+  static boolean[] kept(SharePartition p, BasePredicate filter) {
     int n = p.rows();
     boolean[] keep = new boolean[n];
     GenericInternalRow row = new GenericInternalRow(p.publicColumns());
@@ -378,56 +428,11 @@ final class TablePartials implements Serializable {
     int n = p.rows();
     rowsMetric.add(n);
     boolean[] keep = filter == null ? null : kept(p, filter);
-    // Group id = the key columns' codes in mixed radix when that stays small, else compacted;
-    // rows the filter drops go to one extra group that is never output.
-    long span = 1;
-    for (int k : keyColumns) {
-      span = Math.min(Long.MAX_VALUE / 2, span * Math.max(1, p.dictionary(k).length));
-    }
-    int[] gid = new int[n];
-    int groups;
-    long[] radixOf;
-    if (span <= 1 << 16) {
-      for (int ki = 0; ki < keyColumns.length; ki++) {
-        ArrowRing64.mixRadix(p.codeBuffer(keyColumns[ki]), p.dictionary(keyColumns[ki]).length,
-            gid, n);
-      }
-      groups = (int) span;
-      radixOf = null;
-    } else {
-      Map<Long, Integer> compact = new HashMap<>();
-      List<Long> keys = new ArrayList<>();
-      int[][] codes = new int[keyColumns.length][];
-      for (int ki = 0; ki < keyColumns.length; ki++) {
-        codes[ki] = p.codes(keyColumns[ki]);
-      }
-      for (int i = 0; i < n; i++) {
-        long key = 0;
-        for (int ki = 0; ki < keyColumns.length; ki++) {
-          key = key * p.dictionary(keyColumns[ki]).length + codes[ki][i];
-        }
-        Integer g = compact.get(key);
-        if (g == null) {
-          g = keys.size();
-          compact.put(key, g);
-          keys.add(key);
-        }
-        gid[i] = g;
-      }
-      groups = keys.size();
-      radixOf = keys.stream().mapToLong(Long::longValue).toArray();
-    }
-    if (keep != null) {
-      for (int i = 0; i < n; i++) {
-        if (!keep[i]) {
-          gid[i] = groups; // the dropped rows' group
-        }
-      }
-    }
-    long[] counts = new long[groups + 1];
-    for (int i = 0; i < n; i++) {
-      counts[gid[i]]++;
-    }
+    // Rows the filter drops go to one extra group that is never output.
+    PartitionGroups pg = PartitionGroups.of(p, keyColumns, keep);
+    int[] gid = pg.gid();
+    int groups = pg.groups();
+    long[] counts = pg.counts();
     int sumCount = shareColumns.length + productShares.length;
     long[][] sums = new long[sumCount][groups + 1];
     long[][] highs = new long[sumCount][];
@@ -448,31 +453,16 @@ final class TablePartials implements Serializable {
     for (int k = 0; k < productShares.length; k++) {
       Ring64.groupSum(productShares[k], gid, n, sums[shareColumns.length + k]);
     }
-    UnsafeProjection toKey = UnsafeProjection.create(keyTypes);
-    List<byte[]> keys = new ArrayList<>();
-    List<Integer> used = new ArrayList<>();
-    for (int g = 0; g < groups; g++) {
-      if (counts[g] == 0) {
-        continue;
-      }
-      long code = radixOf == null ? g : radixOf[g];
-      Object[] values = new Object[keyColumns.length];
-      for (int ki = keyColumns.length - 1; ki >= 0; ki--) {
-        Object[] dict = p.dictionary(keyColumns[ki]);
-        values[ki] = dict[(int) (code % dict.length)];
-        code /= dict.length;
-      }
-      keys.add(toKey.apply(new GenericInternalRow(values)).copy().getBytes());
-      used.add(g);
-    }
-    long[][] s2 = new long[sumCount][used.size()];
+    int[] used = pg.used(counts);
+    List<byte[]> keys = pg.keys(p, keyColumns, keyTypes, used);
+    long[][] s2 = new long[sumCount][used.length];
     long[][] h2 = new long[sumCount][];
-    long[] c2 = new long[used.size()];
+    long[] c2 = new long[used.length];
     for (int s = 0; s < sumCount; s++) {
-      h2[s] = highs[s] == null ? null : new long[used.size()];
+      h2[s] = highs[s] == null ? null : new long[used.length];
     }
-    for (int j = 0; j < used.size(); j++) {
-      int g = used.get(j);
+    for (int j = 0; j < used.length; j++) {
+      int g = used[j];
       c2[j] = counts[g];
       for (int s = 0; s < sumCount; s++) {
         s2[s][j] = sums[s][g];
