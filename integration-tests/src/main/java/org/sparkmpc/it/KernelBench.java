@@ -15,7 +15,13 @@ import org.sparkmpc.crypto.AesCtrPrg;
 import org.sparkmpc.net.Gateway;
 import org.sparkmpc.net.GatewayConfig;
 import org.sparkmpc.net.PartyDirectory;
+import org.sparkmpc.correlation.BitTriples;
+import org.sparkmpc.correlation.DaBits;
+import org.sparkmpc.correlation.EdaBits;
 import org.sparkmpc.protocol.BeaverMultiplication;
+import org.sparkmpc.protocol.Comparison;
+import org.sparkmpc.session.RoundRange;
+import org.sparkmpc.session.StreamRange;
 import org.sparkmpc.session.MpcContext;
 import org.sparkmpc.session.OperatorScope;
 import org.sparkmpc.spark.MpcConf;
@@ -27,6 +33,11 @@ import org.sparkmpc.spark.runner.PartyRunner;
  * {@code batch} elements. The preprocessing (getting every batch's triples from the correlation
  * source) is timed apart from the online phase (masking, one exchange, the local products), which
  * is what the online throughput counts. Writes {@code key=value} lines to {@code out}.
+ *
+ * <p>With {@code kernel=ltz}, the same for secure comparisons ({@link Comparison#ltz}, 8 rounds per
+ * batch): the preprocessing (requesting and fetching every batch's edaBits, boolean triples and
+ * daBits) is timed apart from the online rounds, and the output has {@code cmp_*} keys, bytes
+ * sent and received included, so that the bytes of all parties and the dealer can be summed.
  */
 public final class KernelBench {
   private KernelBench() {}
@@ -49,6 +60,15 @@ public final class KernelBench {
           dealerName.isEmpty() ? null : dealerName);
       CorrelationSource source = "ot".equals(conf.getProperty("correlations"))
           ? new OtCorrelationSource(ctx) : new DealerCorrelationSource(ctx);
+      if ("ltz".equals(conf.getProperty("kernel"))) {
+        comparisons(ctx, gw, source, batch, batches, out);
+        if (source instanceof DealerCorrelationSource d) {
+          d.finish(ctx.coordinates().operator("end of session").id());
+        }
+        gw.endSession(ctx.sessionId());
+        Files.writeString(Path.of(conf.getProperty("out")), out.toString());
+        System.exit(0);
+      }
       long[] x = new AesCtrPrg(new byte[32]).next(batch);
       long[] y = new AesCtrPrg(new byte[32]).next(batch);
       // Warm-up: the same code on a first operator, two batches, not timed.
@@ -113,5 +133,108 @@ public final class KernelBench {
     }
     Files.writeString(Path.of(conf.getProperty("out")), out.toString());
     System.exit(0);
+  }
+
+  /**
+   * {@code batches} comparisons of {@code batch} elements each (one partition per batch), after a
+   * warm-up operator: preprocessing (request and fetch of all material) then online rounds.
+   */
+  static void comparisons(MpcContext ctx, Gateway gw, CorrelationSource source, int batch,
+      int batches, StringBuilder out) {
+    long[] x = new AesCtrPrg(new byte[32]).next(batch);
+    for (int i = 0; i < batch; i++) {
+      x[i] >>= 2; // within the fixed-point range
+    }
+    runComparisons(ctx, source, "warm-up", x, 2);
+    long sent0 = gw.stats().bytesSent();
+    long recv0 = gw.stats().bytesReceived();
+    long[] t = runComparisons(ctx, source, "comparisons", x, batches);
+    out.append("cmps=").append((long) batch * batches).append('\n');
+    out.append("cmp_prep_ms=").append(t[0] / 1_000_000).append('\n');
+    out.append("cmp_online_ms=").append(t[1] / 1_000_000).append('\n');
+    out.append("cmp_prep_bytes_sent=").append(t[2] - sent0).append('\n');
+    out.append("cmp_online_bytes_sent=").append(gw.stats().bytesSent() - t[2]).append('\n');
+    out.append("cmp_prep_bytes_received=").append(t[3] - recv0).append('\n');
+    out.append("cmp_checksum_bit=").append(t[4] & 1).append('\n');
+  }
+
+  /** One operator of comparisons; returns prep ns, online ns, bytes sent and received after prep. */
+  private static long[] runComparisons(MpcContext ctx, CorrelationSource source, String name,
+      long[] x, int batches) {
+    OperatorScope scope = ctx.coordinates().operator(name);
+    StreamRange streams = scope.streams("ltz", Comparison.STREAMS);
+    RoundRange rounds = scope.rounds("ltz", Comparison.ROUNDS);
+    int n = x.length;
+    long t0 = System.nanoTime();
+    List<Need> needs = new ArrayList<>();
+    for (int b = 0; b < batches; b++) {
+      needs.addAll(Comparison.needs(b, streams, n));
+    }
+    source.request(scope.id(), needs);
+    Prefetched pre = new Prefetched(source);
+    for (int b = 0; b < batches; b++) {
+      pre.fetch(scope.id(), b, streams, n);
+    }
+    long t1 = System.nanoTime();
+    long sent = ((Gateway) ctx.channel()).stats().bytesSent();
+    long recv = ((Gateway) ctx.channel()).stats().bytesReceived();
+    long check = 0;
+    for (int b = 0; b < batches; b++) {
+      check += Comparison.ltz(ctx, pre, scope.id(), b, rounds, streams, x)[0];
+    }
+    long t2 = System.nanoTime();
+    source.release(scope.id());
+    return new long[] {t1 - t0, t2 - t1, sent, recv, check};
+  }
+
+  /**
+   * The material of every batch fetched ahead (the preprocessing), handed to the kernel from memory
+   * so that the online phase is timed alone.
+   */
+  private static final class Prefetched implements CorrelationSource {
+    private final CorrelationSource source;
+    private final java.util.Map<String, Object> held = new java.util.HashMap<>();
+
+    Prefetched(CorrelationSource source) {
+      this.source = source;
+    }
+
+    void fetch(long op, int partition, StreamRange s, int n) {
+      held.put(partition + "/" + s.stream(0), source.edaBits(op, partition, s.stream(0), n));
+      held.put(partition + "/" + s.stream(1), source.bitTriples(op, partition, s.stream(1),
+          org.sparkmpc.protocol.BitConversion.signTripleWords(n)));
+      held.put(partition + "/" + s.stream(2), source.daBits(op, partition, s.stream(2), n));
+    }
+
+    @Override
+    public EdaBits edaBits(long operator, int partition, int stream, int n) {
+      return (EdaBits) held.get(partition + "/" + stream);
+    }
+
+    @Override
+    public BitTriples bitTriples(long operator, int partition, int stream, int words) {
+      return (BitTriples) held.get(partition + "/" + stream);
+    }
+
+    @Override
+    public DaBits daBits(long operator, int partition, int stream, int n) {
+      return (DaBits) held.get(partition + "/" + stream);
+    }
+
+    @Override
+    public org.sparkmpc.correlation.BeaverTriples triples(long operator, int partition,
+        int stream, int n) {
+      return source.triples(operator, partition, stream, n);
+    }
+
+    @Override
+    public void request(long operator, List<Need> needs) {
+      source.request(operator, needs);
+    }
+
+    @Override
+    public String name() {
+      return source.name();
+    }
   }
 }
