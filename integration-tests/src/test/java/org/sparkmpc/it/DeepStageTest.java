@@ -105,8 +105,13 @@ class DeepStageTest {
 
   @Test
   void aTaskFailedMidWaveIsRetriedWithIdenticalMessagesAndTheAnswerIsRight() throws Exception {
+    StringBuilder all = new StringBuilder(); // every party's error and the dealer's output
     for (String party : PARTIES) {
-      assertNull(Scenarios.error(work, party, "retry"), party);
+      all.append(party).append(": ").append(Scenarios.error(work, party, "retry")).append('\n');
+    }
+    all.append("dealer: ").append(run.dealerOutput());
+    for (String party : PARTIES) {
+      assertNull(Scenarios.error(work, party, "retry"), all.toString());
       assertEquals("value=" + expected, Files.readString(
           Scenarios.step(work, party, "retry").resolve("result.txt")).trim(), party);
     }

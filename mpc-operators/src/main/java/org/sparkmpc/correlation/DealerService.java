@@ -2,8 +2,11 @@ package org.sparkmpc.correlation;
 
 import java.time.Duration;
 import java.util.List;
+import org.sparkmpc.net.OperatorReleasedException;
 import org.sparkmpc.ring.LongCodec;
 import org.sparkmpc.session.MpcContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The dealer's loop: for each operator id of the session, in the order the session's
@@ -12,8 +15,16 @@ import org.sparkmpc.session.MpcContext;
  * and sends them to that party, until the session ends. Stateless between operators: the material
  * is a function of the pairwise keys, the dealer's private seed for this session and the
  * coordinates, so a repeated request gets the same answer.
+ *
+ * <p>A party may finish an operator before the dealer has sent all of its material: it refused the
+ * query after asking (a plan or wave-width mismatch) or failed, and released the operator's
+ * messages. Its gateway then refuses the late corrections ({@link OperatorReleasedException}); the
+ * dealer drops the rest of that operator's material and serves the next one, since the party
+ * will never read it.
  */
 public final class DealerService {
+  private static final Logger LOG = LoggerFactory.getLogger(DealerService.class);
+
   private DealerService() {}
 
   /**
@@ -37,12 +48,17 @@ public final class DealerService {
       if (needs == null) {
         return served;
       }
-      for (Need need : needs) {
-        long[] corr = DealerCorrelationSource.corrections(ctx, privateSeed, op, need);
-        if (corr.length > 0) {
-          ctx.channel().send(last, ctx.key(op, need.partition(),
-              DealerCorrelationSource.correctionRound(need.stream())), LongCodec.encode(corr));
+      try {
+        for (Need need : needs) {
+          long[] corr = DealerCorrelationSource.corrections(ctx, privateSeed, op, need);
+          if (corr.length > 0) {
+            ctx.channel().send(last, ctx.key(op, need.partition(),
+                DealerCorrelationSource.correctionRound(need.stream())), LongCodec.encode(corr));
+          }
         }
+      } catch (OperatorReleasedException finished) {
+        LOG.info("dealer: party '{}' finished operator {} before its material was sent; "
+            + "the rest of it is dropped", ctx.directory().name(last), op);
       }
     }
   }

@@ -51,6 +51,34 @@ class BeaverMultiplicationTest {
     assertProducts(out, x, y);
   }
 
+  /**
+   * The last party asks for an operator's triples, then finishes the operator (refused, released)
+   * before the dealer sends them: the dealer's late corrections are refused by that party's
+   * channel, and the dealer must go on to serve the next operator rather than stop.
+   */
+  @org.junit.jupiter.api.Test
+  @org.junit.jupiter.api.Timeout(60)
+  void theDealerServesTheNextOperatorAfterAPartyReleasedOneEarly() throws Exception {
+    int n = 5_000;
+    long[] x = values(3, n, 64);
+    long[] y = values(4, n, 64);
+    List<long[]> out = PartyThreads.runWithDealer(2, ctx -> {
+      DealerCorrelationSource dealer = new DealerCorrelationSource(ctx);
+      if (ctx.self() == ctx.parties() - 1) {
+        ctx.channel().releaseOperator(ctx.sessionId(), 1);
+      }
+      dealer.request(1, List.of(Need.triples(0, 0, n), Need.triples(1, 0, n)));
+      dealer.request(2, List.of(Need.triples(0, 0, n)));
+      long[] xs = shareOf(ctx, 0, 2, 0, x);
+      long[] ys = shareOf(ctx, 1, 2, 1, y);
+      long[] z = BeaverMultiplication.multiply(ctx, dealer, 2, 0, 0, 0, xs, ys, n);
+      long[] opened = Reveal.toAll(ctx, 2, 0, 1, z, n);
+      dealer.finish(3);
+      return opened;
+    });
+    assertProducts(out, x, y);
+  }
+
   @org.junit.jupiter.api.Test
   @org.junit.jupiter.api.Timeout(60)
   void anEmptyBatchMultipliesAndOpensToNothingWithoutWaiting() throws Exception {
