@@ -16,9 +16,10 @@ import javax.crypto.spec.SecretKeySpec;
  * a share that is a PRG output never crosses the network. Deterministic: the same seed gives the
  * same stream, so a retried Spark task recomputes identical shares.
  *
- * <p>The counter blocks are written here and encrypted in 64 KiB batches with JCE's {@code
- * AES/ECB/NoPadding}, whose AES-NI path is about 9x faster on this project's machines than the
- * JDK 17 counter mode (which encrypts and increments block by block).
+ * <p>The counter blocks are written here and encrypted in batches of up to 64 KiB (sized to what
+ * is asked, so a short stream costs little) with JCE's {@code AES/ECB/NoPadding}, whose AES-NI
+ * path is about 9x faster on this project's machines than the JDK 17 counter mode (which
+ * encrypts and increments block by block).
  *
  * <p>Not thread-safe; one instance per task and stream.
  */
@@ -29,13 +30,17 @@ public final class AesCtrPrg {
   private static final VarHandle LE = MethodHandles.byteArrayViewVarHandle(long[].class,
       ByteOrder.LITTLE_ENDIAN);
 
+  /** The first batch: a PRG that is asked for a few words allocates and encrypts no more. */
+  private static final int FIRST = 256;
+
   private final Cipher cipher;
-  private final byte[] counters = new byte[CHUNK];
-  private final byte[] out = new byte[CHUNK];
+  /** Counter blocks and their encryption; sized to the first request, then doubled to CHUNK. */
+  private byte[] counters = new byte[0];
+  private byte[] out = new byte[0];
   private long counterHi;
   private long counterLo;
-  /** Bytes of {@link #out} already used; {@code CHUNK}: none left. */
-  private int pos = CHUNK;
+  /** Bytes of {@link #out} already used; {@code out.length}: none left. */
+  private int pos = 0;
 
   /** @param seed 32 bytes: the first 16 are the AES key, the last 16 the initial counter block */
   public AesCtrPrg(byte[] seed) {
@@ -52,11 +57,21 @@ public final class AesCtrPrg {
     counterLo = (long) BE.get(seed, 24);
   }
 
-  /** Encrypt the next {@code CHUNK / 16} counter blocks into {@link #out}. */
-  private void refill() {
+  /**
+   * Encrypt the next counter blocks into {@link #out}: enough for {@code wanted} more bytes, at
+   * least twice the last batch, at most {@code CHUNK}. The batch size changes only how the
+   * keystream is cut, not the keystream.
+   */
+  private void refill(long wanted) {
+    int size = (int) Math.min(CHUNK, Math.max(Math.max(FIRST, 2L * out.length),
+        (wanted + 15) & ~15L));
+    if (size != out.length) {
+      counters = new byte[size];
+      out = new byte[size];
+    }
     long hi = counterHi;
     long lo = counterLo;
-    for (int b = 0; b < CHUNK; b += 16) {
+    for (int b = 0; b < size; b += 16) {
       BE.set(counters, b, hi);
       BE.set(counters, b + 8, lo);
       lo++;
@@ -67,9 +82,9 @@ public final class AesCtrPrg {
     counterHi = hi;
     counterLo = lo;
     try {
-      int produced = cipher.update(counters, 0, CHUNK, out, 0);
-      if (produced != CHUNK) {
-        throw new IllegalStateException("AES produced " + produced + " of " + CHUNK + " bytes");
+      int produced = cipher.update(counters, 0, size, out, 0);
+      if (produced != size) {
+        throw new IllegalStateException("AES produced " + produced + " of " + size + " bytes");
       }
     } catch (ShortBufferException e) {
       throw new IllegalStateException(e);
@@ -79,15 +94,15 @@ public final class AesCtrPrg {
 
   /** The next 8 stream bytes as a little-endian long. */
   private long nextLong() {
-    if (CHUNK - pos >= 8) {
+    if (out.length - pos >= 8) {
       long v = (long) LE.get(out, pos);
       pos += 8;
       return v;
     }
     long v = 0;
     for (int i = 0; i < 8; i++) {
-      if (pos == CHUNK) {
-        refill();
+      if (pos == out.length) {
+        refill(8 - i);
       }
       v |= (out[pos++] & 0xFFL) << (8 * i);
     }
@@ -125,10 +140,10 @@ public final class AesCtrPrg {
   public void nextBytes(byte[] dst, int off, int n) {
     int done = 0;
     while (done < n) {
-      if (pos == CHUNK) {
-        refill();
+      if (pos == out.length) {
+        refill(n - done);
       }
-      int take = Math.min(n - done, CHUNK - pos);
+      int take = Math.min(n - done, out.length - pos);
       System.arraycopy(out, pos, dst, off + done, take);
       pos += take;
       done += take;
@@ -144,10 +159,10 @@ public final class AesCtrPrg {
   private void applyStream(long[] dst, int off, int n, int op) {
     int i = 0;
     while (i < n) {
-      if (pos == CHUNK) {
-        refill();
+      if (pos == out.length) {
+        refill(8L * (n - i));
       }
-      int take = Math.min(n - i, (CHUNK - pos) >>> 3);
+      int take = Math.min(n - i, (out.length - pos) >>> 3);
       if (take == 0) { // fewer than 8 bytes left in this chunk
         long v = nextLong();
         int k = off + i++;

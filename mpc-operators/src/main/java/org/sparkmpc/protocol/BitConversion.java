@@ -186,18 +186,16 @@ public final class BitConversion {
     int off = 0;
     for (int level = 0, m = 64; m > 1; level++, m >>>= 1) {
       int pairs = m >>> 1;
-      long[] xs = new long[pairs * nb];
-      long[] ys = new long[pairs * nb];
+      long[][] xs = new long[pairs][];
+      long[][] ys = new long[pairs][];
       for (int i = 0; i < pairs; i++) {
-        System.arraycopy(w[2 * i], 0, xs, i * nb, nb);
-        System.arraycopy(w[2 * i + 1], 0, ys, i * nb, nb);
+        xs[i] = w[2 * i];
+        ys[i] = w[2 * i + 1];
       }
-      long[] z = BooleanGates.and(ctx, operator, partition, rounds.round(first + 1 + level), t,
-          off, xs, ys, pairs * nb);
+      long[][] z = BooleanGates.and(ctx, operator, partition, rounds.round(first + 1 + level), t,
+          off, xs, ys, pairs, nb);
       off += pairs * nb;
-      for (int i = 0; i < pairs; i++) {
-        w[i] = java.util.Arrays.copyOfRange(z, i * nb, (i + 1) * nb);
-      }
+      System.arraycopy(z, 0, w, 0, pairs);
     }
     return w[0];
   }
@@ -245,33 +243,27 @@ public final class BitConversion {
     for (int level = 0; m > 1; level++) {
       int pairs = m >>> 1;
       int gates = 2 * pairs - 1;
-      long[] xs = new long[gates * nb];
-      long[] ys = new long[gates * nb];
+      long[][] xs = new long[gates][];
+      long[][] ys = new long[gates][];
       for (int i = 0, k = 0; i < pairs; i++) {
-        System.arraycopy(p[2 * i + 1], 0, xs, k * nb, nb);
-        System.arraycopy(g[2 * i], 0, ys, k++ * nb, nb);
+        xs[k] = p[2 * i + 1];
+        ys[k++] = g[2 * i];
         if (i > 0) {
-          System.arraycopy(p[2 * i + 1], 0, xs, k * nb, nb);
-          System.arraycopy(p[2 * i], 0, ys, k++ * nb, nb);
+          xs[k] = p[2 * i + 1];
+          ys[k++] = p[2 * i];
         }
       }
-      long[] z = BooleanGates.and(ctx, operator, partition, rounds.round(firstRound + level), t,
-          off, xs, ys, gates * nb);
+      long[][] z = BooleanGates.and(ctx, operator, partition, rounds.round(firstRound + level), t,
+          off, xs, ys, gates, nb);
       off += gates * nb;
       for (int i = 0, k = 0; i < pairs; i++) {
         long[] hiG = g[2 * i + 1];
-        long[] ng = new long[nb];
+        long[] ng = z[k++]; // G = G_hi ^ (P_hi & G_lo), in place over the AND's output
         for (int b = 0; b < nb; b++) {
-          ng[b] = hiG[b] ^ z[k * nb + b];
-        }
-        k++;
-        long[] np = null;
-        if (i > 0) {
-          np = java.util.Arrays.copyOfRange(z, k * nb, (k + 1) * nb);
-          k++;
+          ng[b] ^= hiG[b];
         }
         g[i] = ng;
-        p[i] = np;
+        p[i] = i > 0 ? z[k++] : null;
       }
       if ((m & 1) == 1) {
         g[pairs] = g[m - 1];

@@ -29,6 +29,20 @@ public final class LongCodec {
     return out;
   }
 
+  /**
+   * Decode {@code n} longs from {@code bytes[off..)} of a message that holds {@code total} longs
+   * in all; an error if the message's length is not {@code 8 * total} bytes.
+   */
+  public static long[] decode(byte[] bytes, int off, int n, int total, String what) {
+    if (bytes.length != (long) total * 8 || off < 0 || off + (long) n * 8 > bytes.length) {
+      throw new IllegalArgumentException(what + ": expected " + ((long) total * 8)
+          + " bytes of shares, got " + bytes.length);
+    }
+    long[] out = new long[n];
+    ByteBuffer.wrap(bytes, off, n * 8).order(ByteOrder.LITTLE_ENDIAN).asLongBuffer().get(out);
+    return out;
+  }
+
   /** Add the {@code n} little-endian longs in {@code bytes[off..)} into {@code acc}. */
   public static void addInto(byte[] bytes, int off, long[] acc, int n) {
     java.nio.LongBuffer lb = ByteBuffer.wrap(bytes, off, n * 8).order(ByteOrder.LITTLE_ENDIAN)

@@ -7,7 +7,6 @@ import org.sparkmpc.correlation.EdaBits;
 import org.sparkmpc.crypto.AesCtrPrg;
 import org.sparkmpc.crypto.Hkdf;
 import org.sparkmpc.net.ProtocolException;
-import org.sparkmpc.protocol.BooleanGates;
 import org.sparkmpc.ring.BitSlice;
 import org.sparkmpc.ring.LongCodec;
 import org.sparkmpc.session.Coordinates;
@@ -30,23 +29,19 @@ import org.sparkmpc.session.RoundRange;
  * {@code (h0, h1)}, sending {@code τ = h0 - h1 + β_0}: party 0 holds {@code -h0}, party 1
  * {@code h_{β_1} + β_1 τ}. Rounds: 2 per chunk. Bytes per daBit: 16 from party 1, 8 from party 0.
  *
- * <p><b>edaBits.</b> Each party picks {@code r_i}; the additive sharing is {@code (r_0, r_1)} and the
- * XOR bits of {@code r_0 + r_1} come from a bit-sliced ripple-carry adder on the XOR sharings
- * {@code (r_0, 0)} and {@code (0, r_1)}: carry {@code c' = c ^ ((x ^ c) & (y ^ c))}, 63 AND levels
- * with boolean triples made as above. Rounds: the triples' plus 63. Bytes per edaBit each way:
- * about 63 · 16 (OTs) + 63 · 2 / 8 (the gates).
+ * <p><b>edaBits.</b> An edaBit is 64 daBits made as above: each party's random word {@code β_i}
+ * gives the element's XOR bits directly, and the arithmetic value {@code Σ_j 2^j (β_0j ^ β_1j)} is
+ * the sum of the daBits' arithmetic shares, with no boolean adder. Rounds: 2 per chunk of
+ * {@value #WORD_CHUNK} elements. Bytes per edaBit: 64 · 16 from party 1, 64 · 8 from party 0.
  *
  * <p>All randomness is expanded from the source's private seed and the coordinates, and IKNP is
  * deterministic given the base OTs, so making the same batch again sends identical messages.
  * Reveals only uniformly masked values (IKNP columns, hash-masked corrections, Beaver-masked gate
- * inputs). Message rounds: within the stream's {@link Coordinates#correlationRounds} block; for
- * edaBits the triples use the first half of the block and the adder the second.
+ * inputs). Message rounds: within the stream's {@link Coordinates#correlationRounds} block.
  */
 final class OtBooleanCorrelations {
   /** Words (64 OTs each) per IKNP batch. */
   static final int WORD_CHUNK = 16_384;
-  /** First round of the edaBit adder within its stream's block. */
-  static final int ADDER_FIRST_ROUND = Coordinates.ROUNDS_PER_STREAM / 2;
 
   private final MpcContext ctx;
   private final Iknp.Sender sender;
@@ -147,42 +142,10 @@ final class OtBooleanCorrelations {
     }
     for (int off = 0, chunk = 0; off < words; off += WORD_CHUNK, chunk++) {
       int len = Math.min(WORD_CHUNK, words - off);
-      int m = 64 * len;
       int first = 64 * off;
-      int count = Math.min(m, n - first); // the daBits of this chunk
-      String label = ctx.sessionId() + "/0/dabit/" + operator + "/" + partition + "/" + stream
-          + "/" + chunk;
-      int r0 = block.round(2 * chunk);
-      int r1 = block.round(2 * chunk + 1);
-      if (ctx.self() == 1) {
-        long[] tRows = new long[2 * m];
-        long[] u = receiver.extend(Arrays.copyOfRange(beta, off, off + len), label, tRows);
-        ctx.channel().send(peer, ctx.key(operator, partition, r0), LongCodec.encode(u));
-        long[] h = new long[m];
-        Iknp.hash(tRows, m, Iknp.tag(label), null, h);
-        long[] tau = LongCodec.decode(receiveExactly(operator, partition, r1, 8L * count,
-            "daBit corrections", stream), 0, count, "daBit corrections");
-        for (int i = 0; i < count; i++) {
-          long bit = (beta[(first + i) >>> 6] >>> (i & 63)) & 1;
-          product[first + i] = h[i] + (tau[i] & -bit);
-        }
-      } else {
-        byte[] uIn = receiveExactly(operator, partition, r0, 8L * Iknp.K * len,
-            "OT-extension columns", stream);
-        long[] q = sender.rows(LongCodec.decode(uIn, 0, Iknp.K * len, "OT columns"), len, label);
-        long tag = Iknp.tag(label);
-        long[] h0 = new long[m];
-        long[] h1 = new long[m];
-        Iknp.hash(q, m, tag, null, h0);
-        Iknp.hash(q, m, tag, sender.delta(), h1);
-        long[] tau = new long[count];
-        for (int i = 0; i < count; i++) {
-          long bit = (beta[(first + i) >>> 6] >>> (i & 63)) & 1;
-          tau[i] = h0[i] - h1[i] + bit;
-          product[first + i] = -h0[i];
-        }
-        ctx.channel().send(peer, ctx.key(operator, partition, r1), LongCodec.encode(tau));
-      }
+      int count = Math.min(64 * len, n - first); // the daBits of this chunk
+      long[] h = products(operator, partition, stream, "dabit", chunk, beta, off, len, count);
+      System.arraycopy(h, 0, product, first, count);
     }
     long[] arith = new long[n];
     for (int i = 0; i < n; i++) {
@@ -191,42 +154,78 @@ final class OtBooleanCorrelations {
     return new DaBits(arith, beta);
   }
 
-  /** {@code n} edaBits: the parties' random values added in a bit-sliced boolean adder. */
-  EdaBits edaBits(long operator, int partition, int stream, int n) {
-    long[] mine = prg("edabit", operator, partition, stream).next(n);
-    if (n == 0) {
-      return new EdaBits(mine, new long[0]);
-    }
-    int nb = BitSlice.blocks(n);
-    BitTriples t = bitTriples(operator, partition, stream, 63 * nb, "edabit-and", 0,
-        ADDER_FIRST_ROUND);
+  /**
+   * Additive shares of {@code β_0 · β_1} for the {@code count} bits of {@code beta[off..off+len)}
+   * (bit {@code i} of the chunk at bit {@code i % 64} of word {@code off + i / 64}), by one random
+   * OT each with party 0 as the sender: rounds {@code 2 chunk} and {@code 2 chunk + 1} of the
+   * stream's block.
+   */
+  private long[] products(long operator, int partition, int stream, String kind, int chunk,
+      long[] beta, int off, int len, int count) {
+    int m = 64 * len;
     RoundRange block = Coordinates.correlationRounds(stream);
-    long[] planes = BitSlice.toPlanes(mine, n);
-    boolean first = ctx.self() == 0; // party 0 holds x = r_0, party 1 holds y = r_1
-    long[] zero = new long[nb];
-    long[] carry = new long[nb];
-    long[] sum = new long[64 * nb];
-    long[] xs = new long[nb];
-    long[] ys = new long[nb];
-    for (int j = 0; j < 64; j++) {
-      long[] x = first ? Arrays.copyOfRange(planes, j * nb, (j + 1) * nb) : zero;
-      long[] y = first ? zero : Arrays.copyOfRange(planes, j * nb, (j + 1) * nb);
-      for (int b = 0; b < nb; b++) {
-        sum[j * nb + b] = x[b] ^ y[b] ^ carry[b];
+    String label = ctx.sessionId() + "/0/" + kind + "/" + operator + "/" + partition + "/"
+        + stream + "/" + chunk;
+    int r0 = block.round(2 * chunk);
+    int r1 = block.round(2 * chunk + 1);
+    long[] product = new long[count];
+    if (ctx.self() == 1) {
+      long[] tRows = new long[2 * m];
+      long[] u = receiver.extend(Arrays.copyOfRange(beta, off, off + len), label, tRows);
+      ctx.channel().send(peer, ctx.key(operator, partition, r0), LongCodec.encode(u));
+      long[] h = new long[m];
+      Iknp.hash(tRows, m, Iknp.tag(label), null, h);
+      long[] tau = LongCodec.decode(receiveExactly(operator, partition, r1, 8L * count,
+          kind + " corrections", stream), 0, count, kind + " corrections");
+      for (int i = 0; i < count; i++) {
+        long bit = (beta[off + (i >>> 6)] >>> (i & 63)) & 1;
+        product[i] = h[i] + (tau[i] & -bit);
       }
-      if (j == 63) {
-        break;
+    } else {
+      byte[] uIn = receiveExactly(operator, partition, r0, 8L * Iknp.K * len,
+          "OT-extension columns", stream);
+      long[] q = sender.rows(LongCodec.decode(uIn, 0, Iknp.K * len, "OT columns"), len, label);
+      long tag = Iknp.tag(label);
+      long[] h0 = new long[m];
+      long[] h1 = new long[m];
+      Iknp.hash(q, m, tag, null, h0);
+      Iknp.hash(q, m, tag, sender.delta(), h1);
+      long[] tau = new long[count];
+      for (int i = 0; i < count; i++) {
+        long bit = (beta[off + (i >>> 6)] >>> (i & 63)) & 1;
+        tau[i] = h0[i] - h1[i] + bit;
+        product[i] = -h0[i];
       }
-      for (int b = 0; b < nb; b++) {
-        xs[b] = x[b] ^ carry[b];
-        ys[b] = y[b] ^ carry[b];
-      }
-      long[] z = BooleanGates.and(ctx, operator, partition,
-          block.round(ADDER_FIRST_ROUND + j), t, j * nb, xs, ys, nb);
-      for (int b = 0; b < nb; b++) {
-        carry[b] ^= z[b];
+      ctx.channel().send(peer, ctx.key(operator, partition, r1), LongCodec.encode(tau));
+    }
+    return product;
+  }
+
+  /**
+   * {@code n} edaBits as 64 daBits each: element {@code i}'s XOR bits are this party's random word
+   * {@code β[i]}, and its arithmetic share is {@code Σ_j 2^j (β_ij - 2 <β_0ij β_1ij>)}, the
+   * products from one random OT per bit ({@link #products}), in chunks of {@value #WORD_CHUNK}
+   * elements.
+   */
+  EdaBits edaBits(long operator, int partition, int stream, int n) {
+    long[] beta = prg("edabit", operator, partition, stream).next(n);
+    long[] r = beta.clone(); // Σ_j 2^j β_ij is the word itself
+    RoundRange block = Coordinates.correlationRounds(stream);
+    if ((n + (long) WORD_CHUNK - 1) / WORD_CHUNK > block.count() / 2) {
+      throw new IllegalArgumentException("too many edaBits in one need: " + n);
+    }
+    for (int off = 0, chunk = 0; off < n; off += WORD_CHUNK, chunk++) {
+      int len = Math.min(WORD_CHUNK, n - off);
+      long[] h = products(operator, partition, stream, "edabit", chunk, beta, off, len, 64 * len);
+      for (int i = 0; i < len; i++) {
+        long twice = 0; // Σ_j 2^(j+1) <product_ij>; bit 63's term is 2^64 = 0
+        int at = 64 * i;
+        for (int j = 0; j < 63; j++) {
+          twice += h[at + j] << (j + 1);
+        }
+        r[off + i] -= twice;
       }
     }
-    return new EdaBits(mine, BitSlice.fromPlanes(sum, n));
+    return new EdaBits(r, beta);
   }
 }
