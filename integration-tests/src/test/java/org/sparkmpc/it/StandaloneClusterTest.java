@@ -144,11 +144,12 @@ class StandaloneClusterTest {
     String victim = "bank2";
     int before = clusters.executorLogs(victim).size();
     Map<String, Process> jobs = submitAggregate("kill-executor", 300_000, Map.of());
-    // Kill bank2's executor as soon as it has opened the session, i.e. while it runs secure tasks.
+    // Kill bank2's executor as soon as its wave task runs a partition of the products' deep stage
+    // (SUM(amount * items)), i.e. mid-wave: Spark retries the barrier stage whole.
     assertTrue(PartyClusters.await(() -> {
       List<Path> logs = clusters.executorLogs(victim);
       return logs.size() > before ? LocalParties.read(logs.get(logs.size() - 1)) : "";
-    }, "this executor opened session", Duration.ofMinutes(3)), "bank2's executor started");
+    }, "runs partition", Duration.ofMinutes(3)), "bank2's executor started a wave");
     List<ProcessHandle> executors = clusters.executors(victim);
     assertEquals(1, executors.size(), "one executor at bank2");
     executors.get(0).destroyForcibly();

@@ -99,10 +99,57 @@ record DeepMerge(List<String> kinds, long[][] sums, long[] counts, long[][] extr
   }
 
   /**
-   * Open the outputs of the groups in {@code open} to {@code recipients}: per output and group
-   * (index {@code kinds.size()} holds the secret counts); null at a party that is not one.
+   * Whether each group meets the secret HAVING condition {@code having}, whose inputs are the
+   * outputs {@code hidden} (outputs {@code visible..} of this merge): evaluated over the groups'
+   * shares on the driver's channel, and only the bit per group opened, to every party (so that
+   * every party leaves out the same groups).
+   *
+   * @param secretCounts whether the counts are shares (else public, shared here as party 0's)
    */
-  long[][] open(boolean[] open, boolean secretCounts, int[] recipients, int round) {
+  boolean[] meets(SecureExpr having, SecureExprEval.Layout layout, int openRound,
+      List<org.apache.spark.sql.catalyst.expressions.Attribute> hidden, int visible,
+      boolean secretCounts) {
+    int ng = counts.length;
+    if (ng == 0) {
+      return new boolean[0];
+    }
+    long[][] columns = new long[having.inputs.size()][];
+    for (int c = 0; c < columns.length; c++) {
+      org.apache.spark.sql.catalyst.expressions.ExprId id = having.inputs.get(c).exprId();
+      int h = 0;
+      while (h < hidden.size() && !hidden.get(h).exprId().equals(id)) {
+        h++;
+      }
+      if (h == hidden.size()) {
+        throw new IllegalStateException("the HAVING condition reads an aggregate it lacks");
+      }
+      int i = visible + h;
+      if (kinds.get(i).equals("COUNT")) {
+        columns[c] = secretCounts ? counts : ctx.self() == 0 ? counts : new long[ng];
+      } else {
+        columns[c] = sums[i] != null ? sums[i] : extremes[i];
+      }
+    }
+    long[] bit = SecureExprEval.eval(having, layout, new SecureExprEval.Env(ctx, source, op,
+        Coordinates.DRIVER_PARTITION), columns, new boolean[having.size()][], ng);
+    long[] open = Reveal.toAll(ctx, op, Coordinates.DRIVER_PARTITION, openRound, bit, ng);
+    boolean[] out = new boolean[ng];
+    for (int g = 0; g < ng; g++) {
+      if (open[g] != 0 && open[g] != 1) {
+        throw new org.sparkmpc.net.ProtocolException("operator " + op + ": a HAVING bit opened "
+            + "to a value other than 0 or 1");
+      }
+      out[g] = open[g] == 1;
+    }
+    return out;
+  }
+
+  /**
+   * Open the first {@code visible} outputs of the groups in {@code open} to {@code recipients}:
+   * per output and group (index {@code kinds.size()} holds the secret counts; the outputs only a
+   * HAVING condition reads are never opened); null at a party that is not one.
+   */
+  long[][] open(boolean[] open, boolean secretCounts, int[] recipients, int round, int visible) {
     int ng = counts.length;
     int outs = kinds.size();
     int m = 0;
@@ -112,7 +159,7 @@ record DeepMerge(List<String> kinds, long[][] sums, long[] counts, long[][] extr
     int slots = outs + 1;
     long[] v = new long[slots * m];
     for (int s = 0; s < slots; s++) {
-      long[] src = s == outs ? (secretCounts ? counts : null)
+      long[] src = s == outs ? (secretCounts ? counts : null) : s >= visible ? null
           : sums[s] != null ? sums[s] : extremes[s];
       for (int g = 0, j = 0; g < ng && src != null; g++) {
         if (open[g]) {

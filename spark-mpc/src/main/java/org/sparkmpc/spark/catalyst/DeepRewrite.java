@@ -91,6 +91,15 @@ final class DeepRewrite {
 
   /** The deep aggregate for {@code agg}, grouped by {@code grouping}, under its reveal. */
   static LogicalPlan aggregate(Aggregate agg, List<Attribute> grouping) {
+    return aggregate(agg, grouping, null);
+  }
+
+  /**
+   * As {@link #aggregate(Aggregate, List)}, with a secret {@code HAVING} condition (null: none):
+   * its aggregates become hidden outputs of the deep aggregate, and the condition a secret
+   * predicate over them.
+   */
+  static LogicalPlan aggregate(Aggregate agg, List<Attribute> grouping, Expression having) {
     SecureExpr condition = null;
     LogicalPlan child = agg.child();
     if (child instanceof SecureFilter sf) {
@@ -118,7 +127,6 @@ final class DeepRewrite {
       boolean resolvedName =
           !(ne instanceof org.apache.spark.sql.catalyst.analysis.UnresolvedAlias);
       ExprId id = resolvedName ? ne.exprId() : NamedExpression.newExprId();
-      Calls call = Calls.of(e);
       int g = indexOf(grouping, e);
       if (g >= 0) {
         kinds.add("GROUP:" + g);
@@ -129,39 +137,7 @@ final class DeepRewrite {
         revealIds.add(null);
         continue;
       }
-      if (call == null || !call.plain() || call.args().size() != 1) {
-        throw SecureCheckRule.refuse("the expression " + e.sql() + " in an aggregate over a "
-            + "secret predicate or with MIN/MAX (write SUM, COUNT, AVG, MIN or MAX of secure "
-            + "columns, each inside reveal())");
-      }
-      String kind = call.name().toUpperCase(Locale.ROOT);
-      Expression arg = call.args().get(0);
-      ShareType type;
-      if (kind.equals("COUNT") && (arg instanceof Literal || arg instanceof Attribute)) {
-        args.add(null);
-        type = condition == null ? null : ShareType.column(0, true, "", 63);
-      } else if (List.of("SUM", "AVG", "MIN", "MAX").contains(kind)) {
-        SecureExpr x = SecureOperators.compile(arg);
-        if (x.isBit(x.root())) {
-          throw SecureCheckRule.refuse("the aggregate " + kind + " of the condition " + arg.sql()
-              + " (write SUM(CASE WHEN ... THEN 1 ELSE 0 END) or COUNT under a WHERE)");
-        }
-        if (x.inputs.isEmpty()) {
-          throw SecureCheckRule.refuse("the aggregate " + kind + " of " + arg.sql()
-              + ", which reads no secure column");
-        }
-        args.add(x);
-        ShareType base = SecureColumns.type(x.inputs.get(0));
-        int scale = x.scale.get(x.root());
-        boolean integral = scale == 0 && x.inputs.stream()
-            .allMatch(a -> SecureColumns.type(a).integral()) && !kind.equals("AVG");
-        int bits = kind.equals("MIN") || kind.equals("MAX") ? x.bits.get(x.root()) : 63;
-        type = base.with(scale, integral, "1", bits);
-      } else {
-        throw SecureCheckRule.refuse("the aggregate " + kind + " (" + e.sql() + ") over a secret "
-            + "predicate; " + SecureOperators.supported());
-      }
-      kinds.add(kind);
+      ShareType type = entry(e, condition, kinds, args, false);
       if (type == null) { // a public count
         output.add(new AttributeReference(name, DataTypes.LongType, false, Metadata.empty(), id,
             ScalaInterop.seqOf()));
@@ -178,9 +154,93 @@ final class DeepRewrite {
     if (unrevealed != null && anyRevealed) {
       throw Calls.partialReveal(unrevealed);
     }
+    List<Attribute> hidden = new ArrayList<>();
+    SecureExpr secretHaving = null;
+    if (having != null) {
+      SecureExpr cond = condition;
+      Expression over = having.transformUp(ScalaInterop.rewrite(x -> {
+        Calls call = Calls.of(x);
+        if (call == null || !AGGREGATES.contains(call.name())) {
+          return null;
+        }
+        ShareType type = entry(x, cond, kinds, args, true);
+        Attribute a = new AttributeReference("having " + x.sql(), type, false, Metadata.empty(),
+            NamedExpression.newExprId(), ScalaInterop.seqOf());
+        hidden.add(a);
+        return a;
+      }));
+      if (SecureOperators.secure(over) && over.references().exists(
+          a -> hidden.stream().noneMatch(h -> h.exprId().equals(a.exprId())))) {
+        throw SecureCheckRule.refuse("the HAVING condition " + having.sql() + " reads a column "
+            + "outside an aggregate (a secure HAVING compares SUM, COUNT, MIN or MAX of secure "
+            + "columns with constants or with each other; put conditions on rows in WHERE)");
+      }
+      secretHaving = SecureOperators.compile(over);
+      if (!secretHaving.isBit(secretHaving.root())) {
+        throw SecureCheckRule.refuse("the HAVING expression " + having.sql() + ", which is not "
+            + "a condition");
+      }
+      if (!secretHaving.publicInputs.isEmpty()) {
+        throw SecureCheckRule.refuse("the HAVING condition " + having.sql() + " mixes public "
+            + "columns with secure aggregates (put conditions on public columns in WHERE)");
+      }
+    }
     SecureDeepAggregate deep = new SecureDeepAggregate(ScalaInterop.seq(grouping),
-        ScalaInterop.seq(kinds), args, condition, ScalaInterop.seq(output), child);
+        ScalaInterop.seq(kinds), args, condition, secretHaving, ScalaInterop.seq(hidden),
+        ScalaInterop.seq(output), child);
     return anyRevealed ? SecureReveal.of(recipients, deep, revealIds) : deep;
+  }
+
+  private static final List<String> AGGREGATES = List.of("sum", "count", "avg", "min", "max");
+
+  /**
+   * Add aggregate call {@code e} to {@code kinds} and {@code args}; its secure type, or null for a
+   * public count. {@code forHaving}: the value feeds a secret comparison (HAVING), so counts are
+   * shares too, and AVG is refused.
+   */
+  private static ShareType entry(Expression e, SecureExpr condition, List<String> kinds,
+      List<SecureExpr> args, boolean forHaving) {
+    Calls call = Calls.of(e);
+    if (call == null || !call.plain() || call.args().size() != 1) {
+      throw SecureCheckRule.refuse("the expression " + e.sql() + " in an aggregate over a "
+          + "secret predicate or with MIN/MAX (write SUM, COUNT, AVG, MIN or MAX of secure "
+          + "columns, each inside reveal())");
+    }
+    String kind = call.name().toUpperCase(Locale.ROOT);
+    Expression arg = call.args().get(0);
+    ShareType type;
+    if (kind.equals("COUNT") && (arg instanceof Literal || arg instanceof Attribute)) {
+      args.add(null);
+      // a count compared in HAVING: at most 2^62 rows, as a comparison needs
+      type = condition == null && !forHaving ? null : ShareType.column(0, true, "",
+          forHaving ? 62 : 63);
+    } else if (forHaving && kind.equals("AVG")) {
+      throw SecureCheckRule.refuse("AVG in a HAVING condition (" + e.sql() + "): compare SUM "
+          + "with a multiple of COUNT instead, e.g. HAVING SUM(x) > 100 * COUNT(*)");
+    } else if (List.of("SUM", "AVG", "MIN", "MAX").contains(kind)) {
+      SecureExpr x = SecureOperators.compile(arg);
+      if (x.isBit(x.root())) {
+        throw SecureCheckRule.refuse("the aggregate " + kind + " of the condition " + arg.sql()
+            + " (write SUM(CASE WHEN ... THEN 1 ELSE 0 END) or COUNT under a WHERE)");
+      }
+      if (x.inputs.isEmpty()) {
+        throw SecureCheckRule.refuse("the aggregate " + kind + " of " + arg.sql()
+            + ", which reads no secure column");
+      }
+      args.add(x);
+      ShareType base = SecureColumns.type(x.inputs.get(0));
+      int scale = x.scale.get(x.root());
+      boolean integral = scale == 0 && x.inputs.stream()
+          .allMatch(a -> SecureColumns.type(a).integral()) && !kind.equals("AVG");
+      int bits = kind.equals("MIN") || kind.equals("MAX") ? x.bits.get(x.root())
+          : forHaving ? 62 : 63;
+      type = base.with(scale, integral, "1", bits);
+    } else {
+      throw SecureCheckRule.refuse("the aggregate " + kind + " (" + e.sql() + ") over a secret "
+          + "predicate; " + SecureOperators.supported());
+    }
+    kinds.add(kind);
+    return type;
   }
 
   private static int indexOf(List<Attribute> grouping, Expression e) {

@@ -17,6 +17,11 @@ import scala.collection.immutable.Seq;
  * {@code MIN}, {@code MAX}) of {@code args[i]} (null for GROUP and COUNT; GROUP's column is
  * {@code output[i]} itself). Counts under a secret predicate are secret. Always revealed in the
  * same query ({@link SecureReveal} directly above), so the minimum group size can be enforced.
+ *
+ * <p>A secret {@code HAVING} condition ({@code having}) reads the group's secure aggregates
+ * {@code hidden}: outputs {@code output.size()..} of {@code kinds} and {@code args}, computed like
+ * the others but never opened; only the condition's bit per group is, and a group whose bit is 0
+ * is left out of the result.
  */
 public final class SecureDeepAggregate extends SecureLogicalNode {
   private static final long serialVersionUID = 1L;
@@ -25,17 +30,32 @@ public final class SecureDeepAggregate extends SecureLogicalNode {
   private final Seq<String> kinds;
   private final List<SecureExpr> args;
   private final SecureExpr condition;
+  private final SecureExpr having;
+  private final Seq<Attribute> hidden;
   private final Seq<Attribute> output;
   private final LogicalPlan child;
 
   public SecureDeepAggregate(Seq<Attribute> grouping, Seq<String> kinds, List<SecureExpr> args,
-      SecureExpr condition, Seq<Attribute> output, LogicalPlan child) {
+      SecureExpr condition, SecureExpr having, Seq<Attribute> hidden, Seq<Attribute> output,
+      LogicalPlan child) {
     this.grouping = grouping;
     this.kinds = kinds;
     this.args = args;
     this.condition = condition;
+    this.having = having;
+    this.hidden = hidden;
     this.output = output;
     this.child = child;
+  }
+
+  /** The secret HAVING condition over {@link #hidden}, or null. */
+  SecureExpr having() {
+    return having;
+  }
+
+  /** The secure aggregates only the HAVING condition reads (outputs past {@link #output}). */
+  List<Attribute> hidden() {
+    return ScalaInterop.list(hidden);
   }
 
   List<Attribute> grouping() {
@@ -80,8 +100,9 @@ public final class SecureDeepAggregate extends SecureLogicalNode {
 
   @Override
   public AttributeSet producedAttributes() {
-    return AttributeSet.apply(ScalaInterop.<Expression>seq(new ArrayList<>(
-        ScalaInterop.list(output))));
+    List<Expression> all = new ArrayList<>(ScalaInterop.list(output));
+    all.addAll(hidden());
+    return AttributeSet.apply(ScalaInterop.seq(all));
   }
 
   @Override
@@ -91,11 +112,12 @@ public final class SecureDeepAggregate extends SecureLogicalNode {
 
   @Override
   public LogicalPlan withNewChildrenInternal(IndexedSeq<LogicalPlan> c) {
-    return new SecureDeepAggregate(grouping, kinds, args, condition, output, c.apply(0));
+    return new SecureDeepAggregate(grouping, kinds, args, condition, having, hidden, output,
+        c.apply(0));
   }
 
   @Override
   protected Object[] fields() {
-    return new Object[] {grouping, kinds, args, condition, output, child};
+    return new Object[] {grouping, kinds, args, condition, having, hidden, output, child};
   }
 }

@@ -47,8 +47,13 @@ import scala.collection.immutable.Seq;
  * when it does. A group that does not gives NULL (its COUNT 0 when the minimum is 1: it is then
  * known to be empty).
  *
+ * <p>A secret {@code HAVING} condition is evaluated on the driver over the merged shares of its
+ * hidden aggregates (one secure comparison per group and comparison), and its bit per group is
+ * opened to every party: a group that fails it is left out, and its values are never opened.
+ *
  * <p>Reveals: the declared aggregates of each qualifying group (an AVG under a secret predicate
- * also opens its count), and whether each group qualifies. Rounds: those of the predicate and the
+ * also opens its count), whether each group qualifies and, with HAVING, whether each group meets
+ * it (to every party, whoever the recipients). Rounds: those of the predicate and the
  * arguments, 1 to fold the predicate in, {@code ceil(log2(rows))} tournament levels of
  * {@value GroupExtremes#ROUNDS_PER_LEVEL} rounds, on the driver the partitions' tournament, the
  * threshold comparison and 2 to open.
@@ -60,18 +65,22 @@ public final class SecureDeepAggregateExec extends SecureExec {
   private final Seq<String> kinds;
   private final List<SecureExpr> args;
   private final SecureExpr condition;
+  private final SecureExpr having;
+  private final Seq<Attribute> hidden;
   private final Seq<Attribute> secureOutput;
   private final Seq<Attribute> output;
   private final Seq<String> recipients;
   private final SparkPlan child;
 
   public SecureDeepAggregateExec(Seq<Attribute> grouping, Seq<String> kinds, List<SecureExpr> args,
-      SecureExpr condition, Seq<Attribute> secureOutput, Seq<Attribute> output,
-      Seq<String> recipients, SparkPlan child) {
+      SecureExpr condition, SecureExpr having, Seq<Attribute> hidden, Seq<Attribute> secureOutput,
+      Seq<Attribute> output, Seq<String> recipients, SparkPlan child) {
     this.grouping = grouping;
     this.kinds = kinds;
     this.args = args;
     this.condition = condition;
+    this.having = having;
+    this.hidden = hidden;
     this.secureOutput = secureOutput;
     this.output = output;
     this.recipients = recipients;
@@ -90,14 +99,14 @@ public final class SecureDeepAggregateExec extends SecureExec {
 
   @Override
   public SparkPlan withNewChildrenInternal(IndexedSeq<SparkPlan> c) {
-    return new SecureDeepAggregateExec(grouping, kinds, args, condition, secureOutput, output,
-        recipients, c.apply(0));
+    return new SecureDeepAggregateExec(grouping, kinds, args, condition, having, hidden,
+        secureOutput, output, recipients, c.apply(0));
   }
 
   @Override
   protected Object[] fields() {
-    return new Object[] {grouping, kinds, args, condition, secureOutput, output, recipients,
-        child};
+    return new Object[] {grouping, kinds, args, condition, having, hidden, secureOutput, output,
+        recipients, child};
   }
 
   @Override
@@ -191,6 +200,9 @@ public final class SecureDeepAggregateExec extends SecureExec {
     StreamRange thresholdStreams = scope.streams("group threshold", Comparison.STREAMS);
     int openRound = scope.round("open group bits");
     int valueRound = scope.round("open values");
+    SecureExprEval.Layout havingLayout = having == null ? null
+        : SecureExprEval.layout(having, scope, "having");
+    int havingRound = scope.round("open having bits");
 
     long[] contract = table.contract();
     List<Need> needs = new ArrayList<>();
@@ -221,6 +233,9 @@ public final class SecureDeepAggregateExec extends SecureExec {
     if (condition != null) {
       needs.addAll(Comparison.needs(Coordinates.DRIVER_PARTITION, thresholdStreams, ng));
     }
+    if (having != null && ng > 0) {
+      SecureExprEval.needs(having, havingLayout, Coordinates.DRIVER_PARTITION, ng, needs);
+    }
     rt.request(scope, needs);
 
     int minGroup = minGroupSize(this);
@@ -235,7 +250,7 @@ public final class SecureDeepAggregateExec extends SecureExec {
 
     // Rounds, for the metric: every block this operator took, and its two openings.
     int rounds = (condLayout == null ? 0 : SecureExprEval.rounds(condLayout) + threshold.count())
-        + fold.count() + 2;
+        + fold.count() + 2 + (having == null ? 0 : SecureExprEval.rounds(havingLayout) + 1);
     for (int i = 0; i < k.size(); i++) {
       rounds += (argLayouts[i] == null ? 0 : SecureExprEval.rounds(argLayouts[i]))
           + (tourRounds[i] == null ? 0 : tourRounds[i].count() + mergeRounds[i].count());
@@ -244,7 +259,8 @@ public final class SecureDeepAggregateExec extends SecureExec {
     List<DeepPartials.Partial> partials = DeepStage.run(rt, table, scope,
         new DeepTask(plan, op), metric("bytesSent"), metric("bytesReceived"));
     return finish(rt, ctx, scope, k, order, ng, spread, partials, mergeRounds, mergeStreams,
-        threshold, thresholdStreams, openRound, valueRound, minGroup, to);
+        threshold, thresholdStreams, openRound, valueRound, minGroup, to, havingLayout,
+        havingRound);
   }
 
   private DeepPartials.Plan plan(TablePartials.Chain chain, int[] keyColumns,
@@ -302,6 +318,12 @@ public final class SecureDeepAggregateExec extends SecureExec {
         continue;
       }
       int bits = a.bits.get(a.root());
+      int visible = ScalaInterop.list(secureOutput).size();
+      if (i >= visible && k.get(i).equals("SUM") && bits + rowBits > 62) {
+        return "SUM(" + a.sql + ") in the HAVING condition over " + rows + " rows could pass "
+            + "2^62 at its fixed-point scale (values up to 2^" + bits + "), beyond what a secure "
+            + "comparison takes; lower spark.mpc.fixedPoint.scaleBits or rescale the column";
+      }
       if ((k.get(i).equals("SUM") || k.get(i).equals("AVG")) && bits + rowBits > 63) {
         return k.get(i) + "(" + a.sql + ") over " + rows + " rows could pass 2^63 at its "
             + "fixed-point scale (values up to 2^" + bits + "), which would wrap; lower "
@@ -325,6 +347,10 @@ public final class SecureDeepAggregateExec extends SecureExec {
       d.append(k.get(i)).append('(').append(args.get(i) == null ? ""
           : args.get(i).describe(salt)).append(") ");
     }
+    if (having != null) {
+      d.append("] having=").append(having.describe(salt)).append(" hidden=")
+          .append(k.size() - ScalaInterop.list(secureOutput).size());
+    }
     return d.append("] reveal=").append(to.isEmpty() ? "all" : to.toString())
         .append(" minGroupSize=").append(minGroup).append(" input=")
         .append(describeInput(child, rt)).toString();
@@ -334,10 +360,13 @@ public final class SecureDeepAggregateExec extends SecureExec {
       List<String> k, TreeMap<byte[], Integer> order, int ng, int[] spread,
       List<DeepPartials.Partial> partials, RoundRange[] mergeRounds, StreamRange[] mergeStreams,
       RoundRange threshold, StreamRange thresholdStreams, int openRound, int valueRound,
-      int minGroup, List<String> to) {
+      int minGroup, List<String> to, SecureExprEval.Layout havingLayout, int havingRound) {
     long op = scope.id();
     DeepMerge m = DeepMerge.of(k, order, ng, spread, partials, ctx, rt.correlationSource(), op,
         mergeRounds, mergeStreams);
+    boolean[] kept = having == null ? null
+        : m.meets(having, havingLayout, havingRound, ScalaInterop.list(hidden),
+            ScalaInterop.list(secureOutput).size(), condition != null);
     boolean[] open = new boolean[ng];
     int least = Math.max(1, minGroup);
     if (condition != null) {
@@ -347,9 +376,13 @@ public final class SecureDeepAggregateExec extends SecureExec {
         open[g] = m.counts()[g] >= least;
       }
     }
+    for (int g = 0; kept != null && g < ng; g++) {
+      open[g] &= kept[g]; // a group that fails HAVING is never opened
+    }
     int[] idx = to.isEmpty() ? Reveal.all(ctx)
         : to.stream().mapToInt(ctx.directory()::indexOf).toArray();
-    long[][] opened = m.open(open, condition != null, idx, valueRound);
+    int visible = ScalaInterop.list(secureOutput).size();
+    long[][] opened = m.open(open, condition != null, idx, valueRound, visible);
     rt.releaseMessages(scope);
     postDriverMetrics();
     List<InternalRow> rows = new ArrayList<>();
@@ -360,16 +393,19 @@ public final class SecureDeepAggregateExec extends SecureExec {
           out.stream().map(Attribute::dataType).toArray(DataType[]::new));
       List<Attribute> groups = ScalaInterop.list(grouping);
       UnsafeRow keyRow = new UnsafeRow(groups.size());
-      int g = 0;
+      int g = -1;
       for (byte[] kb : order.keySet()) {
+        g++;
+        if (kept != null && !kept[g]) {
+          continue; // HAVING left the group out
+        }
         keyRow.pointTo(kb, kb.length);
-        Object[] vals = new Object[k.size()];
-        for (int i = 0; i < k.size(); i++) {
+        Object[] vals = new Object[visible];
+        for (int i = 0; i < visible; i++) {
           vals[i] = m.value(k.get(i), i, g, open[g], least, opened, keyRow, groups,
               sec.get(i), condition != null);
         }
         rows.add(toUnsafe.apply(new GenericInternalRow(vals)).copy());
-        g++;
       }
     }
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(sparkContext());

@@ -77,6 +77,10 @@ public final class SecureOperators {
       new Entry(Kind.OPERATOR, "WHERE / filter on secure columns", "Filter",
           "the predicate's rounds, then 1 product per aggregate", "nothing: the predicate becomes "
               + "a secret bit per row folded into the aggregates above it", null),
+      new Entry(Kind.OPERATOR, "HAVING on SUM, COUNT, MIN, MAX of secure columns",
+          "UnresolvedHaving over Aggregate", "the condition's comparisons, once per group, on "
+              + "the driver", "whether each group meets the condition (to every party): the "
+              + "groups that fail are left out, their values never opened", null),
       new Entry(Kind.OPERATOR, "WHERE / filter on public columns", "Filter",
           "local", "nothing (public columns are public)", null),
       new Entry(Kind.OPERATOR, "SELECT reveal(col)", "Project",

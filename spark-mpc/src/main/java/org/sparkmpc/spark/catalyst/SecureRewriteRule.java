@@ -2,6 +2,8 @@ package org.sparkmpc.spark.catalyst;
 
 import java.util.ArrayList;
 import java.util.List;
+import org.apache.spark.sql.catalyst.analysis.UnresolvedAttribute;
+import org.apache.spark.sql.catalyst.analysis.UnresolvedHaving;
 import org.apache.spark.sql.catalyst.expressions.Alias;
 import org.apache.spark.sql.catalyst.expressions.Attribute;
 import org.apache.spark.sql.catalyst.expressions.AttributeReference;
@@ -38,9 +40,14 @@ public final class SecureRewriteRule extends Rule<LogicalPlan> {
 
   @Override
   public LogicalPlan apply(LogicalPlan plan) {
+    if (aggregates) {
+      // A secret HAVING first, while its aggregate is still the Aggregate Spark parsed.
+      plan = plan.transformUp(ScalaInterop.rewrite(node -> node instanceof UnresolvedHaving h
+          && h.child() instanceof Aggregate agg ? rewriteHaving(h, agg) : null));
+    }
     return plan.transformUp(ScalaInterop.rewrite(node -> {
       if (node instanceof Aggregate agg && aggregates) {
-        return rewriteAggregate(agg);
+        return rewriteAggregate(agg, null);
       }
       if (node instanceof org.apache.spark.sql.catalyst.plans.logical.Filter f && aggregates) {
         return DeepRewrite.filter(f);
@@ -52,7 +59,7 @@ public final class SecureRewriteRule extends Rule<LogicalPlan> {
         // SELECT SUM(x * y) FROM t: Spark turns a projection of aggregates into an Aggregate only
         // once they resolve, which a call over shares never does; do it here.
         return rewriteAggregate(new Aggregate(ScalaInterop.seqOf(), p.projectList(), p.child(),
-            scala.Option.empty()));
+            scala.Option.empty()), null);
       }
       return null;
     }));
@@ -70,7 +77,33 @@ public final class SecureRewriteRule extends Rule<LogicalPlan> {
     this.aggregates = aggregates;
   }
 
-  private static LogicalPlan rewriteAggregate(Aggregate agg) {
+  /**
+   * {@code HAVING} on secure aggregates ({@code GROUP BY region HAVING SUM(amount) > 1000}): the
+   * aggregate takes the deep path with the condition as a secret predicate per group; once its
+   * columns resolve. A HAVING on public values only is left to Spark.
+   */
+  private static LogicalPlan rewriteHaving(UnresolvedHaving h, Aggregate agg) {
+    if (!agg.child().resolved()) {
+      return null;
+    }
+    // Spark resolves a HAVING's columns only once its Aggregate resolves, which one over shares
+    // never does: resolve them here against the aggregate's input.
+    Expression cond = h.havingCondition().transformUp(ScalaInterop.rewrite(x -> {
+      if (x instanceof UnresolvedAttribute u) {
+        scala.Option<NamedExpression> r = agg.child().resolve(u.nameParts(),
+            org.apache.spark.sql.internal.SQLConf.get().resolver());
+        return r.isDefined() ? (Expression) r.get() : null;
+      }
+      return null;
+    }));
+    if (cond.find(x -> x.children().isEmpty() && !x.resolved()).isDefined()
+        || !SecureOperators.secure(cond)) {
+      return null;
+    }
+    return rewriteAggregate(agg, cond);
+  }
+
+  private static LogicalPlan rewriteAggregate(Aggregate agg, Expression having) {
     List<Expression> groupingExprs = ScalaInterop.list(agg.groupingExpressions());
     List<NamedExpression> outs = ScalaInterop.list(agg.aggregateExpressions());
     boolean touchesSecure = agg.child().output().exists(a -> SecureColumns.isSecure(a)
@@ -92,8 +125,8 @@ public final class SecureRewriteRule extends Rule<LogicalPlan> {
         grouping.add(a);
       }
     }
-    if (DeepRewrite.needed(agg)) {
-      return DeepRewrite.aggregate(agg, grouping);
+    if (having != null || DeepRewrite.needed(agg)) {
+      return DeepRewrite.aggregate(agg, grouping, having);
     }
     List<String> kinds = new ArrayList<>();
     List<Attribute> inputs = new ArrayList<>();

@@ -20,7 +20,8 @@ public final class SecureStrategy extends SparkStrategy {
     }
     if (plan instanceof SecureReveal r && r.child() instanceof SecureDeepAggregate d) {
       return ScalaInterop.seqOf(new SecureDeepAggregateExec(ScalaInterop.seq(d.grouping()),
-          ScalaInterop.seq(d.kinds()), d.args(), d.condition(), d.output(), r.output(),
+          ScalaInterop.seq(d.kinds()), d.args(), d.condition(), d.having(),
+          ScalaInterop.seq(d.hidden()), d.output(), r.output(),
           ScalaInterop.seq(r.recipients()), planLater(d.child())));
     }
     if (plan instanceof SecureDeepAggregate) {

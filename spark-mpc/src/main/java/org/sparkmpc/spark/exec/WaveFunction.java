@@ -29,6 +29,7 @@ final class WaveFunction<R extends Serializable> extends
     scala.runtime.AbstractFunction1<Iterator<Tuple2<Integer, SharePartition>>,
         Iterator<Tuple2<Integer, byte[]>>> implements Serializable {
   private static final long serialVersionUID = 1L;
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(WaveFunction.class);
   private final String session;
   private final long operator;
   private final DeepTask<R> task;
@@ -53,6 +54,8 @@ final class WaveFunction<R extends Serializable> extends
         tc.killTaskIfInterrupted(); // an attempt Spark abandoned stops between partitions
       }
       Tuple2<Integer, SharePartition> e = it.next();
+      LOG.info("operator {}: wave task {} runs partition {}", operator,
+          tc == null ? -1 : tc.partitionId(), e._1());
       DeepPartition part = new DeepPartition(e._1(), e._2(), session, operator, sent, received);
       R r;
       try {
