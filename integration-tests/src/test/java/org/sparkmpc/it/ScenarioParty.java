@@ -61,6 +61,8 @@ public final class ScenarioParty {
             regression(spark, mpc, conf, step, dir);
           } else if (kind.equals("deep")) {
             deep(spark, mpc, conf, step, dir);
+          } else if (kind.equals("dataframe")) {
+            dataframe(spark, mpc, conf, step, dir);
           } else if (kind.equals("probe")) {
             ShareProbes.run(spark, mpc, conf, step, dir);
           } else {
@@ -124,6 +126,21 @@ public final class ScenarioParty {
     } finally {
       set.forEach(spark.conf()::unset);
     }
+  }
+
+  /**
+   * The README's DataFrame example of secret predicates over the step's shared rows: a filter on
+   * secure columns, then SUM, COUNT and MAX by region, revealed with {@code SparkMpc.reveal}.
+   */
+  private static void dataframe(SparkSession spark, SparkMpc mpc, Properties conf, String step,
+      Path dir) throws Exception {
+    String p = "step." + step + ".";
+    Dataset<Row> tx = mpc.share(input(spark, conf, p), conf.getProperty(p + "share").split(","));
+    Dataset<Row> big = tx.filter(col("amount").gt(9000).and(
+        org.apache.spark.sql.functions.not(col("items").lt(3))))
+        .groupBy("region").agg(sum("amount").as("total"), count("*").as("n"),
+            org.apache.spark.sql.functions.max("amount").as("hi"));
+    write(mpc, mpc.reveal(big), dir);
   }
 
   /** The step's own rows: {@code <p>input} (CSV with a header) read with {@code <p>schema}. */

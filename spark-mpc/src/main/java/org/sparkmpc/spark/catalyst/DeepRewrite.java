@@ -42,7 +42,7 @@ final class DeepRewrite {
     }
     List<Expression> pub = new ArrayList<>();
     List<Expression> sec = new ArrayList<>();
-    for (Expression c : conjuncts(f.condition())) {
+    for (Expression c : conjuncts(SecureOperators.normalize(f.condition()))) {
       (SecureOperators.secure(c) ? sec : pub).add(c);
     }
     LogicalPlan child = f.child();

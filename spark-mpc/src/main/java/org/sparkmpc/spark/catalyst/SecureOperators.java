@@ -162,10 +162,48 @@ public final class SecureOperators {
    * the expression, what has no secure implementation.
    */
   static SecureExpr compile(Expression e) {
+    e = normalize(e);
     Context c = new Context();
     c.compile(e);
     c.out.sql = e.sql();
     return c.out;
+  }
+
+  /**
+   * {@code e} with the DataFrame API's calls of logic and comparison operators as the expressions
+   * SQL parses them to: {@code Column.and}, {@code or}, {@code not} and some comparisons reach the
+   * plan as unresolved function calls ({@code and(p, q)}, {@code !(p)}) that Spark would resolve
+   * only once their arguments do, which arguments over shares never do.
+   */
+  static Expression normalize(Expression e) {
+    return e.transformUp(ScalaInterop.rewrite(x -> {
+      if (!(x instanceof org.apache.spark.sql.catalyst.analysis.UnresolvedFunction f)
+          || f.isDistinct() || f.filter().isDefined()) {
+        return null;
+      }
+      List<Expression> a = ScalaInterop.list(f.arguments());
+      List<String> parts = ScalaInterop.list(f.nameParts());
+      String n = parts.get(parts.size() - 1).toLowerCase(Locale.ROOT);
+      if (a.size() == 1) {
+        return n.equals("not") || n.equals("!") ? new Not(a.get(0)) : null;
+      }
+      if (a.size() != 2) {
+        return null;
+      }
+      Expression l = a.get(0);
+      Expression r = a.get(1);
+      return switch (n) {
+        case "and" -> new And(l, r);
+        case "or" -> new Or(l, r);
+        case "<" -> new LessThan(l, r);
+        case "<=" -> new LessThanOrEqual(l, r);
+        case ">" -> new GreaterThan(l, r);
+        case ">=" -> new GreaterThanOrEqual(l, r);
+        case "=", "==" -> new EqualTo(l, r);
+        case "<>", "!=" -> new Not(new EqualTo(l, r));
+        default -> null;
+      };
+    }));
   }
 
   /** Whether {@code e} reads a secure column. */
