@@ -113,10 +113,7 @@ public final class Benchmark {
     Map<String, Properties> confs = new LinkedHashMap<>();
     for (int i = 0; i < 3; i++) {
       String b = parties.get(i);
-      Path data = work.resolve("data").resolve(b + ".csv");
-      if (!Files.exists(data) || Files.size(data) < rows * 10) {
-        SampleData.transactions(data, i, rows);
-      }
+      Path data = transactions(work, i, rows);
       files.add(data.toString());
       Properties p = LocalParties.baseConfig(b, spec, keys, Duration.ofMinutes(5));
       p.setProperty("input", data.toString());
@@ -174,6 +171,21 @@ public final class Benchmark {
         + "table) | %,d MiB / %,d MiB | |", ownRows, pooledRows,
         Long.parseLong(r.getProperty("peak_heap_bytes")) >> 20,
         Long.parseLong(r.getProperty("peak_offheap_bytes")) >> 20));
+  }
+
+  /**
+   * Bank {@code party}'s {@code rows} transactions ({@link SampleData#transactions}) under
+   * {@code work/data}, written once per row count (whole or not at all) and reused by every part
+   * that reads them.
+   */
+  static Path transactions(Path work, int party, long rows) throws java.io.IOException {
+    Path data = work.resolve("data").resolve("bank" + (party + 1) + "-" + rows + ".csv");
+    if (!Files.exists(data)) {
+      Path partial = data.resolveSibling(data.getFileName() + ".partial");
+      SampleData.transactions(partial, party, rows);
+      Files.move(partial, data, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    }
+    return data;
   }
 
   /** XᵀX and Xᵀy, and the full fit, secure (3 parties + dealer) vs plaintext Spark / Spark ML. */
@@ -341,8 +353,10 @@ public final class Benchmark {
     }
     Path keys = LocalParties.keys(dir.resolve("keys"), members);
     String spec = LocalParties.partiesSpec(members, LocalParties.freePorts(members.size()));
+    // The dealer waits for each operator's request as long as the parties may take to start and
+    // to run a query over millions of rows on two shared cores.
     Process dealerProcess = dealer ? LocalParties.startDealer(dir, spec, keys,
-        Duration.ofMinutes(5), List.of()) : null;
+        Duration.ofMinutes(5), Duration.ofMinutes(15), List.of()) : null;
     Map<String, Properties> confs = new LinkedHashMap<>();
     for (int i = 0; i < parties; i++) {
       Properties p = LocalParties.baseConfig(members.get(i), spec, keys, Duration.ofMinutes(5));
