@@ -20,10 +20,16 @@ import org.apache.spark.storage.StorageLevel;
  * The benchmark harness: three parties on this machine with {@code --rows} rows each (default 3M),
  * then plaintext Spark on the same pooled rows in the same run, and one table with the ratios.
  *
- * <p>Arguments: {@code [--rows N] [--work DIR]}.
+ * <p>Arguments: see {@link #USAGE}.
  */
 public final class Benchmark {
   private Benchmark() {}
+
+  /** The parts of the benchmark, in the order they run; all by default. */
+  static final List<String> PARTS = List.of("agg", "mult", "deep", "kernel", "cmp", "pred", "reg");
+  static final String USAGE = "usage: Benchmark [--rows N] [--reg-rows N] [--parts "
+      + String.join(",", PARTS) + "] [--kernel-batch N] [--kernel-dealer-only] [--cmp-batch N] "
+      + "[--pred-heap -XmxNg] [--work DIR]";
 
   public static void main(String[] args) throws Exception {
     long rows = 3_000_000;
@@ -31,8 +37,9 @@ public final class Benchmark {
     Path work = Path.of("bench-output");
     int[][] kernelRuns = {{2, 0}, {3, 0}, {2, 1}};
     int kernelBatch = 1 << 20;
-    java.util.Set<String> parts = new java.util.LinkedHashSet<>(
-        List.of("agg", "mult", "deep", "kernel", "reg"));
+    int cmpBatch = 1 << 20;
+    String predHeap = null; // from --rows: PredicateBench.heap
+    java.util.Set<String> parts = new java.util.LinkedHashSet<>(PARTS);
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--rows" -> rows = Long.parseLong(args[++i]);
@@ -41,8 +48,14 @@ public final class Benchmark {
         case "--parts" -> parts = new java.util.LinkedHashSet<>(List.of(args[++i].split(",")));
         case "--kernel-dealer-only" -> kernelRuns = new int[][] {{2, 0}, {3, 0}};
         case "--kernel-batch" -> kernelBatch = Integer.parseInt(args[++i]);
-        default -> throw new IllegalArgumentException("usage: Benchmark [--rows N] "
-            + "[--reg-rows N] [--parts agg,mult,deep,kernel,reg] [--work DIR]");
+        case "--cmp-batch" -> cmpBatch = Integer.parseInt(args[++i]);
+        case "--pred-heap" -> predHeap = args[++i];
+        default -> throw new IllegalArgumentException(USAGE);
+      }
+    }
+    for (String part : parts) {
+      if (!PARTS.contains(part)) {
+        throw new IllegalArgumentException("unknown part '" + part + "'; " + USAGE);
       }
     }
     work = work.toAbsolutePath();
@@ -89,6 +102,12 @@ public final class Benchmark {
             k[3] / (double) k[0], k[4] / (double) k[0]));
       }
     }
+    if (parts.contains("cmp")) {
+      PredicateBench.comparisonRows(work, cmpBatch, 4, table);
+    }
+    if (parts.contains("pred")) {
+      PredicateBench.predicateRows(work, rows, predHeap, table);
+    }
     if (parts.contains("reg")) {
       regressionRows(work, regRows, table);
     }
@@ -101,7 +120,8 @@ public final class Benchmark {
     System.out.println();
     System.out.println("Secure timings are the first party's (the others ran concurrently on the "
         + "same cores); medians of 3 runs (end to end, Spark-path multiplications, plaintext "
-        + "regression), 5 runs (over shares) and 7 runs (plaintext aggregate), all in warm JVMs.");
+        + "regression, secret-predicate queries), 5 runs (over shares) and 7 runs (plaintext "
+        + "aggregate and secret-predicate queries), all in warm JVMs.");
   }
 
   /** The three-bank aggregate rows: secure over shares and end to end vs plaintext Spark. */
