@@ -23,7 +23,9 @@ import org.sparkmpc.spark.runner.PartyRunner;
  * (which also lines the parties up), then times sharing its rows plus the first query on the new
  * secure table (end to end; median of three, the JVMs warm as plaintext Spark's are) and repeated
  * queries over the already-shared table (median of five). Writes {@code key=value}
- * lines to the file named by {@code out}.
+ * lines to the file named by {@code out}. Other parts pick a {@code mode}: {@code mult}
+ * ({@code SUM(x * y)}), {@code deep} ({@link DeepChain}), {@code regression} and {@code pred}
+ * (the secret-predicate queries of {@link PredicateBench}).
  */
 public final class BenchParty {
   private BenchParty() {}
@@ -45,6 +47,15 @@ public final class BenchParty {
       try (SparkMpc mpc = SparkMpc.of(spark)) {
         deep(spark, mpc, Long.parseLong(conf.getProperty("rows")),
             Integer.parseInt(conf.getProperty("rounds")), out);
+      } finally {
+        spark.stop();
+      }
+      Files.writeString(Path.of(conf.getProperty("out")), out.toString());
+      System.exit(0);
+    }
+    if ("pred".equals(conf.getProperty("mode"))) {
+      try (SparkMpc mpc = SparkMpc.of(spark)) {
+        PredicateBench.party(spark, mpc, conf, out);
       } finally {
         spark.stop();
       }

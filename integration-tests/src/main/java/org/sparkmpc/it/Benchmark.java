@@ -20,10 +20,16 @@ import org.apache.spark.storage.StorageLevel;
  * The benchmark harness: three parties on this machine with {@code --rows} rows each (default 3M),
  * then plaintext Spark on the same pooled rows in the same run, and one table with the ratios.
  *
- * <p>Arguments: {@code [--rows N] [--work DIR]}.
+ * <p>Arguments: see {@link #USAGE}.
  */
 public final class Benchmark {
   private Benchmark() {}
+
+  /** The parts of the benchmark, in the order they run; all by default. */
+  static final List<String> PARTS = List.of("agg", "mult", "deep", "kernel", "cmp", "pred", "reg");
+  static final String USAGE = "usage: Benchmark [--rows N] [--reg-rows N] [--parts "
+      + String.join(",", PARTS) + "] [--kernel-batch N] [--kernel-dealer-only] [--cmp-batch N] "
+      + "[--pred-heap -XmxNg] [--work DIR]";
 
   public static void main(String[] args) throws Exception {
     long rows = 3_000_000;
@@ -31,8 +37,9 @@ public final class Benchmark {
     Path work = Path.of("bench-output");
     int[][] kernelRuns = {{2, 0}, {3, 0}, {2, 1}};
     int kernelBatch = 1 << 20;
-    java.util.Set<String> parts = new java.util.LinkedHashSet<>(
-        List.of("agg", "mult", "deep", "kernel", "reg"));
+    int cmpBatch = 1 << 20;
+    String predHeap = null; // from --rows: PredicateBench.heap
+    java.util.Set<String> parts = new java.util.LinkedHashSet<>(PARTS);
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--rows" -> rows = Long.parseLong(args[++i]);
@@ -41,8 +48,14 @@ public final class Benchmark {
         case "--parts" -> parts = new java.util.LinkedHashSet<>(List.of(args[++i].split(",")));
         case "--kernel-dealer-only" -> kernelRuns = new int[][] {{2, 0}, {3, 0}};
         case "--kernel-batch" -> kernelBatch = Integer.parseInt(args[++i]);
-        default -> throw new IllegalArgumentException("usage: Benchmark [--rows N] "
-            + "[--reg-rows N] [--parts agg,mult,deep,kernel,reg] [--work DIR]");
+        case "--cmp-batch" -> cmpBatch = Integer.parseInt(args[++i]);
+        case "--pred-heap" -> predHeap = args[++i];
+        default -> throw new IllegalArgumentException(USAGE);
+      }
+    }
+    for (String part : parts) {
+      if (!PARTS.contains(part)) {
+        throw new IllegalArgumentException("unknown part '" + part + "'; " + USAGE);
       }
     }
     work = work.toAbsolutePath();
@@ -89,6 +102,12 @@ public final class Benchmark {
             k[3] / (double) k[0], k[4] / (double) k[0]));
       }
     }
+    if (parts.contains("cmp")) {
+      PredicateBench.comparisonRows(work, cmpBatch, 4, table);
+    }
+    if (parts.contains("pred")) {
+      PredicateBench.predicateRows(work, rows, predHeap, table);
+    }
     if (parts.contains("reg")) {
       regressionRows(work, regRows, table);
     }
@@ -101,7 +120,8 @@ public final class Benchmark {
     System.out.println();
     System.out.println("Secure timings are the first party's (the others ran concurrently on the "
         + "same cores); medians of 3 runs (end to end, Spark-path multiplications, plaintext "
-        + "regression), 5 runs (over shares) and 7 runs (plaintext aggregate), all in warm JVMs.");
+        + "regression, secret-predicate queries), 5 runs (over shares) and 7 runs (plaintext "
+        + "aggregate and secret-predicate queries), all in warm JVMs.");
   }
 
   /** The three-bank aggregate rows: secure over shares and end to end vs plaintext Spark. */
@@ -113,10 +133,7 @@ public final class Benchmark {
     Map<String, Properties> confs = new LinkedHashMap<>();
     for (int i = 0; i < 3; i++) {
       String b = parties.get(i);
-      Path data = work.resolve("data").resolve(b + ".csv");
-      if (!Files.exists(data) || Files.size(data) < rows * 10) {
-        SampleData.transactions(data, i, rows);
-      }
+      Path data = transactions(work, i, rows);
       files.add(data.toString());
       Properties p = LocalParties.baseConfig(b, spec, keys, Duration.ofMinutes(5));
       p.setProperty("input", data.toString());
@@ -174,6 +191,21 @@ public final class Benchmark {
         + "table) | %,d MiB / %,d MiB | |", ownRows, pooledRows,
         Long.parseLong(r.getProperty("peak_heap_bytes")) >> 20,
         Long.parseLong(r.getProperty("peak_offheap_bytes")) >> 20));
+  }
+
+  /**
+   * Bank {@code party}'s {@code rows} transactions ({@link SampleData#transactions}) under
+   * {@code work/data}, written once per row count (whole or not at all) and reused by every part
+   * that reads them.
+   */
+  static Path transactions(Path work, int party, long rows) throws java.io.IOException {
+    Path data = work.resolve("data").resolve("bank" + (party + 1) + "-" + rows + ".csv");
+    if (!Files.exists(data)) {
+      Path partial = data.resolveSibling(data.getFileName() + ".partial");
+      SampleData.transactions(partial, party, rows);
+      Files.move(partial, data, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    }
+    return data;
   }
 
   /** XᵀX and Xᵀy, and the full fit, secure (3 parties + dealer) vs plaintext Spark / Spark ML. */
@@ -341,8 +373,10 @@ public final class Benchmark {
     }
     Path keys = LocalParties.keys(dir.resolve("keys"), members);
     String spec = LocalParties.partiesSpec(members, LocalParties.freePorts(members.size()));
+    // The dealer waits for each operator's request as long as the parties may take to start and
+    // to run a query over millions of rows on two shared cores.
     Process dealerProcess = dealer ? LocalParties.startDealer(dir, spec, keys,
-        Duration.ofMinutes(5), List.of()) : null;
+        Duration.ofMinutes(5), Duration.ofMinutes(15), List.of()) : null;
     Map<String, Properties> confs = new LinkedHashMap<>();
     for (int i = 0; i < parties; i++) {
       Properties p = LocalParties.baseConfig(members.get(i), spec, keys, Duration.ofMinutes(5));

@@ -163,10 +163,19 @@ public final class LocalParties {
    */
   public static Process startDealer(Path work, String spec, Path keys, Duration timeout,
       List<String> extraJvmOptions) throws IOException {
+    return startDealer(work, spec, keys, timeout, Duration.ofMinutes(2), extraJvmOptions);
+  }
+
+  /**
+   * As above; the dealer waits up to {@code idle} for an operator's request (the parties' start
+   * and every query between two requests) before it gives up.
+   */
+  public static Process startDealer(Path work, String spec, Path keys, Duration timeout,
+      Duration idle, List<String> extraJvmOptions) throws IOException {
     Path dir = work.resolve("dealer");
     Files.createDirectories(dir);
     Properties dc = baseConfig("dealer", spec, keys, timeout);
-    dc.setProperty("dealer.idleTimeout", "2m");
+    dc.setProperty("dealer.idleTimeout", idle.toSeconds() + "s");
     Path conf = dir.resolve("dealer.properties");
     try (var out = Files.newOutputStream(conf)) {
       dc.store(out, "dealer");
