@@ -85,12 +85,17 @@ record DeepMerge(List<String> kinds, long[][] sums, long[] counts, long[][] extr
     }
     long[] below = Comparison.ltz(ctx, source, op, Coordinates.DRIVER_PARTITION, rounds, streams,
         d);
-    long[] bit = SecureExprEval.not(below, ctx.self() == 0);
-    long[] open = Reveal.toAll(ctx, op, Coordinates.DRIVER_PARTITION, openRound, bit, ng);
+    return openBits(SecureExprEval.not(below, ctx.self() == 0), openRound, "group-size");
+  }
+
+  /** Open shared bits, one per group, to every party; an error if one is not 0 or 1. */
+  private boolean[] openBits(long[] bit, int round, String what) {
+    int ng = bit.length;
+    long[] open = Reveal.toAll(ctx, op, Coordinates.DRIVER_PARTITION, round, bit, ng);
     boolean[] out = new boolean[ng];
     for (int g = 0; g < ng; g++) {
       if (open[g] != 0 && open[g] != 1) {
-        throw new org.sparkmpc.net.ProtocolException("operator " + op + ": a group-size bit "
+        throw new org.sparkmpc.net.ProtocolException("operator " + op + ": a " + what + " bit "
             + "opened to a value other than 0 or 1");
       }
       out[g] = open[g] == 1;
@@ -132,16 +137,7 @@ record DeepMerge(List<String> kinds, long[][] sums, long[] counts, long[][] extr
     }
     long[] bit = SecureExprEval.eval(having, layout, new SecureExprEval.Env(ctx, source, op,
         Coordinates.DRIVER_PARTITION), columns, new boolean[having.size()][], ng);
-    long[] open = Reveal.toAll(ctx, op, Coordinates.DRIVER_PARTITION, openRound, bit, ng);
-    boolean[] out = new boolean[ng];
-    for (int g = 0; g < ng; g++) {
-      if (open[g] != 0 && open[g] != 1) {
-        throw new org.sparkmpc.net.ProtocolException("operator " + op + ": a HAVING bit opened "
-            + "to a value other than 0 or 1");
-      }
-      out[g] = open[g] == 1;
-    }
-    return out;
+    return openBits(bit, openRound, "HAVING");
   }
 
   /**
