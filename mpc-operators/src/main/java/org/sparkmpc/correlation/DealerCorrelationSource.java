@@ -5,7 +5,6 @@ import java.util.List;
 import org.sparkmpc.crypto.AesCtrPrg;
 import org.sparkmpc.net.MessageKey;
 import org.sparkmpc.net.ProtocolException;
-import org.sparkmpc.ring.LongCodec;
 import org.sparkmpc.session.Coordinates;
 import org.sparkmpc.session.MpcContext;
 
@@ -175,23 +174,28 @@ public final class DealerCorrelationSource implements CorrelationSource {
     Layout l = layout(need);
     String label = label(ctx.sessionId(), operator, need);
     boolean last = ctx.self() == ctx.parties() - 1;
-    long[] corr = new long[0]; // an empty batch has no corrections to wait for
+    byte[] corr = null; // an empty batch has no corrections to wait for
     if (last && l.correctedLength() > 0) {
-      byte[] m = ctx.channel().receive(new MessageKey(ctx.sessionId(), operator,
+      corr = ctx.channel().receive(new MessageKey(ctx.sessionId(), operator,
           need.partition(), correctionRound(need.stream()), dealer), ctx.timeout());
-      if (m.length != 8L * l.correctedLength()) {
-        throw new ProtocolException("the dealer sent " + m.length + " bytes for a batch of "
+      if (corr.length != 8L * l.correctedLength()) {
+        throw new ProtocolException("the dealer sent " + corr.length + " bytes for a batch of "
             + l.correctedLength() + " corrections (operator " + operator + ", partition "
             + need.partition() + ", stream " + need.stream() + ")");
       }
-      corr = LongCodec.decode(m, 0, l.correctedLength(), "dealer corrections");
     }
     long[][] out = new long[l.names().length][];
     int at = 0;
     for (int i = 0; i < out.length; i++) {
       if (last && l.corrected()[i]) {
-        out[i] = java.util.Arrays.copyOfRange(corr, at, at + l.lengths()[i]);
-        at += l.lengths()[i];
+        // Each corrected component straight from its bytes (no intermediate copy).
+        int len = l.lengths()[i];
+        out[i] = new long[len];
+        if (len > 0) {
+          java.nio.ByteBuffer.wrap(corr, 8 * at, 8 * len).order(java.nio.ByteOrder.LITTLE_ENDIAN)
+              .asLongBuffer().get(out[i]);
+        }
+        at += len;
       } else {
         out[i] = ctx.keys().prgWith(dealer, label + "/" + l.names()[i]).next(l.lengths()[i]);
       }
