@@ -190,8 +190,8 @@ public final class DealerCorrelationSource implements CorrelationSource {
     for (int i = 0; i < out.length; i++) {
       int len = l.lengths()[i];
       if (last && l.corrected()[i]) {
-        out[i] = len == 0 ? new long[0] : LongCodec.decode(corr, 8 * at, len, l.correctedLength(),
-            "dealer corrections");
+        out[i] = len == 0 ? new long[0]
+            : LongCodec.decode(corr, 8 * at, len, l.correctedLength(), "dealer corrections");
         at += len;
       } else {
         out[i] = ctx.keys().prgWith(dealer, label + "/" + l.names()[i]).next(len);

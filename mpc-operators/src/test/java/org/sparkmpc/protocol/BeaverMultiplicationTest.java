@@ -52,6 +52,65 @@ class BeaverMultiplicationTest {
   }
 
   /**
+   * The summed path: the grouped sums of the products, never materialised, equal the plaintext
+   * sums, and each party's message is byte for byte the one of the elementwise path.
+   */
+  @ParameterizedTest
+  @ValueSource(ints = {2, 3})
+  void sumOfProductsEqualsPlaintextAndSendsTheSameMessages(int parties) throws Exception {
+    int n = 10_001;
+    int groups = 3;
+    long[] x = values(5, n, 64);
+    long[] y = values(6, n, 64);
+    int[] group = new int[n];
+    for (int i = 0; i < n; i++) {
+      group[i] = (int) Math.floorMod(x[i] ^ y[i], groups);
+    }
+    List<long[]> out = PartyThreads.runWithDealer(parties, ctx -> {
+      DealerCorrelationSource dealer = new DealerCorrelationSource(ctx);
+      dealer.request(1, List.of(Need.triples(0, 0, n), Need.triples(1, 0, n)));
+      long[] xs = shareOf(ctx, 0, 1, 0, x);
+      long[] ys = shareOf(ctx, parties - 1, 1, 1, y);
+      long[] res = new long[groups + 1];
+      try (org.apache.arrow.memory.BufferAllocator alloc =
+               new org.apache.arrow.memory.RootAllocator();
+           org.apache.arrow.vector.BigIntVector xv =
+               org.sparkmpc.share.ArrowLongs.fromArray(alloc, "x", xs, n);
+           org.apache.arrow.vector.BigIntVector yv =
+               org.sparkmpc.share.ArrowLongs.fromArray(alloc, "y", ys, n)) {
+        // Partition 0: grouped; partition 1: one sum.
+        BeaverTriples t0 = dealer.triples(1, 0, 0, n);
+        BeaverMultiplication.SumPending p0 = BeaverMultiplication.maskForSum(t0,
+            xv.getDataBuffer(), yv.getDataBuffer(), n);
+        assertArrayEquals(org.sparkmpc.ring.LongCodec.encode(
+            BeaverMultiplication.mask(t0, xs, ys, n).maskedDe()), p0.message());
+        BeaverMultiplication.sendForSum(ctx, 1, 0, 0, p0);
+        BeaverMultiplication.SumPending p1 = BeaverMultiplication.maskForSum(
+            dealer.triples(1, 1, 0, n), xv.getDataBuffer(), yv.getDataBuffer(), n);
+        BeaverMultiplication.sendForSum(ctx, 1, 1, 0, p1);
+        long[] acc = new long[groups];
+        BeaverMultiplication.finishSum(ctx, 1, 0, 0, p0, group, acc);
+        long[] one = new long[1];
+        BeaverMultiplication.finishSum(ctx, 1, 1, 0, p1, null, one);
+        System.arraycopy(acc, 0, res, 0, groups);
+        res[groups] = one[0];
+      }
+      long[] opened = Reveal.toAll(ctx, 1, 0, 1, res,
+          groups + 1);
+      dealer.finish(2);
+      return opened;
+    });
+    long[] expected = new long[groups + 1];
+    for (int i = 0; i < n; i++) {
+      expected[group[i]] += x[i] * y[i];
+      expected[groups] += x[i] * y[i];
+    }
+    for (long[] o : out) {
+      assertArrayEquals(expected, o);
+    }
+  }
+
+  /**
    * The last party asks for an operator's triples, then finishes the operator (refused, released)
    * before the dealer sends them: the dealer's late corrections are refused by that party's
    * channel, and the dealer must go on to serve the next operator rather than stop.

@@ -20,7 +20,10 @@ import org.apache.spark.sql.execution.ProjectExec;
 import org.apache.spark.sql.execution.SparkPlan;
 import org.apache.spark.sql.execution.metric.SQLMetric;
 import org.apache.spark.sql.types.DataType;
+import org.sparkmpc.correlation.BeaverTriples;
+import org.sparkmpc.correlation.TruncationPairs;
 import org.sparkmpc.protocol.BeaverMultiplication;
+import org.sparkmpc.protocol.Truncation;
 import org.apache.arrow.memory.ArrowBuf;
 import org.sparkmpc.ring.ArrowRing64;
 import org.sparkmpc.ring.Ring64;
@@ -31,6 +34,7 @@ import org.sparkmpc.session.OperatorScope;
 import org.sparkmpc.spark.MpcRuntime;
 import org.sparkmpc.spark.exec.DeepPartition;
 import org.sparkmpc.spark.exec.DeepStage;
+import org.sparkmpc.spark.exec.SendAheadTask;
 import org.sparkmpc.spark.table.SecureTable;
 import org.sparkmpc.spark.table.SharePartition;
 
@@ -342,65 +346,119 @@ final class TablePartials implements Serializable {
    * The partials with every round of the products (the Beaver opening, then the truncations) run
    * inside one task per partition ({@link DeepStage}): one Spark job instead of a send stage and a
    * receive stage per round, and each partition's triples expanded once instead of once per stage.
-   * Same rounds, streams and bytes as the staged path.
+   * Same rounds, streams and bytes as the staged path. A product that is not truncated is summed
+   * as its shares are computed ({@link BeaverMultiplication#finishSum}), never stored per row, and
+   * a wave task masks and sends its next partition's products before it waits for the current
+   * one's ({@link SendAheadTask}).
    */
   List<AggregatePartial> deepPartials(MpcRuntime rt, OperatorScope scope) {
-    return DeepStage.run(rt, table, scope, this::deepPartial, sent, received);
+    return DeepStage.run(rt, table, scope, new DeepProducts(this), sent, received);
   }
 
-  private AggregatePartial deepPartial(DeepPartition dp) {
-    SharePartition p = dp.data();
-    int partition = dp.partition();
-    MpcContext ctx = dp.mpc();
-    int n = p.rows();
-    long peers = ctx.parties() - 1;
-    BeaverMultiplication.Pending[] pending = new BeaverMultiplication.Pending[products.length];
-    for (int k = 0; k < products.length; k++) {
-      pending[k] = BeaverMultiplication.prepare(dp.correlations(), op, partition,
-          streams.stream(k), p.shares(products[k][0]), p.shares(products[k][1]), n);
-      BeaverMultiplication.sendMasked(ctx, op, partition, rounds.round(k), pending[k]);
-      dp.sent(16L * n * peers);
+  /** The filter's predicate for one partition, or null. */
+  private BasePredicate filter(int partition) {
+    if (condition == null) {
+      return null;
     }
-    long[][] z = new long[products.length][];
-    org.sparkmpc.correlation.TruncationPairs[] pairs =
-        new org.sparkmpc.correlation.TruncationPairs[products.length];
-    for (int k = 0; k < products.length; k++) {
-      z[k] = BeaverMultiplication.finish(ctx, op, partition, rounds.round(k), pending[k]);
-      pending[k] = null;
-      dp.received(16L * n * peers);
-      if (shifts != null && shifts[k] > 0) {
-        pairs[k] = pairs(partition, k, n);
-        org.sparkmpc.protocol.Truncation.send(ctx, op, partition, truncationRounds.round(k),
-            pairs[k], 0, z[k], n);
+    BasePredicate filter = Predicate.create(condition, ScalaInterop.seq(publicColumns));
+    filter.initialize(partition);
+    return filter;
+  }
+
+  private boolean truncated(int k) {
+    return shifts != null && shifts[k] > 0;
+  }
+
+  /** What a partition's start hands to its finish: pending products and the local sums. */
+  private record Started(BeaverMultiplication.SumPending[] summed,
+      BeaverMultiplication.Pending[] rows, Local local) {}
+
+  /** The deep task of the products: masks and sends in start, opens and sums in finish. */
+  private static final class DeepProducts
+      implements SendAheadTask<Started, AggregatePartial> {
+    private static final long serialVersionUID = 1L;
+    private final TablePartials t;
+
+    DeepProducts(TablePartials t) {
+      this.t = t;
+    }
+
+    @Override
+    public Started start(DeepPartition dp) {
+      SharePartition p = dp.data();
+      int partition = dp.partition();
+      MpcContext ctx = dp.mpc();
+      int n = p.rows();
+      long peers = ctx.parties() - 1;
+      int[][] products = t.products;
+      BeaverMultiplication.SumPending[] summed =
+          new BeaverMultiplication.SumPending[products.length];
+      BeaverMultiplication.Pending[] rows = new BeaverMultiplication.Pending[products.length];
+      for (int k = 0; k < products.length; k++) {
+        BeaverTriples triples = dp.correlations().triples(t.op, partition,
+            t.streams.stream(k), n);
+        if (t.truncated(k)) { // truncation needs each product's share
+          rows[k] = BeaverMultiplication.mask(triples, p.shares(products[k][0]),
+              p.shares(products[k][1]), n);
+          BeaverMultiplication.sendMasked(ctx, t.op, partition, t.rounds.round(k), rows[k]);
+        } else {
+          summed[k] = BeaverMultiplication.maskForSum(triples, p.shareBuffer(products[k][0]),
+              p.shareBuffer(products[k][1]), n);
+          java.lang.ref.Reference.reachabilityFence(p); // its buffers were read by address
+          BeaverMultiplication.sendForSum(ctx, t.op, partition, t.rounds.round(k), summed[k]);
+        }
+        dp.sent(16L * n * peers);
+      }
+      return new Started(summed, rows, t.local(p, t.filter(partition)));
+    }
+
+    @Override
+    public AggregatePartial finish(DeepPartition dp, Started s) {
+      int partition = dp.partition();
+      MpcContext ctx = dp.mpc();
+      int n = s.local().n();
+      long peers = ctx.parties() - 1;
+      int[][] products = t.products;
+      long[][] z = new long[products.length][];
+      TruncationPairs[] pairs = new TruncationPairs[products.length];
+      for (int k = 0; k < products.length; k++) {
+        if (s.rows()[k] == null) {
+          continue;
+        }
+        z[k] = BeaverMultiplication.finish(ctx, t.op, partition, t.rounds.round(k), s.rows()[k]);
+        s.rows()[k] = null;
+        dp.received(16L * n * peers);
+        pairs[k] = t.pairs(partition, k, n);
+        Truncation.send(ctx, t.op, partition, t.truncationRounds.round(k), pairs[k], 0, z[k], n);
         dp.sent(8L * n * peers);
       }
-    }
-    for (int k = 0; k < products.length; k++) {
-      if (pairs[k] != null) {
-        org.sparkmpc.protocol.Truncation.receive(ctx, op, partition, truncationRounds.round(k),
-            pairs[k], 0, z[k], n);
-        dp.received(8L * n * peers);
+      for (int k = 0; k < products.length; k++) {
+        if (pairs[k] != null) {
+          Truncation.receive(ctx, t.op, partition, t.truncationRounds.round(k), pairs[k], 0,
+              z[k], n);
+          dp.received(8L * n * peers);
+        }
       }
+      return t.complete(s.local(), (k, group, acc) -> {
+        if (z[k] != null) {
+          Ring64.groupSum(z[k], group, n, acc);
+        } else {
+          BeaverMultiplication.finishSum(ctx, t.op, partition, t.rounds.round(k),
+              s.summed()[k], s.local().single() ? null : group, acc);
+          dp.received(16L * n * peers);
+        }
+      });
     }
-    BasePredicate filter = condition == null ? null
-        : Predicate.create(condition, ScalaInterop.seq(publicColumns));
-    if (filter != null) {
-      filter.initialize(partition);
-    }
-    return partial(p, z, filter);
   }
 
   Iterator<AggregatePartial> partials(Integer partition, Iterator<SharePartition> it) {
     List<AggregatePartial> out = new ArrayList<>();
-    BasePredicate filter = condition == null ? null
-        : Predicate.create(condition, ScalaInterop.seq(publicColumns));
-    if (filter != null) {
-      filter.initialize(partition);
-    }
+    BasePredicate filter = filter(partition);
     while (it.hasNext()) {
       SharePartition p = it.next();
       long[][] z = products.length == 0 ? new long[0][] : productShares(p, partition);
-      out.add(partial(p, z, filter));
+      int n = p.rows();
+      out.add(complete(local(p, filter), (k, group, acc) -> Ring64.groupSum(z[k], group, n, acc)));
     }
     return out.iterator();
   }
@@ -423,8 +481,20 @@ final class TablePartials implements Serializable {
     return keep;
   }
 
-  private AggregatePartial partial(SharePartition p, long[][] productShares,
-      BasePredicate filter) {
+  /** Adds product {@code k}'s shares into its group sums {@code acc} by {@code group}. */
+  private interface ProductSums {
+    void add(int k, int[] group, long[] acc);
+  }
+
+  /**
+   * A partition's local sums, ready for its products: each row's group, the groups' counts, the
+   * sums of the plain share columns (the products' slots still 0), and the keys of the groups that
+   * have rows. {@code single}: every row is in group 0 (no keys, no filter).
+   */
+  private record Local(int n, int[] gid, boolean single, long[] counts, long[][] sums,
+      long[][] highs, int[] used, List<byte[]> keys) {}
+
+  private Local local(SharePartition p, BasePredicate filter) {
     int n = p.rows();
     rowsMetric.add(n);
     boolean[] keep = filter == null ? null : kept(p, filter);
@@ -433,7 +503,7 @@ final class TablePartials implements Serializable {
     int[] gid = pg.gid();
     int groups = pg.groups();
     long[] counts = pg.counts();
-    int sumCount = shareColumns.length + productShares.length;
+    int sumCount = shareColumns.length + products.length;
     long[][] sums = new long[sumCount][groups + 1];
     long[][] highs = new long[sumCount][];
     for (int s = 0; s < shareColumns.length; s++) {
@@ -450,11 +520,21 @@ final class TablePartials implements Serializable {
       }
     }
     java.lang.ref.Reference.reachabilityFence(p); // its buffers were read by address
-    for (int k = 0; k < productShares.length; k++) {
-      Ring64.groupSum(productShares[k], gid, n, sums[shareColumns.length + k]);
-    }
     int[] used = pg.used(counts);
     List<byte[]> keys = pg.keys(p, keyColumns, keyTypes, used);
+    boolean single = keyColumns.length == 0 && keep == null;
+    return new Local(n, gid, single, counts, sums, highs, used, keys);
+  }
+
+  /** The partition's partial: the products' sums added, then only the groups that have rows. */
+  private AggregatePartial complete(Local l, ProductSums productSums) {
+    long[][] sums = l.sums();
+    long[][] highs = l.highs();
+    for (int k = 0; k < products.length; k++) {
+      productSums.add(k, l.gid(), sums[shareColumns.length + k]);
+    }
+    int sumCount = sums.length;
+    int[] used = l.used();
     long[][] s2 = new long[sumCount][used.length];
     long[][] h2 = new long[sumCount][];
     long[] c2 = new long[used.length];
@@ -463,7 +543,7 @@ final class TablePartials implements Serializable {
     }
     for (int j = 0; j < used.length; j++) {
       int g = used[j];
-      c2[j] = counts[g];
+      c2[j] = l.counts()[g];
       for (int s = 0; s < sumCount; s++) {
         s2[s][j] = sums[s][g];
         if (h2[s] != null) {
@@ -471,6 +551,6 @@ final class TablePartials implements Serializable {
         }
       }
     }
-    return new AggregatePartial(keys, s2, h2, c2);
+    return new AggregatePartial(l.keys(), s2, h2, c2);
   }
 }

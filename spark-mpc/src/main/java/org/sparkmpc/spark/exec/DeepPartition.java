@@ -16,7 +16,7 @@ import org.sparkmpc.spark.table.SharePartition;
  */
 public final class DeepPartition {
   private final int partition;
-  private final SharePartition data;
+  private SharePartition data;
   private final String session;
   private final long operator;
   private final SQLMetric sent;
@@ -41,7 +41,16 @@ public final class DeepPartition {
 
   /** This party's shares of the partition (its table's cached block: read, never write). */
   public SharePartition data() {
+    if (data == null) {
+      throw new IllegalStateException("partition " + partition + " of operator " + operator
+          + ": its data is read in SendAheadTask.start only");
+    }
     return data;
+  }
+
+  /** After {@link SendAheadTask#start}: the block may be released, so it is no longer handed out. */
+  void releaseData() {
+    data = null;
   }
 
   /** The operator id handed out on the driver (the same at every party). */

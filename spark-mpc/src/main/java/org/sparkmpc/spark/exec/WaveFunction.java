@@ -47,6 +47,9 @@ final class WaveFunction<R extends Serializable> extends
 
   @Override
   public Iterator<Tuple2<Integer, byte[]>> apply(Iterator<Tuple2<Integer, SharePartition>> it) {
+    if (task instanceof SendAheadTask<?, R> ahead) {
+      return CollectionConverters.asScala(sendAhead(ahead, it).iterator());
+    }
     List<Tuple2<Integer, byte[]>> out = new ArrayList<>();
     TaskContext tc = TaskContext.get();
     while (it.hasNext()) {
@@ -70,6 +73,60 @@ final class WaveFunction<R extends Serializable> extends
       out.add(new Tuple2<>(e._1(), encode(r)));
     }
     return CollectionConverters.asScala(out.iterator());
+  }
+
+  /**
+   * The partitions of a {@link SendAheadTask}: the next partition's {@code start} (its sends)
+   * before the current one's {@code finish} (its waits), so one exchange is always in flight.
+   */
+  private <S> List<Tuple2<Integer, byte[]>> sendAhead(SendAheadTask<S, R> ahead,
+      Iterator<Tuple2<Integer, SharePartition>> it) {
+    List<Tuple2<Integer, byte[]>> out = new ArrayList<>();
+    TaskContext tc = TaskContext.get();
+    DeepPartition current = null;
+    S started = null;
+    while (true) {
+      if (tc != null) {
+        tc.killTaskIfInterrupted();
+      }
+      DeepPartition next = null;
+      S nextStarted = null;
+      if (it.hasNext()) {
+        Tuple2<Integer, SharePartition> e = it.next();
+        LOG.info("operator {}: wave task {} runs partition {}", operator,
+            tc == null ? -1 : tc.partitionId(), e._1());
+        DeepPartition p = new DeepPartition(e._1(), e._2(), session, operator, sent, received);
+        nextStarted = step(p, () -> ahead.start(p));
+        p.releaseData();
+        next = p;
+      }
+      if (current != null) {
+        DeepPartition c = current;
+        S s = started;
+        out.add(new Tuple2<>(c.partition(), encode(step(c, () -> ahead.finish(c, s)))));
+      }
+      if (next == null) {
+        return out;
+      }
+      current = next;
+      started = nextStarted;
+    }
+  }
+
+  private interface Step<T> {
+    T call() throws Exception;
+  }
+
+  private <T> T step(DeepPartition part, Step<T> body) {
+    try {
+      return body.call();
+    } catch (RuntimeException ex) {
+      tellPeers(ex);
+      throw ex;
+    } catch (Exception ex) {
+      throw new IllegalStateException("the deep task of partition " + part.partition()
+          + " of operator " + operator + " failed with " + ex.getClass().getSimpleName(), ex);
+    }
   }
 
   /**
