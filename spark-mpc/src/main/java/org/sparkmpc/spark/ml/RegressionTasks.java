@@ -181,14 +181,25 @@ final class RegressionTasks implements Serializable {
         long[] prod = BeaverMultiplication.finish(ctx, operator, partition, rounds.round(p),
             BeaverMultiplication.prepare(source, operator, partition, streams.stream(p),
                 z[pr[p][0]], z[pr[p][1]], rows));
-        long s = 0;
-        for (long v : prod) {
-          s += v;
-        }
-        out[pr[p][0] * m + pr[p][1]] = s;
-        out[pr[p][1] * m + pr[p][0]] = s;
+        pairSum(prod, pr[p], m, out);
       }
     }
+    columnSums(z, m, out);
+    return List.of(out).iterator();
+  }
+
+  /** This party's share of the sum of a pair's products into both of its Gram entries. */
+  private static void pairSum(long[] prod, int[] pair, int m, long[] out) {
+    long s = 0;
+    for (long v : prod) {
+      s += v;
+    }
+    out[pair[0] * m + pair[1]] = s;
+    out[pair[1] * m + pair[0]] = s;
+  }
+
+  /** This party's shares of each column's sum, after the Gram entries. */
+  private static void columnSums(long[][] z, int m, long[] out) {
     for (int c = 0; c < m; c++) {
       long s = 0;
       for (long v : z[c]) {
@@ -196,7 +207,6 @@ final class RegressionTasks implements Serializable {
       }
       out[m * m + c] = s;
     }
-    return List.of(out).iterator();
   }
 
   /**
@@ -231,21 +241,10 @@ final class RegressionTasks implements Serializable {
         long[] prod = BeaverMultiplication.finish(ctx, operator, partition, rounds.round(p),
             pending[p]);
         pending[p] = null;
-        long s = 0;
-        for (long v : prod) {
-          s += v;
-        }
-        out[pr[p][0] * m + pr[p][1]] = s;
-        out[pr[p][1] * m + pr[p][0]] = s;
+        pairSum(prod, pr[p], m, out);
       }
     }
-    for (int c = 0; c < m; c++) {
-      long s = 0;
-      for (long v : z[c]) {
-        s += v;
-      }
-      out[m * m + c] = s;
-    }
+    columnSums(z, m, out);
     return out;
   }
 
