@@ -85,20 +85,37 @@ record DeepMerge(List<String> kinds, long[][] sums, long[] counts, long[][] extr
     }
     long[] below = Comparison.ltz(ctx, source, op, Coordinates.DRIVER_PARTITION, rounds, streams,
         d);
-    return openBits(SecureExprEval.not(below, ctx.self() == 0), openRound, "group-size");
+    return openBits(SecureExprEval.not(below, ctx.self() == 0), null, openRound, "group-size");
   }
 
-  /** Open shared bits, one per group, to every party; an error if one is not 0 or 1. */
-  private boolean[] openBits(long[] bit, int round, String what) {
+  /**
+   * Open shared bits, one per group, to every party: those of the groups in {@code only} (null:
+   * all); the others read false. An error if an opened bit is not 0 or 1.
+   */
+  private boolean[] openBits(long[] bit, boolean[] only, int round, String what) {
     int ng = bit.length;
-    long[] open = Reveal.toAll(ctx, op, Coordinates.DRIVER_PARTITION, round, bit, ng);
-    boolean[] out = new boolean[ng];
+    int m = 0;
+    long[] chosen = new long[ng];
     for (int g = 0; g < ng; g++) {
-      if (open[g] != 0 && open[g] != 1) {
+      if (only == null || only[g]) {
+        chosen[m++] = bit[g];
+      }
+    }
+    boolean[] out = new boolean[ng];
+    if (m == 0) {
+      return out; // every party knows no bit is opened: no message
+    }
+    long[] open = Reveal.toAll(ctx, op, Coordinates.DRIVER_PARTITION, round, chosen, m);
+    for (int g = 0, j = 0; g < ng; g++) {
+      if (only != null && !only[g]) {
+        continue;
+      }
+      long v = open[j++];
+      if (v != 0 && v != 1) {
         throw new org.sparkmpc.net.ProtocolException("operator " + op + ": a " + what + " bit "
             + "opened to a value other than 0 or 1");
       }
-      out[g] = open[g] == 1;
+      out[g] = v == 1;
     }
     return out;
   }
@@ -107,13 +124,15 @@ record DeepMerge(List<String> kinds, long[][] sums, long[] counts, long[][] extr
    * Whether each group meets the secret HAVING condition {@code having}, whose inputs are the
    * outputs {@code hidden} (outputs {@code visible..} of this merge): evaluated over the groups'
    * shares on the driver's channel, and only the bit per group opened, to every party (so that
-   * every party leaves out the same groups).
+   * every party leaves out the same groups). Only for the groups in {@code large}, which reach
+   * the minimum group size: a smaller group's bit stays closed (it would tell something of its
+   * few rows) and the group is kept, its values NULL as without HAVING.
    *
    * @param secretCounts whether the counts are shares (else public, shared here as party 0's)
    */
   boolean[] meets(SecureExpr having, SecureExprEval.Layout layout, int openRound,
       List<org.apache.spark.sql.catalyst.expressions.Attribute> hidden, int visible,
-      boolean secretCounts) {
+      boolean secretCounts, boolean[] large) {
     int ng = counts.length;
     if (ng == 0) {
       return new boolean[0];
@@ -137,7 +156,11 @@ record DeepMerge(List<String> kinds, long[][] sums, long[] counts, long[][] extr
     }
     long[] bit = SecureExprEval.eval(having, layout, new SecureExprEval.Env(ctx, source, op,
         Coordinates.DRIVER_PARTITION), columns, new boolean[having.size()][], ng);
-    return openBits(bit, openRound, "HAVING");
+    boolean[] meets = openBits(bit, large, openRound, "HAVING");
+    for (int g = 0; g < ng; g++) {
+      meets[g] |= !large[g];
+    }
+    return meets;
   }
 
   /**

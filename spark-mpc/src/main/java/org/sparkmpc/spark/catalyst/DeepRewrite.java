@@ -160,7 +160,7 @@ final class DeepRewrite {
       SecureExpr cond = condition;
       Expression over = having.transformUp(ScalaInterop.rewrite(x -> {
         Calls call = Calls.of(x);
-        if (call == null || !AGGREGATES.contains(call.name())) {
+        if (call == null || !isAggregate(call.name())) {
           return null;
         }
         ShareType type = entry(x, cond, kinds, args, true);
@@ -192,6 +192,11 @@ final class DeepRewrite {
   }
 
   private static final List<String> AGGREGATES = List.of("sum", "count", "avg", "min", "max");
+
+  /** Whether {@code name} (lower case) is an aggregate the deep path computes. */
+  static boolean isAggregate(String name) {
+    return AGGREGATES.contains(name);
+  }
 
   /**
    * Add aggregate call {@code e} to {@code kinds} and {@code args}; its secure type, or null for a

@@ -364,9 +364,6 @@ public final class SecureDeepAggregateExec extends SecureExec {
     long op = scope.id();
     DeepMerge m = DeepMerge.of(k, order, ng, spread, partials, ctx, rt.correlationSource(), op,
         mergeRounds, mergeStreams);
-    boolean[] kept = having == null ? null
-        : m.meets(having, havingLayout, havingRound, ScalaInterop.list(hidden),
-            ScalaInterop.list(secureOutput).size(), condition != null);
     boolean[] open = new boolean[ng];
     int least = Math.max(1, minGroup);
     if (condition != null) {
@@ -376,6 +373,10 @@ public final class SecureDeepAggregateExec extends SecureExec {
         open[g] = m.counts()[g] >= least;
       }
     }
+    // HAVING is decided only for the groups that reach the minimum size.
+    boolean[] kept = having == null ? null
+        : m.meets(having, havingLayout, havingRound, ScalaInterop.list(hidden),
+            ScalaInterop.list(secureOutput).size(), condition != null, open.clone());
     for (int g = 0; kept != null && g < ng; g++) {
       open[g] &= kept[g]; // a group that fails HAVING is never opened
     }

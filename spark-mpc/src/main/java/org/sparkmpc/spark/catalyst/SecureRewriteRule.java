@@ -80,7 +80,8 @@ public final class SecureRewriteRule extends Rule<LogicalPlan> {
   /**
    * {@code HAVING} on secure aggregates ({@code GROUP BY region HAVING SUM(amount) > 1000}): the
    * aggregate takes the deep path with the condition as a secret predicate per group; once its
-   * columns resolve. A HAVING on public values only is left to Spark.
+   * columns resolve. A HAVING without an aggregate call, or over an aggregate that reads no
+   * secure column, is left to Spark.
    */
   private static LogicalPlan rewriteHaving(UnresolvedHaving h, Aggregate agg) {
     if (!agg.child().resolved()) {
@@ -96,8 +97,11 @@ public final class SecureRewriteRule extends Rule<LogicalPlan> {
       }
       return null;
     }));
+    // Any aggregate in it: over an aggregate of secure columns, even COUNT(*) must be compared
+    // by the secure path (Spark cannot plan a HAVING over an aggregate it did not compute).
     if (cond.find(x -> x.children().isEmpty() && !x.resolved()).isDefined()
-        || !SecureOperators.secure(cond)) {
+        || cond.find(x -> Calls.of(x) != null && DeepRewrite.isAggregate(Calls.of(x).name()))
+            .isEmpty()) {
       return null;
     }
     return rewriteAggregate(agg, cond);
