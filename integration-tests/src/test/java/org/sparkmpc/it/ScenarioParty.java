@@ -59,6 +59,8 @@ public final class ScenarioParty {
             aligned(spark, mpc, conf, step, dir);
           } else if (kind.equals("regression")) {
             regression(spark, mpc, conf, step, dir);
+          } else if (kind.equals("logistic")) {
+            logistic(spark, mpc, conf, step, dir);
           } else if (kind.equals("deep")) {
             deep(spark, mpc, conf, step, dir);
           } else if (kind.equals("dataframe")) {
@@ -189,6 +191,52 @@ public final class ScenarioParty {
     if (predictTo != null) {
       write(mpc, model.transform(table, predictTo, conf.getProperty(p + "id")),
           dir.resolve("predictions"));
+    }
+  }
+
+  /**
+   * SecureLogisticRegression on the step's rows: aligned by {@code .id} (vertically split) or each
+   * party's own rows ({@code .split=rows}); writes {@code model.txt} (coefficients then intercept)
+   * at recipients, saves and reloads the party's model, and with {@code .predictTo} opens the
+   * predictions of the reloaded model to that party.
+   */
+  private static void logistic(SparkSession spark, SparkMpc mpc, Properties conf, String step,
+      Path dir) throws Exception {
+    String p = "step." + step + ".";
+    Dataset<Row> table = "rows".equals(conf.getProperty(p + "split"))
+        ? mpc.share(input(spark, conf, p), conf.getProperty(p + "share").split(","))
+        : aligned(mpc, spark, conf, p);
+    org.sparkmpc.spark.ml.SecureLogisticRegression est =
+        new org.sparkmpc.spark.ml.SecureLogisticRegression()
+            .setFeaturesCols(conf.getProperty(p + "features").split(","))
+            .setLabelCol(conf.getProperty(p + "label"))
+            .setRegParam(Double.parseDouble(conf.getProperty(p + "regParam", "0")))
+            .setMaxIter(Integer.parseInt(conf.getProperty(p + "maxIter", "10")))
+            .setStandardization(Boolean.parseBoolean(conf.getProperty(p + "standardization",
+                "true")));
+    String to = conf.getProperty(p + "recipients", "");
+    if (!to.isEmpty()) {
+      est.setRecipients(to.split(","));
+    }
+    org.sparkmpc.spark.ml.SecureLogisticRegressionModel model = est.fit(table);
+    StringBuilder sb = new StringBuilder();
+    if (model.isRecipient()) {
+      for (double c : model.coefficients()) {
+        sb.append(c).append(',');
+      }
+      sb.append(model.intercept());
+    }
+    Files.writeString(dir.resolve(model.isRecipient() ? "model.txt" : "not-recipient.txt"),
+        sb.toString());
+    Files.writeString(dir.resolve("fit_ms.txt"), Long.toString(model.fitMillis()));
+    String saved = dir.resolve("model.properties").toString();
+    model.save(saved);
+    String predictTo = conf.getProperty(p + "predictTo");
+    if (predictTo != null) {
+      var loaded = org.sparkmpc.spark.ml.SecureLogisticRegressionModel.load(saved);
+      String id = conf.getProperty(p + "id");
+      write(mpc, id == null ? loaded.transform(table, predictTo)
+          : loaded.transform(table, predictTo, id), dir.resolve("predictions"));
     }
   }
 

@@ -262,6 +262,15 @@ public final class VectorEngine {
     return new TruncationPairs(r, shifted, msb, f);
   }
 
+  /** Open {@code x} to every party: one round, 8 bytes per element to each other party. */
+  public long[] open(long[] x) {
+    int rd = nextRound();
+    if (counted != null || x.length == 0) {
+      return new long[x.length];
+    }
+    return org.sparkmpc.share.Reveal.toAll(ctx, operator, partition, rd, x, x.length);
+  }
+
   /**
    * Arithmetic shares of {@code [x < 0]} (0 or 1) for every element, exact over the ring.
    * {@value Comparison#ROUNDS} rounds, {@value Comparison#STREAMS} streams.
