@@ -72,7 +72,7 @@ public final class Charts {
   /**
    * Vertical bars, one group per category and one bar of each group per series, with a legend of
    * the series. A NaN value draws no bar for that group (its place stays empty), e.g. for a group
-   * that was not opened. Long category names wrap onto a second line.
+   * that was not opened. Long category names wrap, onto three lines at most.
    *
    * @param title      the chart's title (a line break starts a subtitle)
    * @param yLabel     the label of the value axis
@@ -103,7 +103,7 @@ public final class Charts {
     plot.setRangeGridlinePaint(GRID);
     plot.setRangeGridlineStroke(new BasicStroke(1f));
     CategoryAxis x = plot.getDomainAxis();
-    x.setMaximumCategoryLabelLines(2);
+    x.setMaximumCategoryLabelLines(3);
     x.setCategoryMargin(0.25);
     BarRenderer bars = (BarRenderer) plot.getRenderer();
     bars.setBarPainter(new StandardBarPainter());
