@@ -25,7 +25,8 @@ import org.junit.jupiter.api.Test;
  * jupyter nbconvert --execute} and the project's Java kernel ({@code spark-mpc-java}, written by
  * this module's build). Fails if nbconvert fails, if any cell's output is an error, or if the secure
  * answer the notebook wrote differs from the answer recomputed here, in plain Java, from the
- * payrolls the notebook generated.
+ * payrolls the notebook generated, or if the bar chart ({@link Charts#groupedBars}) was not saved
+ * as a PNG file.
  *
  * <p>Needs Jupyter's nbconvert (Debian packages): {@code notebooks/setup.sh} installs it. Without
  * it the test fails, saying so.
@@ -78,7 +79,12 @@ class WageGapNotebookTest {
     JsonNode result = JSON.readTree(resultFile.toFile());
     checkAgainstPlaintext(result, out.resolve("data"));
     checkOtherEmployers(result, out);
-    assertTrue(Files.size(out.resolve("wage-gap.png")) > 1000, "the chart was not written");
+    Path png = out.resolve("wage-gap.png");
+    assertTrue(Files.isRegularFile(png) && Files.size(png) > 1000, "the chart was not written");
+    java.awt.image.BufferedImage chart = javax.imageio.ImageIO.read(png.toFile());
+    assertNotNull(chart, png + " is not a PNG image");
+    assertEquals(Charts.BARS_WIDTH + "x" + Charts.BARS_HEIGHT,
+        chart.getWidth() + "x" + chart.getHeight(), "size of the chart (drawn by Charts)");
   }
 
   /** The command that runs the notebook, and what became of it. */
