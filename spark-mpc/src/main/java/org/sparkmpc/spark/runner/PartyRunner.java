@@ -18,6 +18,8 @@ import org.sparkmpc.spark.SparkMpc;
 import org.sparkmpc.spark.SparkMpcExtensions;
 import org.sparkmpc.spark.ml.SecureLinearRegression;
 import org.sparkmpc.spark.ml.SecureLinearRegressionModel;
+import org.sparkmpc.spark.ml.SecureLogisticRegression;
+import org.sparkmpc.spark.ml.SecureLogisticRegressionModel;
 
 /**
  * The main class a party hands to {@code spark-submit}: one party's side of a joint job.
@@ -56,8 +58,43 @@ import org.sparkmpc.spark.ml.SecureLinearRegressionModel;
  * regression.recipients=hospitalA,hospitalB      # default: every party
  * regression.solver=mpc                          # mpc (default) or revealGram
  * regression.predictTo=hospitalB                 # optional
+ * regression.predictKeep=patient_id              # public columns beside the predictions;
+ *                                                # default: the table's alignBy id, if any
  * output=/data/hospitalA/model
  * </pre>
+ *
+ * <p>A logistic regression job ({@code job=logistic}) fits {@link SecureLogisticRegression} (the
+ * label a secure integer column of 0s and 1s) with the same {@code regression.*} keys, plus three
+ * of its own, and on either kind of table: vertically split ({@code alignBy}) or horizontally
+ * split (each party shares its own rows, no {@code alignBy}). The recipients write {@code
+ * output/model.csv} in the same {@code term,value} format, each feature then {@code (intercept)},
+ * on the features' original scale; it has no {@code (r2)} line, since R² measures a fit of values,
+ * not of probabilities (compare logistic models by AUC and accuracy on labelled rows). Every party
+ * also writes its part of the model with {@link SecureLogisticRegressionModel#save} to {@code
+ * output/model.properties}: its shares of the model (secret data of that party: keep it with its
+ * other secure data), and the opened model at a recipient. With {@code regression.predictTo}, that
+ * party alone writes {@code output/predictions}: the kept columns, {@code probability} and {@code
+ * prediction} (0 or 1) per row of the table.
+ *
+ * <pre>
+ * job=logistic
+ * input.tx.path=/data/bank1/transactions.csv
+ * input.tx.share=income,age,amount,foreign,fraud   # no alignBy: each bank shares its own rows
+ * regression.table=tx
+ * regression.features=income,age,amount,foreign
+ * regression.label=fraud                           # shared as an integer column of 0s and 1s
+ * regression.regParam=0.01                         # L2, as Spark ML's (default 0)
+ * regression.maxIter=10                            # Newton steps (default 10)
+ * regression.standardization=true                 # default true, as in Spark ML
+ * regression.recipients=bank1,bank2                # default: every party
+ * regression.predictTo=bank1                       # optional
+ * regression.predictKeep=id                        # optional: public columns to keep
+ * output=/data/bank1/fraud-model
+ * </pre>
+ *
+ * Logistic regression is fitted by Newton steps inside MPC only: {@code regression.solver} must be
+ * unset or {@code mpc}, and {@code regression.intercept} unset or {@code true}; anything else is
+ * refused before the session starts, naming the key.
  *
  * Every other {@code spark.*} key is passed to the Spark session (under spark-submit the master and
  * resources come from the command line).
@@ -113,6 +150,7 @@ public final class PartyRunner {
 
   /** Run one party's job. Returns the number of result rows written (0 at a non-recipient). */
   public static long run(Properties conf) {
+    String job = job(conf);
     SparkSession spark = session(conf);
     long t0 = System.nanoTime();
     try (SparkMpc mpc = SparkMpc.of(spark)) {
@@ -128,12 +166,11 @@ public final class PartyRunner {
         tables.put(table, secure);
       }
       long t2 = System.nanoTime();
-      String job = conf.getProperty("job", "sql").trim();
       if (job.equals("regression")) {
         return regression(mpc, conf, tables, t0, t1, t2);
       }
-      if (!job.equals("sql")) {
-        throw new MpcInputException("job must be sql or regression, was '" + job + "'");
+      if (job.equals("logistic")) {
+        return logistic(mpc, conf, tables, t0, t1, t2);
       }
       Dataset<Row> result = spark.sql(require(conf, "query"));
       java.util.Optional<org.apache.spark.sql.types.StructField> shares =
@@ -165,19 +202,46 @@ public final class PartyRunner {
     }
   }
 
-  private static long regression(SparkMpc mpc, Properties conf,
-      java.util.Map<String, Dataset<Row>> tables, long t0, long t1, long t2) {
+  /**
+   * The job of the config, checked before any session starts (a mistake found here keeps the
+   * party from joining, instead of failing the others mid-job): sql, regression or logistic, and
+   * for logistic its own keys.
+   */
+  static String job(Properties conf) {
+    String job = conf.getProperty("job", "sql").trim();
+    switch (job) {
+      case "sql", "regression" -> { }
+      case "logistic" -> logisticSettings(conf);
+      default -> throw new MpcInputException("job must be sql, regression or logistic, was '"
+          + job + "'");
+    }
+    return job;
+  }
+
+  /** The input table that {@code regression.table} names, shared. */
+  private static Dataset<Row> regressionTable(Properties conf,
+      java.util.Map<String, Dataset<Row>> tables) {
     String name = require(conf, "regression.table");
     Dataset<Row> table = tables.get(name);
     if (table == null) {
       throw new MpcInputException("regression.table names '" + name + "', which is not an "
           + "input table (input." + name + ".path)");
     }
-    String recipients = conf.getProperty("regression.recipients", "").trim();
+    return table;
+  }
+
+  private static String[] list(Properties conf, String key) {
+    String v = conf.getProperty(key, "").trim();
+    return v.isEmpty() ? new String[0] : v.split("\\s*,\\s*");
+  }
+
+  private static long regression(SparkMpc mpc, Properties conf,
+      java.util.Map<String, Dataset<Row>> tables, long t0, long t1, long t2) {
+    Dataset<Row> table = regressionTable(conf, tables);
     SecureLinearRegression lr = new SecureLinearRegression(mpc)
         .setFeatureCols(require(conf, "regression.features").split("\\s*,\\s*"))
         .setLabelCol(require(conf, "regression.label"))
-        .setRecipients(recipients.isEmpty() ? new String[0] : recipients.split("\\s*,\\s*"))
+        .setRecipients(list(conf, "regression.recipients"))
         .setFitIntercept(Boolean.parseBoolean(conf.getProperty("regression.intercept", "true")))
         .setSolver(conf.getProperty("regression.solver", SecureLinearRegression.SOLVER_MPC).trim());
     SecureLinearRegressionModel model = lr.fit(table);
@@ -202,18 +266,119 @@ public final class PartyRunner {
     }
     String predictTo = conf.getProperty("regression.predictTo", "").trim();
     if (!predictTo.isEmpty()) {
-      String id = conf.getProperty("input." + name + ".alignBy", "").trim();
-      Dataset<Row> pred = id.isEmpty() ? model.transform(table, predictTo)
-          : model.transform(table, predictTo, id);
-      List<Row> rows = pred.collectAsList();
-      if (mpc.isRecipient(pred)) {
-        pred.sparkSession().createDataFrame(rows, pred.schema()).coalesce(1).write()
-            .mode("overwrite").option("header", "true").csv(out.resolve("predictions").toString());
-        System.out.println("spark-mpc: party " + mpc.party() + " wrote " + rows.size()
-            + " predictions to " + out.resolve("predictions"));
-      }
+      writePredictions(mpc, model.transform(table, predictTo, predictKeep(conf)), out);
     }
     return written;
+  }
+
+  /** The settings of a logistic job, checked; errors name the key. */
+  record LogisticSettings(double regParam, int maxIter, boolean standardization) {}
+
+  static LogisticSettings logisticSettings(Properties conf) {
+    String solver = conf.getProperty("regression.solver", "").trim();
+    if (!solver.isEmpty() && !solver.equals(SecureLinearRegression.SOLVER_MPC)) {
+      throw new MpcInputException("regression.solver=" + solver + " is not available for "
+          + "job=logistic: logistic regression is fitted by Newton steps inside MPC only, so "
+          + "regression.solver must be " + SecureLinearRegression.SOLVER_MPC + " or unset ("
+          + SecureLinearRegression.SOLVER_REVEAL_GRAM + " is a solver of job=regression)");
+    }
+    String intercept = conf.getProperty("regression.intercept", "").trim();
+    if (!intercept.isEmpty() && !intercept.equals("true")) {
+      throw new MpcInputException("regression.intercept=" + intercept + " is not available for "
+          + "job=logistic, which always fits an intercept: set it to true or leave it out");
+    }
+    double regParam;
+    int maxIter;
+    try {
+      regParam = Double.parseDouble(conf.getProperty("regression.regParam", "0").trim());
+    } catch (NumberFormatException e) {
+      throw new MpcInputException("regression.regParam must be a number, was '"
+          + conf.getProperty("regression.regParam") + "'");
+    }
+    try {
+      maxIter = Integer.parseInt(conf.getProperty("regression.maxIter", "10").trim());
+    } catch (NumberFormatException e) {
+      throw new MpcInputException("regression.maxIter must be a whole number, was '"
+          + conf.getProperty("regression.maxIter") + "'");
+    }
+    String std = conf.getProperty("regression.standardization", "true").trim();
+    if (!std.equals("true") && !std.equals("false")) {
+      throw new MpcInputException("regression.standardization must be true or false, was '"
+          + std + "'");
+    }
+    // The estimator's own checks (ranges), before any session starts.
+    new SecureLogisticRegression().setRegParam(regParam).setMaxIter(maxIter);
+    require(conf, "regression.table");
+    require(conf, "regression.features");
+    require(conf, "regression.label");
+    return new LogisticSettings(regParam, maxIter, Boolean.parseBoolean(std));
+  }
+
+  private static long logistic(SparkMpc mpc, Properties conf,
+      java.util.Map<String, Dataset<Row>> tables, long t0, long t1, long t2) {
+    LogisticSettings s = logisticSettings(conf);
+    Dataset<Row> table = regressionTable(conf, tables);
+    SecureLogisticRegressionModel model = new SecureLogisticRegression()
+        .setFeaturesCols(require(conf, "regression.features").split("\\s*,\\s*"))
+        .setLabelCol(require(conf, "regression.label"))
+        .setRegParam(s.regParam()).setMaxIter(s.maxIter())
+        .setStandardization(s.standardization())
+        .setRecipients(list(conf, "regression.recipients"))
+        .fit(table);
+    long t3 = System.nanoTime();
+    System.out.printf("spark-mpc: party %s timings: session %d ms, share %d ms, fit %d ms%n",
+        mpc.party(), (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000, (t3 - t2) / 1_000_000);
+    Path out = Path.of(require(conf, "output"));
+    try {
+      Files.createDirectories(out);
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot create " + out, e);
+    }
+    // Every party keeps its shares of the model (for later predictions), in its own storage.
+    model.save(out.resolve("model.properties").toString());
+    long written = 0;
+    if (model.isRecipient()) {
+      StringBuilder csv = new StringBuilder("term,value\n");
+      String[] features = model.featuresCols();
+      double[] coef = model.coefficients();
+      for (int i = 0; i < coef.length; i++) {
+        csv.append(features[i]).append(',').append(coef[i]).append('\n');
+      }
+      csv.append("(intercept),").append(model.intercept()).append('\n');
+      writeText(out.resolve("model.csv"), csv.toString());
+      System.out.println("spark-mpc: party " + mpc.party() + " received the model: " + csv
+          .toString().replace('\n', ' '));
+      written = coef.length;
+    }
+    String predictTo = conf.getProperty("regression.predictTo", "").trim();
+    if (!predictTo.isEmpty()) {
+      writePredictions(mpc, model.transform(table, predictTo, predictKeep(conf)), out);
+    }
+    return written;
+  }
+
+  /**
+   * The public columns kept beside the predictions: {@code regression.predictKeep}, else the
+   * table's {@code alignBy} id, else none.
+   */
+  private static String[] predictKeep(Properties conf) {
+    if (conf.getProperty("regression.predictKeep") != null) {
+      return list(conf, "regression.predictKeep");
+    }
+    String id = conf.getProperty("input." + require(conf, "regression.table") + ".alignBy", "")
+        .trim();
+    return id.isEmpty() ? new String[0] : new String[] {id};
+  }
+
+  /** Predictions opened to one party, which writes them to {@code out/predictions}. */
+  private static void writePredictions(SparkMpc mpc, Dataset<Row> pred, Path out) {
+    List<Row> rows = pred.collectAsList();
+    if (mpc.isRecipient(pred)) {
+      pred.sparkSession().createDataFrame(rows, pred.schema()).coalesce(1).write()
+          .mode("overwrite").option("header", "true").csv(out.resolve("predictions").toString());
+      System.out.println("spark-mpc: party " + mpc.party() + " wrote " + rows.size()
+          + " predictions to " + out.resolve("predictions"));
+    }
   }
 
   private static Dataset<Row> read(SparkSession spark, Properties conf, String table) {
