@@ -81,6 +81,51 @@ public final class SampleData {
     }
   }
 
+  /** The features of {@link #fraudTransactions}, in the order of its columns. */
+  public static final String[] FRAUD_FEATURES = {"income", "age", "amount", "foreign"};
+
+  /**
+   * The true model of {@link #fraudTransactions}: the log-odds of fraud are {@code income·β_1 +
+   * age·β_2 + amount·β_3 + foreign·β_4 + β_0}, coefficients in the order of {@link
+   * #FRAUD_FEATURES}, then the intercept.
+   */
+  public static final double[] FRAUD_MODEL = {-1.5e-5, 0.02, 0.004, 1.2, -3.4};
+
+  /**
+   * Card transactions of bank number {@code bank} (0, 1, 2, ...), each labelled fraud (1) or not
+   * (0) by {@link #FRAUD_MODEL}: {@code id} (public, {@code b<bank>-t<i>}), the customer's yearly
+   * {@code income} (log-normal, tens of thousands to millions, two decimals), {@code age} (18 to
+   * 87), the {@code amount} (exponential, mean 300, two decimals), {@code foreign} (1 for a
+   * payment abroad) and {@code fraud}. Banks differ in their customers (income level, share of
+   * payments abroad), so the split is not a random one. Deterministic per (bank, rows). Header
+   * {@code id,income,age,amount,foreign,fraud}.
+   */
+  public static Path fraudTransactions(Path file, int bank, long rows) {
+    SplittableRandom r = new SplittableRandom(0xF4A0_0000L + bank);
+    double incomeLevel = 10.3 + 0.2 * bank;
+    int abroad = 3 + bank;      // one payment in 3, 4, 5, ... is foreign
+    double[] m = FRAUD_MODEL;
+    try {
+      Files.createDirectories(file.toAbsolutePath().getParent());
+      try (BufferedWriter w = Files.newBufferedWriter(file)) {
+        w.write("id,income,age,amount,foreign,fraud\n");
+        for (long i = 0; i < rows; i++) {
+          double income = Math.round(Math.exp(incomeLevel + r.nextGaussian()) * 100) / 100.0;
+          int age = 18 + r.nextInt(70);
+          double amount = Math.round(-300 * Math.log(1 - r.nextDouble()) * 100) / 100.0;
+          int foreign = r.nextInt(abroad) == 0 ? 1 : 0;
+          double z = m[0] * income + m[1] * age + m[2] * amount + m[3] * foreign + m[4];
+          int fraud = r.nextDouble() < 1 / (1 + Math.exp(-z)) ? 1 : 0;
+          w.write("b" + (bank + 1) + "-t" + i + "," + income + "," + age + "," + amount + ","
+              + foreign + "," + fraud + "\n");
+        }
+      }
+      return file;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   private static String round(double v) {
     return String.valueOf(Math.round(v * 1e5) / 1e5);
   }
