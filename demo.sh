@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The demo: three banks on this machine, each its own JVM and Spark, over TLS on loopback; then
-# two hospitals and a dealer fit a secure linear regression. Builds the project on first use
-# (Java 17 and Maven needed). Arguments: [--rows N] [--patients N (0 skips the regression)]
-# [--work DIR]
+# two hospitals and a dealer fit a secure linear regression; then the three banks and a dealer fit
+# a fraud model (secure logistic regression). Builds the project on first use (Java 17 and Maven
+# needed). Arguments: [--rows N] [--patients N (0 skips the regression)] [--fraud N (labelled
+# transactions per bank; 0 skips the fraud model)] [--work DIR]
 set -euo pipefail
 root="$(cd "$(dirname "$0")" && pwd)"
 . "$root/bin/mpc-env.sh"

@@ -4,6 +4,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -15,6 +16,7 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.functions;
+import org.sparkmpc.spark.ml.BinaryMetrics;
 
 /**
  * The README's first command: three banks on this machine, each a JVM of its own with its own local
@@ -22,7 +24,14 @@ import org.apache.spark.sql.functions;
  * loopback, without pooling them. Prints the secure answer beside plaintext Spark's answer on the
  * pooled rows, and the time each took.
  *
- * <p>Arguments: {@code [--rows N] [--work DIR]} (default 1,000,000 rows per bank, ./demo-output).
+ * <p>Then two more parts, each with parties of its own: two hospitals fit a linear regression on
+ * columns split between them ({@link #regression}), and the three banks fit a fraud model, a
+ * logistic regression on their transactions ({@link #fraud}); each model is printed beside Spark
+ * ML's on the pooled rows.
+ *
+ * <p>Arguments: {@code [--rows N] [--patients N] [--fraud N] [--work DIR]} (default 1,000,000
+ * transactions per bank, 200,000 patients, 10,000 labelled transactions per bank, ./demo-output;
+ * 0 patients or 0 labelled transactions skips that part).
  */
 public final class Demo {
   private Demo() {}
@@ -34,14 +43,16 @@ public final class Demo {
   public static void main(String[] args) throws Exception {
     long rows = 1_000_000;
     long patients = 200_000;
+    long fraud = FRAUD_ROWS;
     Path work = Path.of("demo-output");
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--rows" -> rows = Long.parseLong(args[++i]);
         case "--patients" -> patients = Long.parseLong(args[++i]);
+        case "--fraud" -> fraud = Long.parseLong(args[++i]);
         case "--work" -> work = Path.of(args[++i]);
         default -> throw new IllegalArgumentException("unknown argument " + args[i]
-            + "; usage: Demo [--rows N] [--patients N] [--work DIR]");
+            + "; usage: Demo [--rows N] [--patients N] [--fraud N] [--work DIR]");
       }
     }
     work = work.toAbsolutePath();
@@ -126,6 +137,9 @@ public final class Demo {
     if (patients > 0) {
       regression(spark, work.resolve("regression"), patients);
     }
+    if (fraud > 0) {
+      fraud(spark, work.resolve("fraud"), fraud);
+    }
     spark.stop();
   }
 
@@ -202,14 +216,7 @@ public final class Demo {
           diff, k < SampleData.PATIENT_MODEL.length ? SampleData.PATIENT_MODEL[k] : "");
       k++;
     }
-    long predictions = Files.list(work.resolve("hospitalB/model/predictions"))
-        .filter(f -> f.getFileName().toString().endsWith(".csv")).mapToLong(f -> {
-          try (var lines = Files.lines(f)) {
-            return lines.count() - 1;
-          } catch (java.io.IOException ex) {
-            throw new java.io.UncheckedIOException(ex);
-          }
-        }).sum();
+    long predictions = csvRows(work.resolve("hospitalB/model/predictions"));
     System.out.println();
     System.out.printf("secure fit at hospitalA (%s); Spark ML fit on the pooled rows: %,d ms%n",
         timings(outs.get(0).stdout()).replace("bank1: ", ""), ml.millis());
@@ -218,6 +225,141 @@ public final class Demo {
     if (worst > 1e-3) {
       System.err.println("the secure model differs from Spark ML's by " + worst);
       System.exit(1);
+    }
+  }
+
+  /** Labelled transactions per bank in part three, by default. */
+  static final long FRAUD_ROWS = 10_000;
+  /** L2 regularisation of the fraud model, secure and Spark ML alike. */
+  static final double FRAUD_REG = 0.01;
+  static final String FRAUD_SCHEMA = "id STRING, income DOUBLE, age INT, amount DOUBLE, "
+      + "foreign INT, fraud INT";
+
+  /**
+   * Part three: each bank holds its own labelled card transactions (horizontally split) and the
+   * three train one fraud model on all of them with the party runner's {@code job=logistic}; a
+   * dealer process supplies the correlated randomness. Every bank receives the model; bank1 also
+   * receives the fraud probability of every transaction of the three. Printed beside Spark ML's
+   * logistic regression on the pooled rows, with accuracy and AUC; exits 1 if they differ by more
+   * than 0.005.
+   */
+  static void fraud(SparkSession spark, Path work, long rows) throws Exception {
+    System.out.println();
+    System.out.printf("Part three: a fraud model over %,d labelled transactions at each of the "
+        + "three banks (horizontally split: each bank shares its own rows of income, age, amount, "
+        + "foreign, fraud). Secure logistic regression, %s; only the model is opened.%n", rows,
+        "L2 regParam " + FRAUD_REG + ", standardised features, 10 Newton steps inside MPC");
+    List<String> members = new ArrayList<>(BANKS);
+    members.add("dealer");
+    Path keys = LocalParties.keys(work.resolve("keys"), members);
+    String spec = LocalParties.partiesSpec(members, LocalParties.freePorts(members.size()));
+    Process dealer = LocalParties.startDealer(work, spec, keys, Duration.ofMinutes(3), List.of());
+    Map<String, Properties> confs = new LinkedHashMap<>();
+    List<String> files = new ArrayList<>();
+    for (int i = 0; i < BANKS.size(); i++) {
+      String b = BANKS.get(i);
+      Path data = SampleData.fraudTransactions(work.resolve("data").resolve(b + ".csv"), i, rows);
+      files.add(data.toString());
+      Properties p = LocalParties.baseConfig(b, spec, keys, Duration.ofMinutes(3));
+      p.setProperty("spark.mpc.dealer", "dealer");
+      p.setProperty("job", "logistic");
+      p.setProperty("input.tx.path", data.toString());
+      p.setProperty("input.tx.schema", FRAUD_SCHEMA);
+      p.setProperty("input.tx.share", "income,age,amount,foreign,fraud");
+      p.setProperty("regression.table", "tx");
+      p.setProperty("regression.features", String.join(",", SampleData.FRAUD_FEATURES));
+      p.setProperty("regression.label", "fraud");
+      p.setProperty("regression.regParam", Double.toString(FRAUD_REG));
+      p.setProperty("regression.predictTo", "bank1");
+      p.setProperty("regression.predictKeep", "id");
+      p.setProperty("output", work.resolve(b).resolve("model").toString());
+      confs.put(b, p);
+    }
+    List<LocalParties.Outcome> outs = LocalParties.run(work, confs, "-Xmx2g",
+        Duration.ofMinutes(10));
+    dealer.waitFor(60, java.util.concurrent.TimeUnit.SECONDS);
+    dealer.destroyForcibly();
+    for (LocalParties.Outcome o : outs) {
+      if (!o.ok()) {
+        System.err.println(o);
+        System.exit(1);
+      }
+    }
+    Map<String, Double> model = new LinkedHashMap<>();
+    for (String line : Files.readAllLines(work.resolve("bank2/model/model.csv"))) {
+      String[] f = line.split(",");
+      if (!f[0].equals("term")) {
+        model.put(f[0], Double.parseDouble(f[1]));
+      }
+    }
+    int d = SampleData.FRAUD_FEATURES.length;
+    double[] coef = new double[d];
+    for (int j = 0; j < d; j++) {
+      coef[j] = model.get(SampleData.FRAUD_FEATURES[j]);
+    }
+    double intercept = model.get("(intercept)");
+
+    Dataset<Row> pooled = spark.read().option("header", "true").schema(FRAUD_SCHEMA)
+        .csv(files.toArray(new String[0])).selectExpr("CAST(income AS DOUBLE) income",
+            "CAST(age AS DOUBLE) age", "CAST(amount AS DOUBLE) amount",
+            "CAST(`foreign` AS DOUBLE) `foreign`", "CAST(fraud AS DOUBLE) fraud").cache();
+    List<Row> all = pooled.collectAsList();
+    SparkMlReference.Fit ml = SparkMlReference.logistic(pooled, SampleData.FRAUD_FEATURES,
+        "fraud", FRAUD_REG, true);
+    double[][] x = new double[all.size()][d];
+    double[] labels = new double[all.size()];
+    for (int i = 0; i < all.size(); i++) {
+      for (int j = 0; j < d; j++) {
+        x[i][j] = all.get(i).getDouble(j);
+      }
+      labels[i] = all.get(i).getDouble(d);
+    }
+    double[] ours = SparkMlReference.probabilities(x, coef, intercept);
+    double[] theirs = SparkMlReference.probabilities(x, ml.coefficients(), ml.intercept());
+    double[] acc = {BinaryMetrics.accuracy(ours, labels, 0.5),
+        BinaryMetrics.accuracy(theirs, labels, 0.5)};
+    double[] auc = {BinaryMetrics.auc(ours, labels), BinaryMetrics.auc(theirs, labels)};
+
+    System.out.println();
+    System.out.printf("%-12s %14s %14s %12s %10s%n", "term", "secure", "Spark ML", "difference",
+        "true");
+    double[] ref = Arrays.copyOf(ml.coefficients(), d + 1);
+    ref[d] = ml.intercept();
+    int k = 0;
+    for (Map.Entry<String, Double> e : model.entrySet()) {
+      System.out.printf("%-12s %14.6g %14.6g %12.2e %10s%n", e.getKey(), e.getValue(), ref[k],
+          Math.abs(e.getValue() - ref[k]), SampleData.FRAUD_MODEL[k]);
+      k++;
+    }
+    System.out.printf("%-12s %14.4f %14.4f %12.2e%n", "(accuracy)", acc[0], acc[1],
+        Math.abs(acc[0] - acc[1]));
+    System.out.printf("%-12s %14.4f %14.4f %12.2e%n", "(AUC)", auc[0], auc[1],
+        Math.abs(auc[0] - auc[1]));
+    long predictions = csvRows(work.resolve("bank1/model/predictions"));
+    System.out.println();
+    System.out.printf("%,d transactions, %.1f %% fraud; accuracy and AUC of both models on all "
+        + "of them%n", labels.length, 100 * Arrays.stream(labels).sum() / labels.length);
+    System.out.printf("secure fit at bank1 (%s); Spark ML fit on the pooled rows: %,d ms%n",
+        timings(outs.get(0).stdout()).replace("bank1: ", ""), ml.millis());
+    System.out.printf("bank1 received %,d secret-shared fraud probabilities, opened to it only; "
+        + "every bank keeps its shares of the model in model.properties%n", predictions);
+    if (Math.abs(acc[0] - acc[1]) > 0.005 || Math.abs(auc[0] - auc[1]) > 0.005) {
+      System.err.println("the secure fraud model differs from Spark ML's: accuracy "
+          + acc[0] + " vs " + acc[1] + ", AUC " + auc[0] + " vs " + auc[1]);
+      System.exit(1);
+    }
+  }
+
+  /** Data rows (header left out) of the CSV files Spark wrote into {@code dir}. */
+  private static long csvRows(Path dir) throws java.io.IOException {
+    try (var files = Files.list(dir)) {
+      return files.filter(f -> f.getFileName().toString().endsWith(".csv")).mapToLong(f -> {
+        try (var lines = Files.lines(f)) {
+          return lines.count() - 1;
+        } catch (java.io.IOException ex) {
+          throw new java.io.UncheckedIOException(ex);
+        }
+      }).sum();
     }
   }
 
