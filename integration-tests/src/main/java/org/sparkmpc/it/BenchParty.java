@@ -43,6 +43,15 @@ public final class BenchParty {
       Files.writeString(Path.of(conf.getProperty("out")), out.toString());
       System.exit(0);
     }
+    if ("logit".equals(conf.getProperty("mode"))) {
+      try (SparkMpc mpc = SparkMpc.of(spark)) {
+        LogisticBench.party(spark, mpc, conf, out);
+      } finally {
+        spark.stop();
+      }
+      Files.writeString(Path.of(conf.getProperty("out")), out.toString());
+      System.exit(0);
+    }
     if ("deep".equals(conf.getProperty("mode"))) {
       try (SparkMpc mpc = SparkMpc.of(spark)) {
         deep(spark, mpc, Long.parseLong(conf.getProperty("rows")),

@@ -26,14 +26,16 @@ public final class Benchmark {
   private Benchmark() {}
 
   /** The parts of the benchmark, in the order they run; all by default. */
-  static final List<String> PARTS = List.of("agg", "mult", "deep", "kernel", "cmp", "pred", "reg");
-  static final String USAGE = "usage: Benchmark [--rows N] [--reg-rows N] [--parts "
+  static final List<String> PARTS = List.of("agg", "mult", "deep", "kernel", "cmp", "pred", "reg",
+      "logit");
+  static final String USAGE = "usage: Benchmark [--rows N] [--reg-rows N] [--logit-rows N] [--parts "
       + String.join(",", PARTS) + "] [--kernel-batch N] [--kernel-dealer-only] [--cmp-batch N] "
       + "[--pred-heap -XmxNg] [--work DIR]";
 
   public static void main(String[] args) throws Exception {
     long rows = 3_000_000;
     long regRows = 1_000_000;
+    long logitRows = 1_000_000;
     Path work = Path.of("bench-output");
     int[][] kernelRuns = {{2, 0}, {3, 0}, {2, 1}};
     int kernelBatch = 1 << 20;
@@ -44,6 +46,7 @@ public final class Benchmark {
       switch (args[i]) {
         case "--rows" -> rows = Long.parseLong(args[++i]);
         case "--reg-rows" -> regRows = Long.parseLong(args[++i]);
+        case "--logit-rows" -> logitRows = Long.parseLong(args[++i]);
         case "--work" -> work = Path.of(args[++i]);
         case "--parts" -> parts = new java.util.LinkedHashSet<>(List.of(args[++i].split(",")));
         case "--kernel-dealer-only" -> kernelRuns = new int[][] {{2, 0}, {3, 0}};
@@ -110,6 +113,9 @@ public final class Benchmark {
     }
     if (parts.contains("reg")) {
       regressionRows(work, regRows, table);
+    }
+    if (parts.contains("logit")) {
+      LogisticBench.rows(work, logitRows, table);
     }
     System.out.println();
     System.out.println(machine());

@@ -213,7 +213,10 @@ public final class ScenarioParty {
             .setRegParam(Double.parseDouble(conf.getProperty(p + "regParam", "0")))
             .setMaxIter(Integer.parseInt(conf.getProperty(p + "maxIter", "10")))
             .setStandardization(Boolean.parseBoolean(conf.getProperty(p + "standardization",
-                "true")));
+                "true")))
+            .setSolver(conf.getProperty(p + "solver", "newton"))
+            .setBatchSize(Integer.parseInt(conf.getProperty(p + "batchSize", "128")))
+            .setStepSize(Double.parseDouble(conf.getProperty(p + "stepSize", "1")));
     String to = conf.getProperty(p + "recipients", "");
     if (!to.isEmpty()) {
       est.setRecipients(to.split(","));

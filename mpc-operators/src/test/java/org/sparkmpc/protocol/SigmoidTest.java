@@ -57,7 +57,23 @@ class SigmoidTest {
     return v;
   }
 
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("org.sparkmpc.protocol.KernelSources#all")
+  void outputSharesAreUniformForAConstantInput(KernelSources src) throws Exception {
+    long[] x = new long[4000];
+    java.util.Arrays.fill(x, Math.round(Math.scalb(1.25, SCALE)));
+    List<long[]> shares = src.run((ctx, s) -> run(ctx, s, x, false));
+    for (long[] share : shares) {
+      BeaverMultiplicationTest.assertBalanced(share);
+    }
+  }
+
   static long[] run(MpcContext ctx, CorrelationSource source, long[] x) {
+    return run(ctx, source, x, true);
+  }
+
+  /** The opened sigmoid of shared {@code x}, or this party's shares of it. */
+  static long[] run(MpcContext ctx, CorrelationSource source, long[] x, boolean open) {
     OperatorScope op = ctx.coordinates().operator("sigmoid test");
     StreamRange inputs = op.streams("inputs", 1);
     VectorEngine counted = VectorEngine.counting(source, 0);
@@ -69,7 +85,7 @@ class SigmoidTest {
     source.request(op.id(), counted.needs(st));
     long[] xs = shareOf(ctx, 0, op.id(), inputs.stream(0), x);
     long[] y = Sigmoid.apply(VectorEngine.live(ctx, source, op.id(), 0, rr, st), xs, SCALE);
-    return Reveal.toAll(ctx, op.id(), 0, reveal, y, y.length);
+    return open ? Reveal.toAll(ctx, op.id(), 0, reveal, y, y.length) : y;
   }
 
   @ParameterizedTest(name = "{0}")

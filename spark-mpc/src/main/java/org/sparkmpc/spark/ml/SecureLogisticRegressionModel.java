@@ -59,6 +59,7 @@ public final class SecureLogisticRegressionModel extends Model<SecureLogisticReg
   private final Standardizer shape;
   private final int scale;
   private final long fitMillis;
+  private long standardizeMillis;
 
   SecureLogisticRegressionModel(String uid, String[] features, double[] coefficients,
       double intercept, long[] model, Standardizer shape, int scale, long fitMillis) {
@@ -101,6 +102,16 @@ public final class SecureLogisticRegressionModel extends Model<SecureLogisticReg
   /** Wall time of the fit on this party's driver, in milliseconds. */
   public long fitMillis() {
     return fitMillis;
+  }
+
+  /** Of {@link #fitMillis}, the standardisation's part (0 without standardisation). */
+  public long standardizeMillis() {
+    return standardizeMillis;
+  }
+
+  SecureLogisticRegressionModel withStandardizeMillis(long ms) {
+    standardizeMillis = ms;
+    return this;
   }
 
   /** The probability of the plaintext model for one row of original values (recipients). */
