@@ -64,8 +64,8 @@ import org.sparkmpc.spark.ml.SecureLogisticRegressionModel;
  * </pre>
  *
  * <p>A logistic regression job ({@code job=logistic}) fits {@link SecureLogisticRegression} (the
- * label a secure integer column of 0s and 1s) with the same {@code regression.*} keys, plus three
- * of its own, and on either kind of table: vertically split ({@code alignBy}) or horizontally
+ * label a secure integer column of 0s and 1s) with the same {@code regression.*} keys and some of
+ * its own (below), on either kind of table: vertically split ({@code alignBy}) or horizontally
  * split (each party shares its own rows, no {@code alignBy}). The recipients write {@code
  * output/model.csv} in the same {@code term,value} format, each feature then {@code (intercept)},
  * on the features' original scale; it has no {@code (r2)} line, since R² measures a fit of values,
@@ -84,7 +84,8 @@ import org.sparkmpc.spark.ml.SecureLogisticRegressionModel;
  * regression.features=income,age,amount,foreign
  * regression.label=fraud                           # shared as an integer column of 0s and 1s
  * regression.regParam=0.01                         # L2, as Spark ML's (default 0)
- * regression.maxIter=10                            # Newton steps (default 10)
+ * regression.maxIter=10                            # Newton steps or epochs (default 10)
+ * regression.solver=newton                         # newton (default) or minibatch
  * regression.standardization=true                 # default true, as in Spark ML
  * regression.recipients=bank1,bank2                # default: every party
  * regression.predictTo=bank1                       # optional
@@ -92,11 +93,13 @@ import org.sparkmpc.spark.ml.SecureLogisticRegressionModel;
  * output=/data/bank1/fraud-model
  * </pre>
  *
- * Logistic regression is fitted by Newton steps inside MPC only: {@code regression.solver} must be
- * unset or {@code mpc}, and {@code regression.intercept} unset or {@code true}; anything else is
- * refused before the session starts, naming the key.
+ * <p>{@code regression.solver} is {@code newton} (the default) or {@code minibatch}, the latter with
+ * {@code regression.batchSize} (default 128) and {@code regression.stepSize} (default 1); both
+ * solve inside MPC. Any other solver (the linear job's {@code mpc} and {@code revealGram}
+ * included), {@code regression.intercept} other than {@code true}, or a mini-batch key with the
+ * Newton solver is refused before the session starts, naming the key.
  *
- * Every other {@code spark.*} key is passed to the Spark session (under spark-submit the master and
+ * <p>Every other {@code spark.*} key is passed to the Spark session (under spark-submit the master and
  * resources come from the command line).
  */
 public final class PartyRunner {
@@ -272,57 +275,83 @@ public final class PartyRunner {
   }
 
   /** The settings of a logistic job, checked; errors name the key. */
-  record LogisticSettings(double regParam, int maxIter, boolean standardization) {}
+  record LogisticSettings(String solver, double regParam, int maxIter, boolean standardization,
+      int batchSize, double stepSize) {
+    /** The estimator these settings describe (features, label and recipients still to set). */
+    SecureLogisticRegression estimator() {
+      SecureLogisticRegression e = new SecureLogisticRegression().setSolver(solver)
+          .setRegParam(regParam).setMaxIter(maxIter).setStandardization(standardization);
+      return solver.equals(SecureLogisticRegression.MINIBATCH)
+          ? e.setBatchSize(batchSize).setStepSize(stepSize) : e;
+    }
+  }
 
   static LogisticSettings logisticSettings(Properties conf) {
+    String newton = SecureLogisticRegression.NEWTON;
+    String minibatch = SecureLogisticRegression.MINIBATCH;
     String solver = conf.getProperty("regression.solver", "").trim();
-    if (!solver.isEmpty() && !solver.equals(SecureLinearRegression.SOLVER_MPC)) {
-      throw new MpcInputException("regression.solver=" + solver + " is not available for "
-          + "job=logistic: logistic regression is fitted by Newton steps inside MPC only, so "
-          + "regression.solver must be " + SecureLinearRegression.SOLVER_MPC + " or unset ("
-          + SecureLinearRegression.SOLVER_REVEAL_GRAM + " is a solver of job=regression)");
+    if (solver.isEmpty()) {
+      solver = newton;
+    }
+    if (!solver.equals(newton) && !solver.equals(minibatch)) {
+      throw new MpcInputException("regression.solver=" + solver + " is not a solver of "
+          + "job=logistic: use " + newton + " (the default: Newton steps over the whole table) or "
+          + minibatch + " (mini-batch gradient descent on the drivers); "
+          + SecureLinearRegression.SOLVER_MPC + " and " + SecureLinearRegression.SOLVER_REVEAL_GRAM
+          + " are solvers of job=regression");
     }
     String intercept = conf.getProperty("regression.intercept", "").trim();
     if (!intercept.isEmpty() && !intercept.equals("true")) {
       throw new MpcInputException("regression.intercept=" + intercept + " is not available for "
           + "job=logistic, which always fits an intercept: set it to true or leave it out");
     }
-    double regParam;
-    int maxIter;
-    try {
-      regParam = Double.parseDouble(conf.getProperty("regression.regParam", "0").trim());
-    } catch (NumberFormatException e) {
-      throw new MpcInputException("regression.regParam must be a number, was '"
-          + conf.getProperty("regression.regParam") + "'");
-    }
-    try {
-      maxIter = Integer.parseInt(conf.getProperty("regression.maxIter", "10").trim());
-    } catch (NumberFormatException e) {
-      throw new MpcInputException("regression.maxIter must be a whole number, was '"
-          + conf.getProperty("regression.maxIter") + "'");
+    for (String key : List.of("regression.batchSize", "regression.stepSize")) {
+      if (!solver.equals(minibatch) && conf.getProperty(key) != null) {
+        throw new MpcInputException(key + " applies to regression.solver=" + minibatch
+            + " only, and the solver is " + solver);
+      }
     }
     String std = conf.getProperty("regression.standardization", "true").trim();
     if (!std.equals("true") && !std.equals("false")) {
       throw new MpcInputException("regression.standardization must be true or false, was '"
           + std + "'");
     }
-    // The estimator's own checks (ranges), before any session starts.
-    new SecureLogisticRegression().setRegParam(regParam).setMaxIter(maxIter);
+    LogisticSettings s = new LogisticSettings(solver,
+        number(conf, "regression.regParam", "0"), whole(conf, "regression.maxIter", "10"),
+        Boolean.parseBoolean(std), whole(conf, "regression.batchSize", "128"),
+        number(conf, "regression.stepSize", "1"));
+    s.estimator();   // the estimator's own range checks, before any session starts
     require(conf, "regression.table");
     require(conf, "regression.features");
     require(conf, "regression.label");
-    return new LogisticSettings(regParam, maxIter, Boolean.parseBoolean(std));
+    return s;
+  }
+
+  private static double number(Properties conf, String key, String otherwise) {
+    String v = conf.getProperty(key, otherwise).trim();
+    try {
+      return Double.parseDouble(v);
+    } catch (NumberFormatException e) {
+      throw new MpcInputException(key + " must be a number, was '" + v + "'");
+    }
+  }
+
+  private static int whole(Properties conf, String key, String otherwise) {
+    String v = conf.getProperty(key, otherwise).trim();
+    try {
+      return Integer.parseInt(v);
+    } catch (NumberFormatException e) {
+      throw new MpcInputException(key + " must be a whole number, was '" + v + "'");
+    }
   }
 
   private static long logistic(SparkMpc mpc, Properties conf,
       java.util.Map<String, Dataset<Row>> tables, long t0, long t1, long t2) {
     LogisticSettings s = logisticSettings(conf);
     Dataset<Row> table = regressionTable(conf, tables);
-    SecureLogisticRegressionModel model = new SecureLogisticRegression()
+    SecureLogisticRegressionModel model = s.estimator()
         .setFeaturesCols(require(conf, "regression.features").split("\\s*,\\s*"))
         .setLabelCol(require(conf, "regression.label"))
-        .setRegParam(s.regParam()).setMaxIter(s.maxIter())
-        .setStandardization(s.standardization())
         .setRecipients(list(conf, "regression.recipients"))
         .fit(table);
     long t3 = System.nanoTime();

@@ -13,7 +13,7 @@ import org.sparkmpc.MpcInputException;
 /**
  * The runner checks a job's settings before it starts a session, so that a mistake keeps the
  * party from joining with an error naming the key: the job kind, and for {@code job=logistic} the
- * solver and intercept it cannot honour and its own numbers.
+ * solvers and intercept it cannot honour, mini-batch keys without that solver, and its numbers.
  */
 class PartyRunnerConfigTest {
   static Properties logistic() {
@@ -33,27 +33,32 @@ class PartyRunnerConfigTest {
   @Test
   void logisticSettingsDefaultToTheEstimators() {
     assertEquals("logistic", PartyRunner.job(logistic()));
-    assertEquals(new PartyRunner.LogisticSettings(0.0, 10, true),
+    assertEquals(new PartyRunner.LogisticSettings("newton", 0.0, 10, true, 128, 1.0),
         PartyRunner.logisticSettings(logistic()));
     Properties p = logistic();
     p.setProperty("regression.regParam", "0.01");
     p.setProperty("regression.maxIter", "6");
     p.setProperty("regression.standardization", "false");
-    p.setProperty("regression.solver", "mpc");
+    p.setProperty("regression.solver", "newton");
     p.setProperty("regression.intercept", "true");
-    assertEquals(new PartyRunner.LogisticSettings(0.01, 6, false),
+    assertEquals(new PartyRunner.LogisticSettings("newton", 0.01, 6, false, 128, 1.0),
+        PartyRunner.logisticSettings(p));
+    p.setProperty("regression.solver", "minibatch");
+    p.setProperty("regression.batchSize", "64");
+    p.setProperty("regression.stepSize", "0.5");
+    assertEquals(new PartyRunner.LogisticSettings("minibatch", 0.01, 6, false, 64, 0.5),
         PartyRunner.logisticSettings(p));
   }
 
   @Test
-  void aSolverOtherThanMpcIsRefusedForLogistic() {
-    for (String solver : new String[] {"revealGram", "lbfgs", "MPC"}) {
+  void aSolverOtherThanNewtonOrMinibatchIsRefusedForLogistic() {
+    for (String solver : new String[] {"mpc", "revealGram", "lbfgs", "Newton"}) {
       Properties p = logistic();
       p.setProperty("regression.solver", solver);
       String m = refusal(p);
-      assertTrue(m.startsWith("regression.solver=" + solver + " is not available for "
-          + "job=logistic"), m);
-      assertTrue(m.contains("must be mpc or unset"), m);
+      assertTrue(m.startsWith("regression.solver=" + solver + " is not a solver of "
+          + "job=logistic: use newton (the default"), m);
+      assertTrue(m.contains("or minibatch"), m);
     }
     Properties linear = logistic();
     linear.setProperty("job", "regression");
@@ -71,6 +76,10 @@ class PartyRunnerConfigTest {
         {"regression.maxIter", "0", "maxIter must be in [1, 100]"},
         {"regression.standardization", "yes", "regression.standardization must be true or "
             + "false"},
+        {"regression.batchSize", "64", "regression.batchSize applies to "
+            + "regression.solver=minibatch only"},
+        {"regression.stepSize", "0.5", "regression.stepSize applies to "
+            + "regression.solver=minibatch only"},
         {"regression.label", " ", "no 'regression.label'"}};
     for (String[] c : cases) {
       Properties p = logistic();
@@ -78,6 +87,13 @@ class PartyRunnerConfigTest {
       String m = refusal(p);
       assertTrue(m.contains(c[2]), c[0] + "=" + c[1] + ": " + m);
     }
+    Properties mb = logistic();
+    mb.setProperty("regression.solver", "minibatch");
+    mb.setProperty("regression.batchSize", "0");
+    assertTrue(refusal(mb).contains("batchSize must be in [1, 2^20]"), refusal(mb));
+    mb.setProperty("regression.batchSize", "32");
+    mb.setProperty("regression.stepSize", "0");
+    assertTrue(refusal(mb).contains("stepSize must be in (0, 64]"), refusal(mb));
     Properties p = logistic();
     p.setProperty("job", "classify");
     assertEquals("job must be sql, regression or logistic, was 'classify'", refusal(p));
