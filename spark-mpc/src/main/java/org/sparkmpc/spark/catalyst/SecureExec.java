@@ -124,12 +124,19 @@ public abstract class SecureExec extends SparkPlan {
    * expressions. It is sent to the peers by the plan agreement, so anything party-specific crosses
    * only as a digest salted with the session id: every literal, and any other leaf (a file path, a
    * local table). Parties that differ there still disagree, and the agreement refuses them, naming
-   * the operator, but no peer learns the literal or the path.
+   * the operator, but no peer learns the literal or the path. How a party executes the same plan
+   * is its own choice and left out: whole-stage code generation (a party that turns it off, as a
+   * notebook kernel must, still agrees with one that has it on) and columnar-to-row conversions.
    */
   protected static String describeInput(SparkPlan plan, MpcRuntime rt) {
-    String salt = rt.context().sessionId();
+    return describeInput(plan, rt.context().sessionId(), rt::contract);
+  }
+
+  /** As above, with the session id as {@code salt} and the contract of a table by its id. */
+  static String describeInput(SparkPlan plan, String salt,
+      java.util.function.Function<String, long[]> contracts) {
     if (plan instanceof SecureTableScanExec scan) {
-      long[] contract = rt.contract(scan.tableId());
+      long[] contract = contracts.apply(scan.tableId());
       String c = contract == null ? "unregistered" : contractText(contract);
       return "SecureTable(" + scan.tableId() + ", " + c + ")" + names(scan.output());
     }
@@ -138,7 +145,9 @@ public abstract class SecureExec extends SparkPlan {
       head = "Filter(" + publicSql(f.condition(), salt) + ")";
     } else if (plan instanceof ProjectExec p) {
       head = "Project" + names(p.output());
-    } else if (plan instanceof ColumnarToRowExec) {
+    } else if (plan instanceof ColumnarToRowExec
+        || plan instanceof org.apache.spark.sql.execution.WholeStageCodegenExec
+        || plan instanceof org.apache.spark.sql.execution.InputAdapter) {
       head = "";
     } else if (plan.children().isEmpty()) {
       head = plan.nodeName() + names(plan.output()) + "#" + digest(salt,
@@ -148,7 +157,7 @@ public abstract class SecureExec extends SparkPlan {
     }
     StringBuilder sb = new StringBuilder(head);
     for (SparkPlan c : ScalaInterop.list(plan.children())) {
-      sb.append(head.isEmpty() ? "" : "<-").append(describeInput(c, rt));
+      sb.append(head.isEmpty() ? "" : "<-").append(describeInput(c, salt, contracts));
     }
     return sb.toString();
   }
