@@ -73,10 +73,18 @@ public final class SecureLinearRegressionModel {
 
   /**
    * At a recipient of the opened augmented Gram matrix ({@code [X, (1), y]ᵀ[X, (1), y]} at
-   * {@code scale} bits): the normal equations solved in plaintext, and R².
+   * {@code scale} bits): the normal equations solved in plaintext, and R². With an intercept the
+   * sums are centred exactly (integers) and the system standardised before it is solved, so raw
+   * columns of very different magnitudes lose no precision.
    */
   static SecureLinearRegressionModel fromGram(String[] features, long[] open, int aug, int scale,
       boolean intercept, long n, SparkMpc mpc) {
+    int d = features.length;
+    if (intercept) {
+      double[] fit = NormalEquations.centred(open, aug, scale, n);
+      return new SecureLinearRegressionModel(features, Arrays.copyOf(fit, d), fit[d], fit[d + 1],
+          null, 0, 0, mpc);
+    }
     int k = aug - 1;
     double[][] g = new double[k][k];
     double[] b = new double[k];
@@ -92,10 +100,8 @@ public final class SecureLinearRegressionModel {
     for (int i = 0; i < k; i++) {
       sse -= w[i] * b[i]; // at the solution, wᵀXᵀXw = wᵀXᵀy
     }
-    double sst = intercept ? yy - b[k - 1] * b[k - 1] / n : yy;
-    int d = features.length;
-    return new SecureLinearRegressionModel(features, Arrays.copyOf(w, d), intercept ? w[d] : 0,
-        1 - sse / sst, null, 0, 0, mpc);
+    return new SecureLinearRegressionModel(features, Arrays.copyOf(w, d), 0, 1 - sse / yy, null,
+        0, 0, mpc);
   }
 
   SecureLinearRegressionModel timed(long gramMs, long solveMs) {
