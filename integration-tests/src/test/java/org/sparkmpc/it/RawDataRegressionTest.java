@@ -24,7 +24,8 @@ import org.sparkmpc.it.PublicDatasets.Table;
  * the default) equals Spark ML's {@code LinearRegression} on the pooled rows within 1e-3 relative
  * per coefficient and in R², with the dealer and with the OT source; the predictions opened to one
  * party equal Spark ML's. A value beyond what the fixed point holds is refused naming its column,
- * by both estimators, and so is the raw Gram without standardization: never a silently wrong model.
+ * by both estimators, and so is the raw Gram without standardization; (nearly) collinear features
+ * are refused too: never a silently wrong model.
  */
 class RawDataRegressionTest {
   static final String[] CUSTOMERS = {"income", "year", "amount"};
@@ -207,7 +208,7 @@ class RawDataRegressionTest {
   }
 
   @Test
-  void valuesBeyondTheFixedPointRangeAreRefusedNamingTheColumnByBothEstimators(
+  void valuesBeyondTheFixedPointRangeAndCollinearFeaturesAreRefusedNamingTheCause(
       @TempDir Path work) throws Exception {
     Table good = customers(5, 300);
     double[][] x = good.rows();
@@ -224,8 +225,17 @@ class RawDataRegressionTest {
     }
     Path flagFile = BadInputTest.csv(work.resolve("bad/flags.csv"), "id,flag",
         flags.toArray(new String[0]));
+    // income in thousands at hospital B: the same column to within rounding
+    double[][] xk = good.rows();
+    for (int i = 0; i < xk.length; i++) {
+      xk[i] = new double[] {xk[i][0], xk[i][1], xk[i][2], Math.round(xk[i][0] / 10) / 100.0};
+    }
+    String[] withK = {"income", "year", "amount", "income_k"};
+    String[] bk = {"amount", "income_k"};
+    Path[] collinearFiles = write(work.resolve("collinear"), new Table(withK, xk, y), a, bk,
+        "spend");
     var run = Scenarios.runWithDealer(work, PARTIES, (i, p) -> {
-      p.setProperty("steps", "linear,logistic,rawGram");
+      p.setProperty("steps", "linear,logistic,rawGram,collinear");
       regressionStep(p, "linear", i, badFiles, a, b, "spend");
       p.setProperty("step.linear.features", String.join(",", CUSTOMERS));
       p.setProperty("step.linear.label", "spend");
@@ -246,6 +256,10 @@ class RawDataRegressionTest {
       p.setProperty("step.rawGram.label", "spend");
       p.setProperty("step.rawGram.recipients", "hospitalA");
       p.setProperty("step.rawGram.standardization", "false");
+      regressionStep(p, "collinear", i, collinearFiles, a, bk, "spend");
+      p.setProperty("step.collinear.features", String.join(",", withK));
+      p.setProperty("step.collinear.label", "spend");
+      p.setProperty("step.collinear.recipients", "hospitalA");
     });
     for (LocalParties.Outcome o : run.parties()) {
       assertEquals(0, o.exitCode(), o.toString());
@@ -254,7 +268,10 @@ class RawDataRegressionTest {
       refused(work, party, "linear", "'income'", "2^63");
       refused(work, party, "logistic", "'income'", "2^63");
       refused(work, party, "rawGram", "'income'", "2^63");
-      assertTrue(Files.notExists(Scenarios.step(work, party, "linear").resolve("model.txt")));
+      refused(work, party, "collinear", "collinear", "income_k", "maxCondition");
+      for (String step : List.of("linear", "collinear")) {
+        assertTrue(Files.notExists(Scenarios.step(work, party, step).resolve("model.txt")));
+      }
     }
   }
 

@@ -17,6 +17,10 @@ import org.sparkmpc.protocol.VectorEngine;
  * {@code 8m} bytes per row with the dealer, {@code 8m(m+1)} bytes per row without), and the column
  * sums (local). Nothing is opened.
  *
+ * <p><b>Convergence</b> (driver): {@link #converged} opens one bit, whether the solve's inverse
+ * converged; a system whose condition number is beyond what {@code maxCondition} allows, (nearly)
+ * collinear features, is refused instead of returning a silently inaccurate model.
+ *
  * <p><b>Original scale</b> (driver, 10 rounds of at most {@code 16(2d+1)} bytes): with
  * {@code x̂ = x·2^(f-B_j)} and {@code ŷ = y·2^(f-B_y)} the unit-interval values, {@code mean} and
  * {@code sd} their means and spreads and {@code β} the standardised solution, the model on
@@ -38,6 +42,8 @@ final class LinearSteps {
   static final int OPEN = 32;
   /** Fractional bits of the shares of the model kept for predictions. */
   static final int KEEP = 24;
+  /** The solve converged when {@code ||I - C·X||² < 2^-16} ({@code 2^24} at 40 bits). */
+  static final long CONVERGED = 1L << 24;
 
   private LinearSteps() {}
 
@@ -62,6 +68,17 @@ final class LinearSteps {
       }
       return out;
     }
+  }
+
+  /**
+   * Whether the solve converged: its measure {@code ||I - C·X||²} (at 40 bits, {@link
+   * SecureLinearSolve#solveChecked}) lies in {@code [0, 2^-16)}. Two comparisons in one batch and
+   * one opening of a single bit, the only thing revealed ({@code true} when counting).
+   */
+  static boolean converged(VectorEngine e, long measure) {
+    long[] lt = e.ltz(new long[] {measure - e.constant(CONVERGED), measure});
+    long[] bad = e.open(new long[] {e.constant(1) - lt[0] + lt[1]});
+    return bad[0] == 0;
   }
 
   /**

@@ -58,7 +58,9 @@ import org.sparkmpc.spark.table.SecureTable;
  *
  * <p><b>Reveals</b>: the model and R² to the recipients; with standardization also one bit per
  * column (features and label) telling whether its spread is below {@code 2^-(U-4)} of its bound
- * (then the fit stops, naming it). Needs a correlation source ({@code spark.mpc.correlations}).
+ * (then the fit stops, naming it), and one bit telling whether the solve converged (it does not
+ * when features are (nearly) collinear, the condition number beyond what {@link #setMaxCondition}
+ * allows: then the fit stops). Needs a correlation source ({@code spark.mpc.correlations}).
  */
 public final class SecureLinearRegression {
   /** Solve inside MPC and open only the model. */
@@ -122,7 +124,9 @@ public final class SecureLinearRegression {
 
   /**
    * The largest condition number of {@code XᵀX/n} the in-MPC solve handles to full precision
-   * (default 10⁴); it sets the public number of Newton–Schulz steps.
+   * (default 10⁴); it sets the public number of Newton–Schulz steps. With standardization that is
+   * the features' correlation matrix, and a system the steps do not invert (a condition number
+   * more than about 3 times this) is refused.
    */
   public SecureLinearRegression setMaxCondition(double maxCondition) {
     if (!(maxCondition >= 1)) {

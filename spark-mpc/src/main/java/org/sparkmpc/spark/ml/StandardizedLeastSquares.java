@@ -19,8 +19,9 @@ import org.sparkmpc.spark.table.SecureTable;
  * every party runs alike: the {@link Standardizer} of the features and the label (a local sum, a
  * deep stage, a driver step), the Gram of the standardised columns ({@link LinearSteps.Gram}, one
  * deep stage), the solve ({@link SecureLinearSolve} on the driver), the return to the original
- * scale ({@link LinearSteps#originalScale} on the driver) and the opening of the model and R² to
- * the recipients. Only that opening and the Standardizer's one bit per column are revealed.
+ * scale ({@link LinearSteps#originalScale} on the driver, after {@link LinearSteps#converged}) and
+ * the opening of the model and R² to the recipients. Only that opening, the Standardizer's one bit
+ * per column and the one bit of convergence are revealed.
  */
 final class StandardizedLeastSquares {
   private static final String CALLER = "SecureLinearRegression.fit";
@@ -69,8 +70,16 @@ final class StandardizedLeastSquares {
     int aug = m + 1;
     long[] ga = SecureLinearRegression.augmented(g, sums, d, n, f, rt.context().self(), true);
     long[] solved = solve(rt, ga, aug, n, 2 * f, d, maxCondition, what);
-    long[][] model = EngineRuns.onDriver(rt, "SecureLinearRegression.model", what,
-        e -> LinearSteps.originalScale(e, Arrays.copyOf(solved, d + 1), std));
+    long[][] model = EngineRuns.onDriver(rt, "SecureLinearRegression.model", what, e -> {
+      if (!LinearSteps.converged(e, solved[d + 2])) {
+        throw new MpcInputException(CALLER + ": the features "
+            + Arrays.toString(Arrays.copyOf(names, d)) + " are (nearly) collinear: the "
+            + "standardised system's condition number is beyond what maxCondition ("
+            + maxCondition + ") allows, so the solve did not converge; drop a feature that is "
+            + "(nearly) a combination of the others, or raise setMaxCondition (more rounds)");
+      }
+      return LinearSteps.originalScale(e, Arrays.copyOf(solved, d + 1), std);
+    });
     long[] out = Arrays.copyOf(model[0], d + 2);
     out[d + 1] = solved[d + 1]; // R², scale-free
     long[] open = open(rt, out, to, what);
@@ -92,21 +101,24 @@ final class StandardizedLeastSquares {
         .timed(gramMs, (System.nanoTime() - t1) / 1_000_000);
   }
 
-  /** {@link SecureLinearSolve} as one driver operator: shares of {@code [β..., R²]}. */
+  /**
+   * {@link SecureLinearSolve#solveChecked} as one driver operator: shares of
+   * {@code [β..., R², ||I - C·X||²]}.
+   */
   private static long[] solve(MpcRuntime rt, long[] ga, int aug, long n, int inScale,
       int intercept, double maxCondition, String what) {
     MpcContext ctx = rt.context();
     CorrelationSource source = SecureLinearRegression.requireSource(rt);
     FixedPointEngine counted = FixedPointEngine.counting(aug - 1);
-    SecureLinearSolve.solve(counted, new long[aug * aug], aug, n, inScale, intercept,
+    SecureLinearSolve.solveChecked(counted, new long[aug * aug], aug, n, inScale, intercept,
         maxCondition);
     OperatorScope scope = rt.beginOperator("SecureLinearRegression.solve");
     FixedPointEngine.Plan plan = counted.plan(scope, source);
     rt.request(scope, plan.needs());
     try {
       ctx.agree(scope.id(), "SecureLinearRegression.solve " + what);
-      long[] out = SecureLinearSolve.solve(FixedPointEngine.live(ctx, source, plan), ga, aug, n,
-          inScale, intercept, maxCondition);
+      long[] out = SecureLinearSolve.solveChecked(FixedPointEngine.live(ctx, source, plan), ga,
+          aug, n, inScale, intercept, maxCondition);
       source.release(scope.id());
       rt.releaseMessages(scope);
       return out;
