@@ -53,33 +53,35 @@ class RawDataRegressionTest {
   @Test
   void rawCustomerColumnsWithTheDealerEqualSparkMlAndSoDoThePredictions(@TempDir Path work)
       throws Exception {
-    fitAndCompare(work, customers(3, 2000), 2, "spend", false, true);
+    fitAndCompare(work, customers(3, 2000), 2, "spend", false, true, false);
   }
 
   @Test
   void rawCustomerColumnsWithTheOtSourceEqualSparkMl(@TempDir Path work) throws Exception {
-    fitAndCompare(work, customers(4, 1500), 2, "spend", true, false);
+    fitAndCompare(work, customers(4, 1500), 2, "spend", true, false, false);
   }
 
+  /** The raw diabetes data, also with the revealed Gram (its sums fit the ring here). */
   @Test
   void diabetesDataLeftRawSplitBetweenTwoHospitalsEqualsSparkMl(@TempDir Path work)
       throws Exception {
-    fitAndCompare(work, PublicDatasets.diabetesRaw(), 5, "progression", false, true);
+    fitAndCompare(work, PublicDatasets.diabetesRaw(), 5, "progression", false, true, true);
   }
 
   /**
    * Fit on {@code data}, its first {@code split} features at hospital A, the rest and the label
-   * (named {@code label}) at hospital B; compare the model opened to hospital A with Spark ML, and
-   * with {@code predict} the predictions opened to hospital B.
+   * (named {@code label}) at hospital B; compare the model opened to hospital A with Spark ML, with
+   * {@code predict} the predictions opened to hospital B, and with {@code revealGram} also the
+   * model of that solver.
    */
   private static void fitAndCompare(Path work, Table data, int split, String label, boolean ot,
-      boolean predict) throws Exception {
+      boolean predict, boolean revealGram) throws Exception {
     String[] f = data.columns();
     String[] a = Arrays.copyOf(f, split);
     String[] b = Arrays.copyOfRange(f, split, f.length);
     Path[] files = write(work, data, a, b, label);
     BiConsumer<Integer, Properties> configure = (i, p) -> {
-      p.setProperty("steps", "fit");
+      p.setProperty("steps", revealGram ? "fit,gram" : "fit");
       if (ot) {
         p.setProperty("spark.mpc.correlations", "ot");
       }
@@ -90,6 +92,11 @@ class RawDataRegressionTest {
       if (predict) {
         p.setProperty("step.fit.predictTo", "hospitalB");
       }
+      regressionStep(p, "gram", i, files, a, b, label);
+      p.setProperty("step.gram.features", String.join(",", f));
+      p.setProperty("step.gram.label", label);
+      p.setProperty("step.gram.recipients", "hospitalA");
+      p.setProperty("step.gram.solver", "revealGram");
     };
     List<LocalParties.Outcome> outcomes = ot
         ? Scenarios.run(work, PARTIES, java.time.Duration.ofSeconds(180), configure)
@@ -103,6 +110,11 @@ class RawDataRegressionTest {
     SparkMlReference.Fit ml = SparkMlReference.fit(PublicDatasets.toDataFrame(
         PlaintextSpark.get(), data), f, PublicDatasets.LABEL);
     assertMatches(data, ml, model);
+    if (revealGram) {
+      assertNull(Scenarios.error(work, "hospitalA", "gram"));
+      assertMatches(data, ml, Arrays.stream(Files.readString(Scenarios.step(work, "hospitalA",
+          "gram").resolve("model.txt")).split(",")).mapToDouble(Double::parseDouble).toArray());
+    }
     if (predict) {
       List<String> lines = Files.readAllLines(Scenarios.step(work, "hospitalB", "fit")
           .resolve("predictions/result.csv"));
