@@ -139,7 +139,10 @@ public final class SecureLinearRegressionModel {
     return this;
   }
 
-  /** Wall time of the fit's first operator (shares of XᵀX, Xᵀy and the sums), in ms. */
+  /**
+   * Wall time of the fit's first operators, in ms: shares of XᵀX, Xᵀy and the sums (with
+   * standardization, the standardisation and the Gram of the standardised columns).
+   */
   public long gramMillis() {
     return gramMillis;
   }
