@@ -55,6 +55,8 @@ import org.sparkmpc.spark.ml.SecureLinearRegressionModel;
  * regression.label=outcome
  * regression.recipients=hospitalA,hospitalB      # default: every party
  * regression.solver=mpc                          # mpc (default) or revealGram
+ * regression.standardization=true               # standardise inside MPC (default true)
+ * regression.intercept=true                      # fit an intercept (default true)
  * regression.predictTo=hospitalB                 # optional
  * output=/data/hospitalA/model
  * </pre>
@@ -179,6 +181,8 @@ public final class PartyRunner {
         .setLabelCol(require(conf, "regression.label"))
         .setRecipients(recipients.isEmpty() ? new String[0] : recipients.split("\\s*,\\s*"))
         .setFitIntercept(Boolean.parseBoolean(conf.getProperty("regression.intercept", "true")))
+        .setStandardization(Boolean.parseBoolean(conf.getProperty(
+            "regression.standardization", "true").trim()))
         .setSolver(conf.getProperty("regression.solver", SecureLinearRegression.SOLVER_MPC).trim());
     SecureLinearRegressionModel model = lr.fit(table);
     long t3 = System.nanoTime();
