@@ -184,32 +184,8 @@ public final class VectorEngine {
       MatrixTriples t = source.matrixTriples(operator, partition, s, 1, p, q, r);
       return MatrixProducts.multiply(ctx, operator, partition, rd, t, x, y);
     }
-    int n = p * q * r;
-    long[] xs = new long[n];
-    long[] ys = new long[n];
-    int k = 0;
-    for (int i = 0; i < p; i++) {
-      for (int j = 0; j < r; j++) {
-        for (int u = 0; u < q; u++) {
-          xs[k] = x[i * q + u];
-          ys[k++] = y[u * r + j];
-        }
-      }
-    }
-    BeaverTriples t = source.triples(operator, partition, s, n);
-    BeaverMultiplication.Pending pend = BeaverMultiplication.mask(t, xs, ys, n);
-    BeaverMultiplication.sendMasked(ctx, operator, partition, rd, pend);
-    long[] prod = BeaverMultiplication.finish(ctx, operator, partition, rd, pend);
-    long[] z = new long[p * r];
-    k = 0;
-    for (int i = 0; i < p * r; i++) {
-      long sum = 0;
-      for (int u = 0; u < q; u++) {
-        sum += prod[k++];
-      }
-      z[i] = sum;
-    }
-    return z;
+    return MatrixProducts.elementwise(ctx, operator, partition, rd,
+        source.triples(operator, partition, s, p * q * r), x, y, p, q, r);
   }
 
   /**

@@ -2,18 +2,11 @@ package org.sparkmpc.spark.ml;
 
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Iterator;
 import java.util.List;
 import org.apache.spark.api.java.JavaRDD;
-import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.catalyst.expressions.Attribute;
-import org.apache.spark.sql.catalyst.expressions.AttributeReference;
-import org.apache.spark.sql.catalyst.expressions.NamedExpression;
-import org.apache.spark.sql.types.DataTypes;
-import org.apache.spark.storage.StorageLevel;
 import org.sparkmpc.MpcInputException;
 import org.sparkmpc.session.MpcContext;
 import org.sparkmpc.session.OperatorScope;
@@ -22,7 +15,6 @@ import org.sparkmpc.session.StreamRange;
 import org.sparkmpc.spark.MpcRuntime;
 import org.sparkmpc.spark.types.ShareType;
 import org.sparkmpc.spark.SparkMpc;
-import org.sparkmpc.spark.catalyst.ScalaInterop;
 import org.sparkmpc.spark.table.SecureTable;
 import org.sparkmpc.spark.table.SharePartition;
 
@@ -243,92 +235,29 @@ public final class SecureLinearRegressionModel {
     MpcRuntime rt = mpc.runtime();
     SecureTable t = mpc.secureTable(secureTable, caller);
     SecureLinearRegression.Columns cols = SecureLinearRegression.columns(t, featureCols, caller);
-    int d = featureCols.length;
-    int[] up = new int[d];
-    for (int i = 0; i < d; i++) {
-      if (cols.scale()[i] > scaleBits) {
-        throw new MpcInputException(caller + ": column '" + featureCols[i] + "' has scale "
-            + cols.scale()[i] + " bits, more than the model's " + scaleBits);
-      }
-      up[i] = scaleBits - cols.scale()[i];
-      if (cols.bits()[i] + up[i] > shape.bound[i]) {
-        throw new MpcInputException(caller + ": column '" + featureCols[i] + "' has values up "
-            + "to 2^" + (cols.bits()[i] + up[i] - scaleBits) + ", beyond the 2^"
-            + (shape.bound[i] - scaleBits) + " of the training data the model was fitted on");
-      }
-    }
+    int[] up = PredictionTables.upShifts(caller, featureCols, cols, scaleBits, shape.bound);
     String id = rt.nextTableId();
     LinearSteps.Predict predict = new LinearSteps.Predict(shape, unitModel, labelBound);
     List<Prediction> out = EngineRuns.onPartitions(rt, t, caller, "features="
         + Arrays.toString(featureCols) + " out=" + id, cols.index(), up,
         (e, c) -> new Prediction(predict.run(e, c)));
-    List<long[]> results = new ArrayList<>(out.size());
+    List<long[][]> results = new ArrayList<>(out.size());
     for (Prediction p : out) {
-      results.add(p == null ? null : p.values());
+      results.add(p == null ? null : new long[][] {p.values()});
     }
-    JavaRDD<long[]> res = JavaSparkContext.fromSparkContext(secureTable.sparkSession()
-        .sparkContext()).parallelize(results, t.contract().length);
     int bits = Math.min(63, labelBound + 13);
-    JavaRDD<SharePartition> joined = t.partitions().zipPartitions(res,
-        (Iterator<SharePartition> a, Iterator<long[]> b) -> withColumn(a, b, bits));
+    JavaRDD<SharePartition> joined = PredictionTables.withColumns(t, results, new int[] {bits});
     return register(t, id, joined, ShareType.column(scaleBits, false, id, bits));
   }
 
   /** A partition's predictions (serialisable wrapper for the deep stage's result). */
   record Prediction(long[] values) implements java.io.Serializable {}
 
-  private static Iterator<SharePartition> withColumn(Iterator<SharePartition> a,
-      Iterator<long[]> b, int bits) {
-    if (!a.hasNext()) {
-      return List.<SharePartition>of().iterator();
-    }
-    SharePartition part = a.next();
-    long[] add = b.hasNext() ? b.next() : null;
-    int k = part.secureColumns();
-    long[][] shares = new long[k + 1][];
-    long[][] highs = new long[k + 1][];
-    int[] width = new int[k + 1];
-    for (int c = 0; c < k; c++) {
-      shares[c] = part.shares(c);
-      highs[c] = part.highs(c);
-      width[c] = part.bits(c);
-    }
-    shares[k] = add == null ? new long[part.rows()] : add;
-    width[k] = bits;
-    int[][] codes = new int[part.publicColumns()][];
-    Object[][] dicts = new Object[part.publicColumns()][];
-    for (int p = 0; p < codes.length; p++) {
-      codes[p] = part.codes(p);
-      dicts[p] = part.dictionary(p);
-    }
-    return List.of(new SharePartition(part.rows(), shares, highs, width, codes, dicts))
-        .iterator();
-  }
-
   /** The table {@code t} with one more secure column, {@value #PREDICTION}, as table {@code id}. */
   private Dataset<Row> register(SecureTable t, String id, JavaRDD<SharePartition> parts,
       ShareType prediction) {
-    parts.persist(StorageLevel.MEMORY_AND_DISK());
-    parts.count();
-    List<Attribute> output = new ArrayList<>();
-    for (Attribute a : t.output()) {
-      output.add(new AttributeReference(a.name(), a.dataType() instanceof ShareType st
-          ? st.inTable(id) : a.dataType(), a.nullable(), a.metadata(),
-          NamedExpression.newExprId(), ScalaInterop.seqOf()));
-    }
-    output.add(new AttributeReference(PREDICTION, prediction, false,
-        org.apache.spark.sql.types.Metadata.empty(), NamedExpression.newExprId(),
-        ScalaInterop.seqOf()));
-    boolean[] secure = Arrays.copyOf(t.secure(), output.size());
-    int[] index = Arrays.copyOf(t.index(), output.size());
-    secure[output.size() - 1] = true;
-    int shareCols = 0;
-    for (boolean s : t.secure()) {
-      shareCols += s ? 1 : 0;
-    }
-    index[output.size() - 1] = shareCols;
-    return mpc.registerSecureTable(new SecureTable(id, output, secure, index, parts,
-        t.contract().clone(), Arrays.copyOf(t.wide(), shareCols + 1)));
+    return PredictionTables.register(mpc, t, id, parts, new String[] {PREDICTION},
+        new ShareType[] {prediction});
   }
 
   /**
