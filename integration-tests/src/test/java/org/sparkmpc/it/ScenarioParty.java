@@ -166,7 +166,10 @@ public final class ScenarioParty {
     write(mpc, spark.sql(conf.getProperty(p + "query")), dir);
   }
 
-  /** SecureLinearRegression on an aligned table; the model goes to {@code .recipients}. */
+  /**
+   * SecureLinearRegression on an aligned table ({@code .standardization}, default true); the model
+   * goes to {@code .recipients}: {@code model.txt} holds the coefficients, the intercept and R².
+   */
   private static void regression(SparkSession spark, SparkMpc mpc, Properties conf, String step,
       Path dir) throws Exception {
     String p = "step." + step + ".";
@@ -176,7 +179,9 @@ public final class ScenarioParty {
             .setFeatureCols(conf.getProperty(p + "features").split(","))
             .setLabelCol(conf.getProperty(p + "label"))
             .setRecipients(conf.getProperty(p + "recipients").split(","))
-            .setSolver(conf.getProperty(p + "solver", "mpc"));
+            .setSolver(conf.getProperty(p + "solver", "mpc"))
+            .setStandardization(Boolean.parseBoolean(conf.getProperty(p + "standardization",
+                "true")));
     org.sparkmpc.spark.ml.SecureLinearRegressionModel model = estimator.fit(table);
     StringBuilder sb = new StringBuilder();
     if (model.isRecipient()) {

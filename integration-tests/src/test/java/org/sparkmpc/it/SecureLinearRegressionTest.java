@@ -16,7 +16,9 @@ import org.junit.jupiter.api.io.TempDir;
  * Hospital A holds two standardised features, hospital B a third and the outcome, for the same
  * patients; a dealer hands out the correlated randomness; only hospital A receives the model. The
  * coefficients and R² match Spark ML's LinearRegression on the joined rows, and the generating
- * model; the predictions, opened to hospital B only, match the plaintext model's.
+ * model; the predictions, opened to hospital B only, match the plaintext model's. With
+ * standardization inside MPC (the default), without it (the raw Gram solved as it is), and with the
+ * revealed Gram. Raw, badly scaled columns: {@link RawDataRegressionTest}.
  */
 class SecureLinearRegressionTest {
 
@@ -36,10 +38,19 @@ class SecureLinearRegressionTest {
     fitAndCheck(work, "ot");
   }
 
-  /** {@code mode}: the solver with the dealer, or {@code ot} (solve in MPC, OT triples). */
+  @Test
+  void withoutStandardizationTheGramOfTheColumnsAsSharedGivesTheSameModel(@TempDir Path work)
+      throws Exception {
+    fitAndCheck(work, "unstandardised");
+  }
+
+  /**
+   * {@code mode}: the solver with the dealer, {@code ot} (solve in MPC, OT triples) or
+   * {@code unstandardised} (solve in MPC, the dealer, standardization off).
+   */
   private static void fitAndCheck(Path work, String mode) throws Exception {
     boolean ot = mode.equals("ot");
-    String solver = ot ? "mpc" : mode;
+    String solver = ot || mode.equals("unstandardised") ? "mpc" : mode;
     int n = 4_000;
     SplittableRandom r = new SplittableRandom(5);
     List<String> a = new ArrayList<>();
@@ -69,6 +80,7 @@ class SecureLinearRegressionTest {
       p.setProperty("step.fit.label", "y");
       p.setProperty("step.fit.recipients", "hospitalA");
       p.setProperty("step.fit.solver", solver);
+      p.setProperty("step.fit.standardization", Boolean.toString(!mode.equals("unstandardised")));
       if (solver.equals("mpc")) {
         p.setProperty("step.fit.predictTo", "hospitalB");
       }

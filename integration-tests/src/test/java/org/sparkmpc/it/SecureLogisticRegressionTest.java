@@ -181,6 +181,9 @@ class SecureLogisticRegressionTest {
         p.setProperty(s + "solver", bankSolver);
         steps.add("banks");
       }
+      if (parties == 3) {
+        refusals(work, i, p, steps);
+      }
       p.setProperty("steps", String.join(",", steps));
       if (ot) {
         p.setProperty("spark.mpc.correlations", "ot");
@@ -205,6 +208,51 @@ class SecureLogisticRegressionTest {
           "banks, " + bankSolver + ", " + tag);
     }
     checkPredictions(work, cases.get(0), parties);
+    if (parties == 3) {
+      for (String party : who) {
+        String huge = Scenarios.error(work, party, "huge");
+        assertTrue(huge != null && huge.contains("'income'") && huge.contains("wrap"),
+            party + ": " + huge);
+        String flat = Scenarios.error(work, party, "flat");
+        assertTrue(flat != null && flat.contains("'branch'") && flat.contains("spread"),
+            party + ": " + flat);
+      }
+    }
+  }
+
+  /**
+   * Two fits that must be refused, naming the column: incomes in the hundreds of trillions (their
+   * sums could pass the fixed-point range) and a constant column (no spread to standardise).
+   */
+  static void refusals(Path work, int i, java.util.Properties p, List<String> steps) {
+    try {
+      List<String> huge = new ArrayList<>();
+      List<String> flat = new ArrayList<>();
+      SplittableRandom r = new SplittableRandom(40 + i);
+      for (int k = 0; k < 200; k++) {
+        double income = Math.exp(10 + r.nextGaussian());
+        int y = r.nextInt(2);
+        huge.add(income * 1e7 + "," + (20 + r.nextInt(50)) + "," + y);
+        flat.add(income + ",7," + y);
+      }
+      Path fh = BadInputTest.csv(work.resolve("d/huge" + i + ".csv"), "income,branch,label",
+          huge.toArray(new String[0]));
+      Path ff = BadInputTest.csv(work.resolve("d/flat" + i + ".csv"), "income,branch,label",
+          flat.toArray(new String[0]));
+      for (String step : List.of("huge", "flat")) {
+        String s = "step." + step + ".";
+        p.setProperty(s + "kind", "logistic");
+        p.setProperty(s + "split", "rows");
+        p.setProperty(s + "input", (step.equals("huge") ? fh : ff).toString());
+        p.setProperty(s + "schema", "income DOUBLE, branch INT, label INT");
+        p.setProperty(s + "share", "income,branch,label");
+        p.setProperty(s + "features", "income,branch");
+        p.setProperty(s + "label", "label");
+        steps.add(step);
+      }
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   /** The reloaded model's predictions, opened to party1 only, against the plaintext model. */

@@ -139,11 +139,14 @@ class WideSumsTest {
     return out;
   }
 
-  /** Aligned rows for the regression step: a feature so large its Gram sums pass 2^63. */
+  /**
+   * Aligned rows for the regression step: a feature so large that its sum over the rows could pass
+   * 2^63 at the fixed-point scale (so could its Gram sums, without standardization).
+   */
   private static Path regressionInput(Path work, int party) throws Exception {
     List<String> rows = new ArrayList<>();
     for (int i = 0; i < 50; i++) {
-      rows.add("id" + i + "," + (party == 0 ? String.valueOf(3.0e9 + i) : String.valueOf(i)));
+      rows.add("id" + i + "," + (party == 0 ? String.valueOf(3.0e12 + i) : String.valueOf(i)));
     }
     return BadInputTest.csv(work.resolve("d/reg" + party + ".csv"), party == 0 ? "id,x" : "id,y",
         rows.toArray(new String[0]));

@@ -245,30 +245,8 @@ public final class FixedPointEngine {
   }
 
   private long[] elementwiseMatmul(long[] x, long[] y, int p, int q, int r, int tripleAt) {
-    int n = p * q * r;
-    long[] xs = new long[n];
-    long[] ys = new long[n];
-    int k = 0;
-    for (int i = 0; i < p; i++) {
-      for (int j = 0; j < r; j++) {
-        for (int u = 0; u < q; u++) {
-          xs[k] = x[i * q + u];
-          ys[k++] = y[u * r + j];
-        }
-      }
-    }
-    BeaverTriples t = slice(triples, tripleAt, n);
-    long[] prod = finishRound(t, xs, ys, n);
-    long[] z = new long[p * r];
-    k = 0;
-    for (int i = 0; i < p * r; i++) {
-      long s = 0;
-      for (int u = 0; u < q; u++) {
-        s += prod[k++];
-      }
-      z[i] = s;
-    }
-    return z;
+    return MatrixProducts.elementwise(ctx, operator, PARTITION, nextRound(),
+        slice(triples, tripleAt, p * q * r), x, y, p, q, r);
   }
 
   /**

@@ -119,4 +119,37 @@ public final class MatrixProducts {
     }
     return z;
   }
+
+  /**
+   * Shares of the p×r product of a p×q and a q×r matrix (row-major) from {@code pqr} Beaver
+   * triples, one per scalar product: one round of {@code 16pqr} bytes to each other party.
+   */
+  public static long[] elementwise(MpcContext ctx, long operator, int partition, int round,
+      org.sparkmpc.correlation.BeaverTriples t, long[] x, long[] y, int p, int q, int r) {
+    int n = p * q * r;
+    long[] xs = new long[n];
+    long[] ys = new long[n];
+    int k = 0;
+    for (int i = 0; i < p; i++) {
+      for (int j = 0; j < r; j++) {
+        for (int u = 0; u < q; u++) {
+          xs[k] = x[i * q + u];
+          ys[k++] = y[u * r + j];
+        }
+      }
+    }
+    BeaverMultiplication.Pending pend = BeaverMultiplication.mask(t, xs, ys, n);
+    BeaverMultiplication.sendMasked(ctx, operator, partition, round, pend);
+    long[] prod = BeaverMultiplication.finish(ctx, operator, partition, round, pend);
+    long[] z = new long[p * r];
+    k = 0;
+    for (int i = 0; i < p * r; i++) {
+      long s = 0;
+      for (int u = 0; u < q; u++) {
+        s += prod[k++];
+      }
+      z[i] = s;
+    }
+    return z;
+  }
 }

@@ -27,7 +27,9 @@ import org.sparkmpc.session.StreamRange;
  *
  * <p>Per step: {@link #mul} one round, 16 bytes per element to each other party, one Beaver
  * triple per element. {@link #matmul} one round, {@code 8·(pq + qr)} bytes to each other party,
- * one matrix triple with the dealer ({@code pqr} Beaver triples without). {@link #truncate} one
+ * one matrix triple with the dealer ({@code pqr} Beaver triples without). {@link #gram} one round:
+ * with the dealer one Gram triple, {@code 8·m} bytes per row to each other party; without, one
+ * Beaver triple per row and pair of columns, {@code 8·m(m+1)} bytes per row. {@link #truncate} one
  * round, 8 bytes per element, one truncation pair (the dealer) or 64 daBits (the OT source,
  * turned into a pair locally: {@code r = Σ 2^j b_j}, {@code r >>> f = Σ_{j≥f} 2^(j-f) b_j}, the
  * top bit {@code b_63}); floor of {@code z/2^f} or one more, for {@code |z| < 2^62}. {@link #ltz}
@@ -182,32 +184,61 @@ public final class VectorEngine {
       MatrixTriples t = source.matrixTriples(operator, partition, s, 1, p, q, r);
       return MatrixProducts.multiply(ctx, operator, partition, rd, t, x, y);
     }
-    int n = p * q * r;
-    long[] xs = new long[n];
-    long[] ys = new long[n];
+    return MatrixProducts.elementwise(ctx, operator, partition, rd,
+        source.triples(operator, partition, s, p * q * r), x, y, p, q, r);
+  }
+
+  /**
+   * Shares of {@code ZᵀZ} (m×m, row-major) for the m shared columns {@code z} of equal length, no
+   * truncation. One round: a Gram triple when the source has matrix triples (the dealer), else one
+   * Beaver product per row and pair of columns, all in one message.
+   */
+  public long[] gram(long[][] z) {
+    int m = z.length;
+    int rows = m == 0 ? 0 : z[0].length;
+    int s = nextStream();
+    int rd = nextRound();
+    int pairs = m * (m + 1) / 2;
+    if (counted != null) {
+      counted.add(matrixTriples ? Need.gram(partition, s, rows, m)
+          : Need.triples(partition, s, Math.multiplyExact(pairs, rows)));
+      return new long[m * m];
+    }
+    if (rows == 0) {
+      return new long[m * m];
+    }
+    if (matrixTriples) {
+      MatrixProducts.PendingGram g = MatrixProducts.gramPrepare(source, operator, partition, s, z,
+          rows);
+      MatrixProducts.sendMasked(ctx, operator, partition, rd, g.masked());
+      return MatrixProducts.gramFinish(ctx, operator, partition, rd, g);
+    }
+    long[] xs = new long[pairs * rows];
+    long[] ys = new long[pairs * rows];
     int k = 0;
-    for (int i = 0; i < p; i++) {
-      for (int j = 0; j < r; j++) {
-        for (int u = 0; u < q; u++) {
-          xs[k] = x[i * q + u];
-          ys[k++] = y[u * r + j];
-        }
+    for (int i = 0; i < m; i++) {
+      for (int j = i; j < m; j++, k++) {
+        System.arraycopy(z[i], 0, xs, k * rows, rows);
+        System.arraycopy(z[j], 0, ys, k * rows, rows);
       }
     }
-    BeaverTriples t = source.triples(operator, partition, s, n);
-    BeaverMultiplication.Pending pend = BeaverMultiplication.mask(t, xs, ys, n);
+    BeaverTriples t = source.triples(operator, partition, s, xs.length);
+    BeaverMultiplication.Pending pend = BeaverMultiplication.mask(t, xs, ys, xs.length);
     BeaverMultiplication.sendMasked(ctx, operator, partition, rd, pend);
     long[] prod = BeaverMultiplication.finish(ctx, operator, partition, rd, pend);
-    long[] z = new long[p * r];
+    long[] out = new long[m * m];
     k = 0;
-    for (int i = 0; i < p * r; i++) {
-      long sum = 0;
-      for (int u = 0; u < q; u++) {
-        sum += prod[k++];
+    for (int i = 0; i < m; i++) {
+      for (int j = i; j < m; j++, k++) {
+        long sum = 0;
+        for (int r = k * rows; r < (k + 1) * rows; r++) {
+          sum += prod[r];
+        }
+        out[i * m + j] = sum;
+        out[j * m + i] = sum;
       }
-      z[i] = sum;
     }
-    return z;
+    return out;
   }
 
   /**

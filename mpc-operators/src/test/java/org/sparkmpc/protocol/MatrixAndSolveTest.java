@@ -243,6 +243,41 @@ class MatrixAndSolveTest {
   }
 
   @org.junit.jupiter.api.Test
+  void theConvergenceMeasureIsTinyForAGoodSystemAndNotForCollinearFeatures() throws Exception {
+    int n = 2_000;
+    double[][] good = regressionRows(n, new double[] {1.5, -2.0, 0.5}, 3.0, 9);
+    double[][] collinear = regressionRows(n, new double[] {1.5, -2.0, 0.5}, 3.0, 9);
+    for (double[] row : collinear) {
+      row[2] = row[0] - 0.5 * row[1]; // a combination of the other two features
+    }
+    long threshold = 1L << 24; // ||I - CX|| below 2^-8, at 40 bits
+    for (double[][] z : List.of(good, collinear)) {
+      long[] g = gramAtScale32(z);
+      int m = z[0].length;
+      List<long[]> out = PartyThreads.runWithDealer(2, ctx -> {
+        DealerCorrelationSource dealer = new DealerCorrelationSource(ctx);
+        FixedPointEngine counted = FixedPointEngine.counting(m - 1);
+        SecureLinearSolve.solveChecked(counted, new long[m * m], m, n, 32, m - 2, 1e4);
+        OperatorScope scope = ctx.coordinates().operator("checked solve");
+        FixedPointEngine.Plan plan = counted.plan(scope, dealer);
+        dealer.request(scope.id(), plan.needs());
+        long[] gs = shareOf(ctx, 0, scope.id(), scope.streams("input", 1).stream(0), g);
+        long[] w = SecureLinearSolve.solveChecked(FixedPointEngine.live(ctx, dealer, plan), gs,
+            m, n, 32, m - 2, 1e4);
+        long[] open = Reveal.toAll(ctx, scope.id(), Coordinates.DRIVER_PARTITION,
+            scope.round("reveal"), w, w.length);
+        dealer.finish(ctx.coordinates().operator("end of session").id());
+        return open;
+      });
+      long measure = out.get(0)[m];
+      boolean small = measure >= 0 && measure < threshold;
+      System.out.println((z == good ? "good" : "collinear") + " system: ||I - CX||² = "
+          + Math.scalb((double) measure, -40));
+      assertEquals(z == good, small, "convergence measure " + measure + " (2^-40)");
+    }
+  }
+
+  @org.junit.jupiter.api.Test
   void solveWithTheOtSourceMatchesPlaintextLeastSquares() throws Exception {
     // Two parties, no dealer: truncation pairs from shared random bits, products from OT triples.
     int n = 3_000;

@@ -294,21 +294,7 @@ final class RegressionTasks implements Serializable {
         pred[i] += prod[off + i];
       }
     }
-    long[][] shares = new long[part.secureColumns() + 1][];
-    long[][] highs = new long[shares.length][];
-    int[] bits = new int[shares.length];
-    for (int c = 0; c < part.secureColumns(); c++) {
-      shares[c] = part.shares(c);
-      highs[c] = part.highs(c);
-      bits[c] = part.bits(c);
-    }
-    shares[shares.length - 1] = pred;
-    int[][] codes = new int[part.publicColumns()][];
-    Object[][] dicts = new Object[part.publicColumns()][];
-    for (int p = 0; p < codes.length; p++) {
-      codes[p] = part.codes(p);
-      dicts[p] = part.dictionary(p);
-    }
-    return List.of(new SharePartition(rows, shares, highs, bits, codes, dicts)).iterator();
+    return List.of(PredictionTables.append(part, new long[][] {pred}, new int[] {0}))
+        .iterator();
   }
 }

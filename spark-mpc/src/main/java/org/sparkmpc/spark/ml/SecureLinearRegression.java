@@ -25,23 +25,42 @@ import org.sparkmpc.spark.table.SecureTable;
  * Least-squares linear regression on a secure table whose features (and label) may sit at
  * different parties, shaped like a Spark ML estimator: setters for the columns and the recipients,
  * {@link #fit} returns a {@link SecureLinearRegressionModel}. Every party calls the same setters
- * and {@code fit} at the same point of its program.
+ * and {@code fit} at the same point of its program. Raw columns as users have them (incomes in the
+ * millions, years, amounts) give the model Spark ML's {@code LinearRegression} gives, or a clear
+ * error naming the column: never a silently wrong model.
  *
- * <p>Two secure operators. <b>Gram</b>: shares of {@code ZᵀZ} and of the column sums for
- * {@code Z = [features | label]}, per partition in one round: with the dealer's Gram triples
- * {@code 8·m} bytes per row to each other party for {@code m = d + 1} columns (O(n·d)); with the
- * OT source one Beaver product per row and pair of columns (O(n·d²)). <b>Solve</b>
- * ({@code solver = "mpc"}, the default): {@link SecureLinearSolve} in fixed point on shares,
- * independent of the row count (about {@code 4·log2(15·k·maxCondition) + 70} rounds of at most
- * {@code 16k²} bytes); then <b>only the coefficients, the intercept and R² are opened, to the
- * recipients</b>. Every party keeps shares of the coefficients, which {@link
+ * <p><b>Standardization</b> (on by default, as in Spark ML; {@link #setStandardization}): the
+ * features and the label are standardised inside MPC ({@link Standardizer}: means and spreads from
+ * the same secure sums, never opened; 2 passes over the table and about 50 driver rounds), the
+ * Gram of the standardised columns is computed per partition in one deep stage ({@link
+ * LinearSteps.Gram}: 4 rounds, about {@code 40m} bytes per row to each other party with the dealer
+ * for {@code m = d + 1} columns), the system (a correlation matrix) is solved inside MPC, and the
+ * coefficients return to the original scale before they are opened ({@link
+ * LinearSteps#originalScale}, 10 rounds). A column whose values or sums over the rows could pass
+ * what the fixed point holds is refused before any share moves; a column without spread is refused
+ * after its spread is computed. Standardization needs an intercept ({@link #setFitIntercept}).
+ *
+ * <p><b>Without standardization</b> the Gram of the raw columns ({@code Z = [features | label]}) is
+ * computed per partition in one round (with the dealer's Gram triples {@code 8·m} bytes per row to
+ * each other party; with the OT source one Beaver product per row and pair of columns), refused
+ * when its sums could wrap ({@link #gramBounds}); the solve then wants entries of {@code ZᵀZ/n}
+ * well below {@code 2^10} and {@code XᵀX/n} with a condition number below {@link
+ * #setMaxCondition}, which raw data rarely has.
+ *
+ * <p><b>Solve</b> ({@code solver = "mpc"}, the default): {@link SecureLinearSolve} in fixed point
+ * on shares, independent of the row count (about {@code 4·log2(15·k·maxCondition) + 70} rounds
+ * of at most {@code 16k²} bytes); then <b>only the coefficients, the intercept and R² are opened,
+ * to the recipients</b>. Every party keeps shares of the model, which {@link
  * SecureLinearRegressionModel#transform} uses. With {@code solver = "revealGram"} the recipients
- * are instead sent {@code XᵀX}, {@code Xᵀy}, {@code yᵀy} and the sums, and solve in plaintext:
- * they learn those aggregates, not just the model.
+ * are instead sent {@code XᵀX}, {@code Xᵀy}, {@code yᵀy} and the sums of the raw columns (the
+ * standardization setting does not apply: the opened sums are exact, refused when they could wrap)
+ * and solve in plaintext, standardising there: they learn those aggregates, not just the model.
  *
- * <p>Needs a correlation source ({@code spark.mpc.correlations}). Fixed point: the features and
- * label should be standardised (entries of {@code ZᵀZ/n} well below {@code 2^10}), and
- * {@code XᵀX/n} should have a condition number below {@link #setMaxCondition}.
+ * <p><b>Reveals</b>: the model and R² to the recipients; with standardization also one bit per
+ * column (features and label) telling whether its spread is below {@code 2^-(U-4)} of its bound
+ * (then the fit stops, naming it), and one bit telling whether the solve converged (it does not
+ * when features are (nearly) collinear, the condition number beyond what {@link #setMaxCondition}
+ * allows: then the fit stops). Needs a correlation source ({@code spark.mpc.correlations}).
  */
 public final class SecureLinearRegression {
   /** Solve inside MPC and open only the model. */
@@ -56,6 +75,7 @@ public final class SecureLinearRegression {
   private boolean fitIntercept = true;
   private String solver = SOLVER_MPC;
   private double maxCondition = 1e4;
+  private boolean standardization = true;
 
   public SecureLinearRegression(SparkMpc mpc) {
     this.mpc = mpc;
@@ -82,6 +102,16 @@ public final class SecureLinearRegression {
     return this;
   }
 
+  /**
+   * Standardise the features and the label inside MPC before solving (default true, as Spark ML's
+   * {@code standardization}); the model is returned on the original scale either way. With
+   * {@code false} the raw Gram is solved, which wants standardised data (see the class comment).
+   */
+  public SecureLinearRegression setStandardization(boolean standardize) {
+    this.standardization = standardize;
+    return this;
+  }
+
   /** {@value #SOLVER_MPC} (default) or {@value #SOLVER_REVEAL_GRAM}; see the class comment. */
   public SecureLinearRegression setSolver(String solver) {
     if (!SOLVER_MPC.equals(solver) && !SOLVER_REVEAL_GRAM.equals(solver)) {
@@ -94,7 +124,9 @@ public final class SecureLinearRegression {
 
   /**
    * The largest condition number of {@code XᵀX/n} the in-MPC solve handles to full precision
-   * (default 10⁴); it sets the public number of Newton–Schulz steps.
+   * (default 10⁴); it sets the public number of Newton–Schulz steps. With standardization that is
+   * the features' correlation matrix, and a system the steps do not invert (a condition number
+   * more than about 3 times this) is refused.
    */
   public SecureLinearRegression setMaxCondition(double maxCondition) {
     if (!(maxCondition >= 1)) {
@@ -210,14 +242,23 @@ public final class SecureLinearRegression {
     int d = featureCols.length;
     int m = d + 1;
     long n = t.rows();
-    gramBounds(names, cols, up, n, f, "SecureLinearRegression.fit");
     if (n < 2) {
       throw new MpcInputException("SecureLinearRegression.fit: the table has " + n + " rows");
     }
+    boolean standardize = standardization && SOLVER_MPC.equals(solver);
     String what = "features=" + Arrays.toString(featureCols) + " label=" + labelCol
-        + " intercept=" + fitIntercept + " solver=" + solver + " recipients="
-        + Arrays.toString(to) + " table=" + t.id() + " rows=" + Arrays.toString(t.contract())
-        + " scale=" + f + " maxCondition=" + maxCondition;
+        + " intercept=" + fitIntercept + " solver=" + solver + " standardization="
+        + standardize + " recipients=" + Arrays.toString(to) + " table=" + t.id() + " rows="
+        + Arrays.toString(t.contract()) + " scale=" + f + " maxCondition=" + maxCondition;
+    if (standardize) {
+      if (!fitIntercept) {
+        throw new MpcInputException("SecureLinearRegression.fit: standardization centres the "
+            + "columns, which needs an intercept; call setStandardization(false) to fit without "
+            + "one");
+      }
+      return StandardizedLeastSquares.fit(rt, mpc, t, names, cols, up, to, maxCondition, what);
+    }
+    gramBounds(names, cols, up, n, f, "SecureLinearRegression.fit");
 
     // Operator 1: shares of ZᵀZ and of the column sums.
     boolean gramTriples = source.hasMatrixTriples();
@@ -260,28 +301,8 @@ public final class SecureLinearRegression {
 
     long gramMs = (System.nanoTime() - t0) / 1_000_000;
     long t1 = System.nanoTime();
-    // The augmented matrix of [features, (1), label] at scale 2f.
     int aug = fitIntercept ? m + 1 : m;
-    int label = aug - 1;
-    int[] at = new int[m];
-    for (int i = 0; i < d; i++) {
-      at[i] = i;
-    }
-    at[d] = label;
-    long[] ga = new long[aug * aug];
-    for (int i = 0; i < m; i++) {
-      for (int j = 0; j < m; j++) {
-        ga[at[i] * aug + at[j]] = g[i * m + j];
-      }
-    }
-    if (fitIntercept) {
-      for (int i = 0; i < m; i++) {
-        long s = sums[i] << f;
-        ga[at[i] * aug + d] = s;
-        ga[d * aug + at[i]] = s;
-      }
-      ga[d * aug + d] = ctx.self() == 0 ? n << (2 * f) : 0;
-    }
+    long[] ga = augmented(g, sums, d, n, f, ctx.self(), fitIntercept);
 
     long solveOp;
     if (SOLVER_REVEAL_GRAM.equals(solver)) {
@@ -330,6 +351,37 @@ public final class SecureLinearRegression {
       ctx.abort(solveOp, e);
       throw e;
     }
+  }
+
+  /**
+   * The augmented matrix of {@code [features, (1), label]} at twice the scale {@code f}, from
+   * shares of the Gram {@code g} of {@code [features, label]} (m×m) at {@code 2f} bits and of the
+   * column sums at {@code f} bits: the column of ones (with an intercept) sits before the label.
+   */
+  static long[] augmented(long[] g, long[] sums, int d, long n, int f, int self,
+      boolean intercept) {
+    int m = d + 1;
+    int aug = intercept ? m + 1 : m;
+    int[] at = new int[m];
+    for (int i = 0; i < d; i++) {
+      at[i] = i;
+    }
+    at[d] = aug - 1;
+    long[] ga = new long[aug * aug];
+    for (int i = 0; i < m; i++) {
+      for (int j = 0; j < m; j++) {
+        ga[at[i] * aug + at[j]] = g[i * m + j];
+      }
+    }
+    if (intercept) {
+      for (int i = 0; i < m; i++) {
+        long s = sums[i] << f;
+        ga[at[i] * aug + d] = s;
+        ga[d * aug + at[i]] = s;
+      }
+      ga[d * aug + d] = self == 0 ? n << (2 * f) : 0;
+    }
+    return ga;
   }
 
   /** The solve, then the coefficients again at the table's scale (for predictions). */

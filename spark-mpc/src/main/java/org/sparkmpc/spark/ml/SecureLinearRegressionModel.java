@@ -7,11 +7,6 @@ import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.catalyst.expressions.Attribute;
-import org.apache.spark.sql.catalyst.expressions.AttributeReference;
-import org.apache.spark.sql.catalyst.expressions.NamedExpression;
-import org.apache.spark.sql.types.DataTypes;
-import org.apache.spark.storage.StorageLevel;
 import org.sparkmpc.MpcInputException;
 import org.sparkmpc.session.MpcContext;
 import org.sparkmpc.session.OperatorScope;
@@ -20,14 +15,15 @@ import org.sparkmpc.session.StreamRange;
 import org.sparkmpc.spark.MpcRuntime;
 import org.sparkmpc.spark.types.ShareType;
 import org.sparkmpc.spark.SparkMpc;
-import org.sparkmpc.spark.catalyst.ScalaInterop;
 import org.sparkmpc.spark.table.SecureTable;
 import org.sparkmpc.spark.table.SharePartition;
 
 /**
  * A fitted {@link SecureLinearRegression}. At a recipient it holds the opened coefficients,
- * intercept and R²; at every party (solver {@code mpc}) it holds this party's shares of the
- * coefficients, with which {@link #transform} predicts on secure features without opening them.
+ * intercept and R² on the original scale; at every party (solver {@code mpc}) it holds this party's
+ * shares of the model, with which {@link #transform} predicts on secure features without opening
+ * them: with standardization the model on the unit-interval features {@code x̂ = x·2^(f-B_j)}
+ * ({@link LinearSteps#originalScale}), without it the coefficients at the table's scale.
  */
 public final class SecureLinearRegressionModel {
   /** Name of the prediction column {@link #transform} adds. */
@@ -41,12 +37,23 @@ public final class SecureLinearRegressionModel {
   private final long interceptShare;
   private final int scaleBits;
   private final SparkMpc mpc;
+  /** With standardization: the features' public shape, the label's bound and the model's shares. */
+  private final Standardizer shape;
+  private final int labelBound;
+  private final long[] unitModel;
   private long gramMillis;
   private long solveMillis;
 
   private SecureLinearRegressionModel(String[] featureCols, double[] coefficients,
       double intercept, double r2, long[] weightShares, long interceptShare, int scaleBits,
       SparkMpc mpc) {
+    this(featureCols, coefficients, intercept, r2, weightShares, interceptShare, scaleBits, mpc,
+        null, 0, null);
+  }
+
+  private SecureLinearRegressionModel(String[] featureCols, double[] coefficients,
+      double intercept, double r2, long[] weightShares, long interceptShare, int scaleBits,
+      SparkMpc mpc, Standardizer shape, int labelBound, long[] unitModel) {
     this.featureCols = featureCols.clone();
     this.coefficients = coefficients;
     this.intercept = intercept;
@@ -55,10 +62,24 @@ public final class SecureLinearRegressionModel {
     this.interceptShare = interceptShare;
     this.scaleBits = scaleBits;
     this.mpc = mpc;
+    this.shape = shape;
+    this.labelBound = labelBound;
+    this.unitModel = unitModel;
   }
 
   static SecureLinearRegressionModel notRecipient(String[] features, SparkMpc mpc) {
     return new SecureLinearRegressionModel(features, null, 0, Double.NaN, null, 0, 0, mpc);
+  }
+
+  /**
+   * A model fitted with standardization: the opened values (null at other parties) and this
+   * party's shares of {@code [γ_1..γ_d, c]} at {@link LinearSteps#KEEP} bits.
+   */
+  static SecureLinearRegressionModel standardised(String[] features, double[] coefficients,
+      double intercept, double r2, long[] unitModel, Standardizer shape, int labelBound, int f,
+      SparkMpc mpc) {
+    return new SecureLinearRegressionModel(features, coefficients, intercept, r2, null, 0, f, mpc,
+        shape, labelBound, unitModel);
   }
 
   /** From the opened output of the in-MPC solve ({@code w..., [b], R²}) and the shares. */
@@ -73,10 +94,18 @@ public final class SecureLinearRegressionModel {
 
   /**
    * At a recipient of the opened augmented Gram matrix ({@code [X, (1), y]ᵀ[X, (1), y]} at
-   * {@code scale} bits): the normal equations solved in plaintext, and R².
+   * {@code scale} bits): the normal equations solved in plaintext, and R². With an intercept the
+   * sums are centred exactly (integers) and the system standardised before it is solved, so raw
+   * columns of very different magnitudes lose no precision.
    */
   static SecureLinearRegressionModel fromGram(String[] features, long[] open, int aug, int scale,
       boolean intercept, long n, SparkMpc mpc) {
+    int d = features.length;
+    if (intercept) {
+      double[] fit = NormalEquations.centred(open, aug, scale, n);
+      return new SecureLinearRegressionModel(features, Arrays.copyOf(fit, d), fit[d], fit[d + 1],
+          null, 0, 0, mpc);
+    }
     int k = aug - 1;
     double[][] g = new double[k][k];
     double[] b = new double[k];
@@ -92,10 +121,8 @@ public final class SecureLinearRegressionModel {
     for (int i = 0; i < k; i++) {
       sse -= w[i] * b[i]; // at the solution, wᵀXᵀXw = wᵀXᵀy
     }
-    double sst = intercept ? yy - b[k - 1] * b[k - 1] / n : yy;
-    int d = features.length;
-    return new SecureLinearRegressionModel(features, Arrays.copyOf(w, d), intercept ? w[d] : 0,
-        1 - sse / sst, null, 0, 0, mpc);
+    return new SecureLinearRegressionModel(features, Arrays.copyOf(w, d), 0, 1 - sse / yy, null,
+        0, 0, mpc);
   }
 
   SecureLinearRegressionModel timed(long gramMs, long solveMs) {
@@ -104,7 +131,10 @@ public final class SecureLinearRegressionModel {
     return this;
   }
 
-  /** Wall time of the fit's first operator (shares of XᵀX, Xᵀy and the sums), in ms. */
+  /**
+   * Wall time of the fit's first operators, in ms: shares of XᵀX, Xᵀy and the sums (with
+   * standardization, the standardisation and the Gram of the standardised columns).
+   */
   public long gramMillis() {
     return gramMillis;
   }
@@ -143,10 +173,19 @@ public final class SecureLinearRegressionModel {
   /**
    * Predict on a secure table holding the feature columns (by name): the table with one more
    * secure column, {@value #PREDICTION}, secret-shared ({@code Σ x_j w_j + b} with the shared
-   * coefficients, at twice the table's fixed-point scale, exact). Every party calls it. One Beaver
-   * round per partition, {@code 16·d} bytes per row to each other party; reveals nothing.
+   * model). Every party calls it; it reveals nothing.
+   *
+   * <p>A model fitted with standardization: per partition in one deep stage, {@code x̂} (one
+   * truncation), the products (one matrix product, {@code 8(d+1)} bytes per row) and one
+   * truncation; the prediction is at the session's fixed-point scale, like the label, and right
+   * while it stays below {@code 2^13} times the label's largest training value. Feature values
+   * beyond the bounds of the training data are refused. Without standardization: one Beaver round
+   * per partition, {@code 16·d} bytes per row; the prediction is at twice the table's scale, exact.
    */
   public Dataset<Row> transform(Dataset<Row> secureTable) {
+    if (unitModel != null) {
+      return transformUnit(secureTable);
+    }
     if (weightShares == null) {
       throw new MpcInputException("transform needs a model fitted with solver 'mpc' (the "
           + "'revealGram' solver leaves no shared coefficients)");
@@ -181,32 +220,44 @@ public final class SecureLinearRegressionModel {
       t.partitions().mapPartitionsWithIndex(tasks::predictSend, false).count();
       JavaRDD<SharePartition> parts = t.partitions().mapPartitionsWithIndex(
           tasks::predictFinish, false);
-      parts.persist(StorageLevel.MEMORY_AND_DISK());
-      parts.count();
+      Dataset<Row> out = register(t, id, parts, ShareType.column(2 * scaleBits, false, id, 63));
       rt.correlationSource().release(op);
-      List<Attribute> output = new ArrayList<>();
-      for (Attribute a : t.output()) {
-        output.add(new AttributeReference(a.name(), a.dataType() instanceof ShareType st
-            ? st.inTable(id) : a.dataType(), a.nullable(), a.metadata(),
-            NamedExpression.newExprId(), ScalaInterop.seqOf()));
-      }
-      output.add(new AttributeReference(PREDICTION, ShareType.column(2 * scaleBits, false, id, 63),
-          false, org.apache.spark.sql.types.Metadata.empty(), NamedExpression.newExprId(),
-          ScalaInterop.seqOf()));
-      boolean[] secure = Arrays.copyOf(t.secure(), output.size());
-      int[] index = Arrays.copyOf(t.index(), output.size());
-      secure[output.size() - 1] = true;
-      int shareCols = 0;
-      for (boolean s : t.secure()) {
-        shareCols += s ? 1 : 0;
-      }
-      index[output.size() - 1] = shareCols;
-      return mpc.registerSecureTable(new SecureTable(id, output, secure, index, parts,
-          t.contract().clone(), Arrays.copyOf(t.wide(), shareCols + 1)));
+      return out;
     } catch (RuntimeException e) {
       ctx.abort(op, e);
       throw e;
     }
+  }
+
+  /** {@link #transform} of a model fitted with standardization: one deep stage. */
+  private Dataset<Row> transformUnit(Dataset<Row> secureTable) {
+    String caller = "SecureLinearRegressionModel.transform";
+    MpcRuntime rt = mpc.runtime();
+    SecureTable t = mpc.secureTable(secureTable, caller);
+    SecureLinearRegression.Columns cols = SecureLinearRegression.columns(t, featureCols, caller);
+    int[] up = PredictionTables.upShifts(caller, featureCols, cols, scaleBits, shape.bound);
+    String id = rt.nextTableId();
+    LinearSteps.Predict predict = new LinearSteps.Predict(shape, unitModel, labelBound);
+    List<Prediction> out = EngineRuns.onPartitions(rt, t, caller, "features="
+        + Arrays.toString(featureCols) + " out=" + id, cols.index(), up,
+        (e, c) -> new Prediction(predict.run(e, c)));
+    List<long[][]> results = new ArrayList<>(out.size());
+    for (Prediction p : out) {
+      results.add(p == null ? null : new long[][] {p.values()});
+    }
+    int bits = Math.min(63, labelBound + 13);
+    JavaRDD<SharePartition> joined = PredictionTables.withColumns(t, results, new int[] {bits});
+    return register(t, id, joined, ShareType.column(scaleBits, false, id, bits));
+  }
+
+  /** A partition's predictions (serialisable wrapper for the deep stage's result). */
+  record Prediction(long[] values) implements java.io.Serializable {}
+
+  /** The table {@code t} with one more secure column, {@value #PREDICTION}, as table {@code id}. */
+  private Dataset<Row> register(SecureTable t, String id, JavaRDD<SharePartition> parts,
+      ShareType prediction) {
+    return PredictionTables.register(mpc, t, id, parts, new String[] {PREDICTION},
+        new ShareType[] {prediction});
   }
 
   /**

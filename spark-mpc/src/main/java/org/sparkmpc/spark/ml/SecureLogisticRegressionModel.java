@@ -6,26 +6,18 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Properties;
 import org.apache.spark.api.java.JavaRDD;
-import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.ml.Model;
 import org.apache.spark.ml.param.ParamMap;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.catalyst.expressions.Attribute;
-import org.apache.spark.sql.catalyst.expressions.AttributeReference;
-import org.apache.spark.sql.catalyst.expressions.NamedExpression;
-import org.apache.spark.sql.types.Metadata;
 import org.apache.spark.sql.types.StructType;
-import org.apache.spark.storage.StorageLevel;
 import org.sparkmpc.MpcInputException;
 import org.sparkmpc.spark.MpcRuntime;
 import org.sparkmpc.spark.SparkMpc;
-import org.sparkmpc.spark.catalyst.ScalaInterop;
 import org.sparkmpc.spark.table.SecureTable;
 import org.sparkmpc.spark.table.SharePartition;
 import org.sparkmpc.spark.types.ShareType;
@@ -166,92 +158,25 @@ public final class SecureLogisticRegressionModel extends Model<SecureLogisticReg
     MpcRuntime rt = mpc.runtime();
     SecureTable t = mpc.secureTable(ds, caller);
     SecureLinearRegression.Columns cols = SecureLinearRegression.columns(t, features, caller);
-    int d = features.length;
-    int[] up = new int[d];
-    for (int i = 0; i < d; i++) {
-      if (cols.scale()[i] > scale) {
-        throw new MpcInputException(caller + ": column '" + features[i] + "' has scale "
-            + cols.scale()[i] + " bits, more than the model's " + scale);
-      }
-      up[i] = scale - cols.scale()[i];
-      if (cols.bits()[i] + up[i] > shape.bound[i]) {
-        throw new MpcInputException(caller + ": column '" + features[i] + "' has values up to 2^"
-            + (cols.bits()[i] + up[i] - scale) + ", beyond the 2^" + (shape.bound[i] - scale)
-            + " of the training data the model was fitted on");
-      }
-    }
+    int[] up = PredictionTables.upShifts(caller, features, cols, scale, shape.bound);
     String id = rt.nextTableId();
     LogisticSteps.Predict predict = new LogisticSteps.Predict(shape, model, scale, true, true);
     List<Outputs> out = EngineRuns.onPartitions(rt, t, "SecureLogisticRegressionModel.transform",
         "features=" + Arrays.toString(features) + " out=" + id, cols.index(), up,
         (e, c) -> new Outputs(predict.run(e, c)));
-    int parts = t.contract().length;
     List<long[][]> results = new ArrayList<>(out.size());
     for (Outputs o : out) {
       results.add(o == null ? null : o.columns());
     }
-    JavaRDD<long[][]> res = JavaSparkContext.fromSparkContext(ds.sparkSession().sparkContext())
-        .parallelize(results, parts);
-    JavaRDD<SharePartition> joined = t.partitions().zipPartitions(res,
-        (Iterator<SharePartition> a, Iterator<long[][]> b) -> withColumns(a, b, scale));
-    joined.persist(StorageLevel.MEMORY_AND_DISK());
-    joined.count();
-    List<Attribute> output = new ArrayList<>();
-    for (Attribute a : t.output()) {
-      output.add(new AttributeReference(a.name(), a.dataType() instanceof ShareType st
-          ? st.inTable(id) : a.dataType(), a.nullable(), a.metadata(),
-          NamedExpression.newExprId(), ScalaInterop.seqOf()));
-    }
-    output.add(new AttributeReference(PROBABILITY, ShareType.column(scale, false, id, scale + 1),
-        false, Metadata.empty(), NamedExpression.newExprId(), ScalaInterop.seqOf()));
-    output.add(new AttributeReference(PREDICTION, ShareType.column(0, true, id, 1), false,
-        Metadata.empty(), NamedExpression.newExprId(), ScalaInterop.seqOf()));
-    boolean[] secure = Arrays.copyOf(t.secure(), output.size());
-    int[] index = Arrays.copyOf(t.index(), output.size());
-    int shareCols = 0;
-    for (boolean s : t.secure()) {
-      shareCols += s ? 1 : 0;
-    }
-    secure[output.size() - 2] = true;
-    secure[output.size() - 1] = true;
-    index[output.size() - 2] = shareCols;
-    index[output.size() - 1] = shareCols + 1;
-    return mpc.registerSecureTable(new SecureTable(id, output, secure, index, joined,
-        t.contract().clone(), Arrays.copyOf(t.wide(), shareCols + 2)));
+    JavaRDD<SharePartition> joined = PredictionTables.withColumns(t, results,
+        new int[] {scale + 1, 1});
+    return PredictionTables.register(SparkMpc.of(ds.sparkSession()), t, id, joined,
+        new String[] {PROBABILITY, PREDICTION}, new ShareType[] {
+            ShareType.column(scale, false, id, scale + 1), ShareType.column(0, true, id, 1)});
   }
 
   /** A partition's two output columns (serialisable wrapper for the deep stage's result). */
   record Outputs(long[][] columns) implements java.io.Serializable {}
-
-  private static Iterator<SharePartition> withColumns(Iterator<SharePartition> a,
-      Iterator<long[][]> b, int scale) {
-    if (!a.hasNext()) {
-      return List.<SharePartition>of().iterator();
-    }
-    SharePartition part = a.next();
-    long[][] add = b.hasNext() ? b.next() : null;
-    int rows = part.rows();
-    int k = part.secureColumns();
-    long[][] shares = new long[k + 2][];
-    long[][] highs = new long[k + 2][];
-    int[] bits = new int[k + 2];
-    for (int c = 0; c < k; c++) {
-      shares[c] = part.shares(c);
-      highs[c] = part.highs(c);
-      bits[c] = part.bits(c);
-    }
-    shares[k] = add == null ? new long[rows] : add[0];
-    shares[k + 1] = add == null ? new long[rows] : add[1];
-    bits[k] = scale + 1;
-    bits[k + 1] = 1;
-    int[][] codes = new int[part.publicColumns()][];
-    Object[][] dicts = new Object[part.publicColumns()][];
-    for (int p = 0; p < codes.length; p++) {
-      codes[p] = part.codes(p);
-      dicts[p] = part.dictionary(p);
-    }
-    return List.of(new SharePartition(rows, shares, highs, bits, codes, dicts)).iterator();
-  }
 
   /**
    * Predict and open the outputs to one party only: {@code keep} public columns (an id, say),

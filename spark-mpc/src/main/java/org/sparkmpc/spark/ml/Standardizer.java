@@ -32,8 +32,10 @@ import org.sparkmpc.spark.table.SecureTable;
  * the driver: the variance, {@code U - 3} comparisons per column with powers of four (one batched
  * comparison) that place it in an octave {@code [4^-(j+1), 4^-j)}, its mantissa, four Newton steps
  * of {@code 1/sqrt} on the mantissa in {@code [1, 4)}, times {@code 2^(j+1)}: about 45 rounds of
- * at most {@code 8dU} bytes. {@link #apply} per partition: 3 rounds (truncation, product,
- * truncation), 32 bytes per value. Reveals: whether each column's spread is below the threshold.
+ * at most {@code 8dU} bytes, and the octave form of the spread ({@link Octaves}, one truncation
+ * more, for models that return to the original scale through the label's spread). {@link #apply}
+ * per partition: 3 rounds (truncation, product, truncation), 32 bytes per value. Reveals: whether each
+ * column's spread is below the threshold.
  */
 final class Standardizer implements Serializable {
   private static final long serialVersionUID = 1L;
@@ -50,9 +52,24 @@ final class Standardizer implements Serializable {
   final long[] mean;
   /** This party's shares of {@code 1 / sd(x̂)}, at {@link #INV} bits. */
   final long[] inv;
+  /** This party's shares of the spreads in octave form (a fitted standardizer only). */
+  final Octaves octaves;
+
+  /**
+   * Each column's spread as a mantissa and a power of two, shared: {@code sd(x̂) = root · 2^-k}
+   * and {@code 1/sd(x̂) = invRoot · 2^k} (so {@code inv = invRoot · pow} exactly), with
+   * {@code root} in [1, 2) and {@code invRoot} in (1/2, 1] at {@link #INV} bits, {@code pow = 2^k}
+   * and {@code invPow = 2^(bits - k)} integers, {@code 0 <= k <= bits}. A secret power of two is
+   * then a product with an integer, exact, so a model can divide by one column's spread and
+   * multiply by another's without a fixed scale that has to hold both extremes.
+   */
+  record Octaves(long[] root, long[] invRoot, long[] pow, long[] invPow, int bits)
+      implements Serializable {
+    private static final long serialVersionUID = 1L;
+  }
 
   private Standardizer(String[] names, int[] bound, int unit, int scale, long[] mean,
-      long[] inv) {
+      long[] inv, Octaves octaves) {
     this.names = names;
     this.bound = bound;
     this.unit = unit;
@@ -60,6 +77,7 @@ final class Standardizer implements Serializable {
     this.scale = scale;
     this.mean = mean;
     this.inv = inv;
+    this.octaves = octaves;
   }
 
   /** Bits of {@code n}: {@code ceil(log2(n + 1))}. */
@@ -121,7 +139,7 @@ final class Standardizer implements Serializable {
     String what = caller + " standardise " + Arrays.toString(names) + " " + description;
     long[] mean = EngineRuns.onDriver(rt, "Standardize.mean", what,
         e -> means(e, sums, bound, u, l, n));
-    Standardizer pre = new Standardizer(names, bound, u, f, mean, null);
+    Standardizer pre = new Standardizer(names, bound, u, f, mean, null, null);
     // (2) sums of squared deviations, one deep stage
     List<long[]> sq = EngineRuns.onPartitions(rt, t, "Standardize.spread", what, index, up,
         (e, cols) -> pre.squaredDeviations(e, cols));
@@ -132,9 +150,9 @@ final class Standardizer implements Serializable {
       }
     }
     // (3) inverse standard deviations on the driver
-    long[] inv = EngineRuns.onDriver(rt, "Standardize.scale", what,
+    Spread spread = EngineRuns.onDriver(rt, "Standardize.scale", what,
         e -> inverseSd(e, s2, u, l, n, names, caller));
-    return new Standardizer(names, bound, u, f, mean, inv);
+    return new Standardizer(names, bound, u, f, mean, spread.inv(), spread.octaves());
   }
 
   /**
@@ -148,12 +166,12 @@ final class Standardizer implements Serializable {
     if (self == 0) {
       Arrays.fill(inv, 1L << INV);
     }
-    return new Standardizer(names, bound, unitBits(n), scale, new long[names.length], inv);
+    return new Standardizer(names, bound, unitBits(n), scale, new long[names.length], inv, null);
   }
 
   /** The public shape only (a loaded model's): no shares of means or spreads. */
   static Standardizer shape(String[] names, int[] bound, int unit, int scale) {
-    return new Standardizer(names, bound, unit, scale, null, null);
+    return new Standardizer(names, bound, unit, scale, null, null, null);
   }
 
   /** Shares of the means of {@code x̂} at {@code u} bits from the sums at the session's scale. */
@@ -230,8 +248,11 @@ final class Standardizer implements Serializable {
     return out;
   }
 
-  /** Shares of {@code 1/sd} at {@link #INV} bits from the sums of squared deviations. */
-  private static long[] inverseSd(VectorEngine e, long[] s2, int u, int l, long n, String[] names,
+  /** Shares of {@code 1/sd} at {@link #INV} bits and of its octave form. */
+  private record Spread(long[] inv, Octaves octaves) {}
+
+  /** The inverse spreads from the sums of squared deviations. */
+  private static Spread inverseSd(VectorEngine e, long[] s2, int u, int l, long n, String[] names,
       String caller) {
     int d = s2.length;
     // variance at 2U bits: below 4, so the sums stay below n·2^(2U+2) < 2^61
@@ -262,17 +283,21 @@ final class Standardizer implements Serializable {
             + "value before sharing it");
       }
     }
-    // octave h_j (var in [4^-(j+1), 4^-j)), j = -1..octaves-1: P = Σ h_j 4^(j+1), Q = Σ h_j 2^(j+1)
+    // octave h_j (var in [4^-(j+1), 4^-j)), j = -1..octaves-1: P = Σ h_j 4^(j+1),
+    // Q = Σ h_j 2^(j+1), R = Σ h_j 2^(octaves-j-1)
     long[] p = new long[d];
     long[] q = new long[d];
+    long[] r = new long[d];
     for (int i = 0; i < d; i++) {
       long prev = e.constant(1) - lt[i]; // h_-1 = 1 - e_0
       p[i] += prev;
       q[i] += prev;
+      r[i] += prev << octaves;
       for (int j = 0; j < octaves; j++) {
         long h = lt[j * d + i] - lt[(j + 1) * d + i];
         p[i] += h << (2 * (j + 1));
         q[i] += h << (j + 1);
+        r[i] += h << (octaves - j - 1);
       }
     }
     long[] a = e.truncate(e.mul(var, p), 2 * u - INV); // mantissa in [1, 4) at INV bits
@@ -289,7 +314,16 @@ final class Standardizer implements Serializable {
       }
       y = e.mulTrunc(y, ay2, INV + 1);
     }
-    return e.mul(y, q);
+    // in one round: 1/sd = y·q and the mantissa of sd, a·y
+    long[] both = new long[2 * d];
+    long[] by = new long[2 * d];
+    System.arraycopy(y, 0, both, 0, d);
+    System.arraycopy(q, 0, by, 0, d);
+    System.arraycopy(a, 0, both, d, d);
+    System.arraycopy(y, 0, by, d, d);
+    long[] prod = e.mul(both, by);
+    long[] root = e.truncate(Arrays.copyOfRange(prod, d, 2 * d), INV);
+    return new Spread(Arrays.copyOf(prod, d), new Octaves(root, y, q, r, octaves));
   }
 
   private static long[] mulPublic(long[] x, long c) {

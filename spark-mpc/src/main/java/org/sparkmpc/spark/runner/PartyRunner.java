@@ -57,6 +57,8 @@ import org.sparkmpc.spark.ml.SecureLogisticRegressionModel;
  * regression.label=outcome
  * regression.recipients=hospitalA,hospitalB      # default: every party
  * regression.solver=mpc                          # mpc (default) or revealGram
+ * regression.standardization=true               # standardise inside MPC (default true)
+ * regression.intercept=true                      # fit an intercept (default true)
  * regression.predictTo=hospitalB                 # optional
  * regression.predictKeep=patient_id              # public columns beside the predictions;
  *                                                # default: the table's alignBy id, if any
@@ -246,6 +248,8 @@ public final class PartyRunner {
         .setLabelCol(require(conf, "regression.label"))
         .setRecipients(list(conf, "regression.recipients"))
         .setFitIntercept(Boolean.parseBoolean(conf.getProperty("regression.intercept", "true")))
+        .setStandardization(Boolean.parseBoolean(conf.getProperty(
+            "regression.standardization", "true").trim()))
         .setSolver(conf.getProperty("regression.solver", SecureLinearRegression.SOLVER_MPC).trim());
     SecureLinearRegressionModel model = lr.fit(table);
     long t3 = System.nanoTime();
