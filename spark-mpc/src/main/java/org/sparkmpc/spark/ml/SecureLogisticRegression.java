@@ -26,7 +26,7 @@ import org.sparkmpc.spark.table.SecureTable;
 /**
  * Binary logistic regression on a secure table, as a Spark ML {@link Estimator}: the features may
  * come from any parties (vertically split, rows aligned) or every party may contribute its own
- * rows (horizontally split, {@code SparkMpc.shareHorizontal}); the label is a secure column of 0s
+ * rows (horizontally split, {@code SparkMpc.share}); the label is a secure column of 0s
  * and 1s. Every party calls the same setters and {@link #fit} at the same point of its program.
  *
  * <p><b>Method</b>: Newton's method (iteratively reweighted least squares) on standardised
