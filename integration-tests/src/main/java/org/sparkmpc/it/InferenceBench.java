@@ -40,26 +40,38 @@ public final class InferenceBench {
   static final int WARM_SINGLES = 500;
   static final int OT_SINGLES = 300;
 
+  /** Extra options of the party JVMs ({@code --jvm}). */
+  static final List<String> JVM_OPTIONS = new ArrayList<>();
+
   private InferenceBench() {}
 
-  /** Standalone: {@code InferenceBench [--rows N] [--work DIR]} prints the part's table rows. */
+  /**
+   * Standalone: {@code InferenceBench [--rows N] [--singles N] [--skip-ot] [--jvm OPTION]...
+   * [--work DIR]} prints the part's table rows ({@code --rows 0}: no batch; {@code --jvm}: an
+   * option for every party JVM, e.g. a flight recording).
+   */
   public static void main(String[] args) throws Exception {
     if (args.length > 0 && args[0].equals("client")) {
       client(Path.of(args[1]));
       System.exit(0);
     }
     long rows = 1_000_000;
+    int singles = SINGLES;
+    boolean ot = true;
     Path work = Path.of("bench-output");
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--rows" -> rows = Long.parseLong(args[++i]);
+        case "--singles" -> singles = Integer.parseInt(args[++i]);
+        case "--skip-ot" -> ot = false;
+        case "--jvm" -> JVM_OPTIONS.add(args[++i]);
         case "--work" -> work = Path.of(args[++i]);
         default -> throw new IllegalArgumentException("usage: InferenceBench [--rows N] "
-            + "[--work DIR]");
+            + "[--singles N] [--skip-ot] [--jvm OPTION]... [--work DIR]");
       }
     }
     List<String> table = new ArrayList<>();
-    rows(work.toAbsolutePath(), rows, table);
+    rows(work.toAbsolutePath(), rows, singles, ot, table);
     System.out.println("| measure | value | ratio to plaintext |");
     System.out.println("| --- | ---: | ---: |");
     table.forEach(System.out::println);
@@ -67,6 +79,11 @@ public final class InferenceBench {
 
   /** Run the part: dealer with 2 parties, then OT with 2; add the table rows. */
   static void rows(Path work, long batchRows, List<String> table) throws Exception {
+    rows(work, batchRows, SINGLES, true, table);
+  }
+
+  static void rows(Path work, long batchRows, int singles, boolean withOt, List<String> table)
+      throws Exception {
     Path model = work.resolve("infer-model.csv");
     Files.createDirectories(work);
     InferenceModel m = model(FEATURES);
@@ -77,18 +94,30 @@ public final class InferenceBench {
     }
     csv.append("(intercept),").append(m.intercept()).append('\n');
     Files.writeString(model, csv);
-    Properties dealer = session(work.resolve("infer-dealer"), model, true, SINGLES, batchRows);
-    Properties ot = session(work.resolve("infer-ot"), model, false, OT_SINGLES, 0);
-    double plainRate = plaintextRate(m, (int) Math.min(batchRows, 1_000_000));
+    Properties dealer = session(work.resolve("infer-dealer"), model, true, singles, batchRows);
+    Properties ot = withOt ? session(work.resolve("infer-ot"), model, false, OT_SINGLES, 0)
+        : null;
+    double plainRate = plaintextRate(m, (int) Math.max(1, Math.min(batchRows, 1_000_000)));
     table.add(String.format(Locale.ROOT, "| secure inference of one row (%d features, logistic), "
         + "dealer, 2 parties, TLS between party JVMs on loopback, after %d warm-up requests: "
         + "p50 / p99 of %,d requests (target: at most 5 / 20 ms) | %.2f / %.2f ms | |", FEATURES,
-        WARM_SINGLES, SINGLES, ms(dealer, "prob_p50_us"), ms(dealer, "prob_p99_us")));
+        WARM_SINGLES, singles, ms(dealer, "prob_p50_us"), ms(dealer, "prob_p99_us")));
     table.add(String.format(Locale.ROOT, "| the same, label only (a comparison of the logit with "
         + "0; the client learns one bit) | %.2f / %.2f ms | |", ms(dealer, "label_p50_us"),
         ms(dealer, "label_p99_us")));
     table.add(String.format(Locale.ROOT, "| where a single-row probability's time goes at the "
         + "client (ms): %s | | |", dealer.getProperty("prob_phases")));
+    if (batchRows > 0) {
+      batchRows(dealer, plainRate, table);
+    }
+    if (ot != null) {
+      table.add(String.format(Locale.ROOT, "| secure inference of one row, ot (no dealer), 2 "
+          + "parties: p50 / p99 of %d requests | %.2f / %.2f ms | |", OT_SINGLES,
+          ms(ot, "prob_p50_us"), ms(ot, "prob_p99_us")));
+    }
+  }
+
+  private static void batchRows(Properties dealer, double plainRate, List<String> table) {
     long n = Long.parseLong(dealer.getProperty("batch_rows"));
     long batchMs = Long.parseLong(dealer.getProperty("batch_ms"));
     double rate = n * 1000.0 / Math.max(1, batchMs);
@@ -100,9 +129,6 @@ public final class InferenceBench {
         + "sent / received (the owner's messages and the dealer's material) | %.1f / %.1f | |",
         Double.parseDouble(dealer.getProperty("batch_client_bytes_per_row")),
         Double.parseDouble(dealer.getProperty("batch_client_received_per_row"))));
-    table.add(String.format(Locale.ROOT, "| secure inference of one row, ot (no dealer), 2 "
-        + "parties: p50 / p99 of %d requests | %.2f / %.2f ms | |", OT_SINGLES,
-        ms(ot, "prob_p50_us"), ms(ot, "prob_p99_us")));
   }
 
   private static double ms(Properties p, String key) {
@@ -183,14 +209,15 @@ public final class InferenceBench {
       }
       if (withDealer) {
         procs.add(LocalParties.start(dir.resolve("dealer"), "-Xmx1g", InferenceMain.class
-            .getName(), List.of(), List.of("dealer", "-c", confs[2].toString(), "--sessions",
+            .getName(), jvmOptions(dir, "dealer"), List.of("dealer", "-c", confs[2].toString(), "--sessions",
                 "1")));
       }
       procs.add(LocalParties.start(dir.resolve("owner"), "-Xmx3g", InferenceMain.class.getName(),
-          List.of(), List.of("serve", "-c", confs[0].toString(), "-m", model.toString(),
+          jvmOptions(dir, "owner"), List.of("serve", "-c", confs[0].toString(), "-m", model.toString(),
               "--kind", "logistic", "--sessions", "1")));
       Process client = LocalParties.start(dir.resolve("client"), "-Xmx6g",
-          InferenceBench.class.getName(), List.of(), List.of("client", confs[1].toString()));
+          InferenceBench.class.getName(), jvmOptions(dir, "client"), List.of("client",
+              confs[1].toString()));
       procs.add(client);
       if (!client.waitFor(30, java.util.concurrent.TimeUnit.MINUTES) || client.exitValue() != 0) {
         throw new IllegalStateException("the inference client failed:\n"
@@ -212,6 +239,15 @@ public final class InferenceBench {
         p.destroyForcibly();
       }
     }
+  }
+
+  /** {@link #JVM_OPTIONS} for one party, {@code {dir}} replaced by its folder. */
+  private static List<String> jvmOptions(Path dir, String party) {
+    List<String> out = new ArrayList<>();
+    for (String o : JVM_OPTIONS) {
+      out.add(o.replace("{dir}", dir.resolve(party).toString()));
+    }
+    return out;
   }
 
   /** The client JVM: warm up, time single rows (probability, label) and the batch. */

@@ -23,8 +23,11 @@ import org.sparkmpc.net.MessageKey;
 import org.sparkmpc.net.MpcChannelException;
 import org.sparkmpc.net.PeerTimeoutException;
 import org.sparkmpc.net.ProtocolException;
-import org.sparkmpc.protocol.Sigmoid;
+import org.sparkmpc.protocol.BitConversion;
+import org.sparkmpc.protocol.ProductSigmoid;
 import org.sparkmpc.protocol.VectorEngine;
+import org.sparkmpc.ring.BitSlice;
+import org.sparkmpc.ring.LongCodec;
 import org.sparkmpc.session.Coordinates;
 import org.sparkmpc.session.MpcContext;
 import org.sparkmpc.session.OperatorScope;
@@ -60,7 +63,11 @@ final class InferenceSession {
   /** How many chunks of a batch are prepared ahead of the one that runs (that one included). */
   private static final int CHUNKS_AHEAD = 2;
 
+  /** The caller's context: operator ids, aborts; the correlation source uses it too. */
   final MpcContext ctx;
+  /** The same session over a channel whose sends do not wait: the online rounds. */
+  private final MpcContext net;
+  private final SendAheadChannel sendAhead;
   final CorrelationSource source;
   final InferenceSettings settings;
   final int client;
@@ -70,8 +77,10 @@ final class InferenceSession {
   final List<String> featureNames;
   private final long[] model;
   private final ExecutorService preparer;
-  private final ArrayDeque<Slot> pool = new ArrayDeque<>();
-  private final Map<String, VectorEngine> counted = new HashMap<>();
+  /** Runs the powers of the sigmoid beside its comparisons. */
+  private final ExecutorService helper;
+  private final ArrayDeque<RequestOperator> pool = new ArrayDeque<>();
+  private final Map<String, VectorEngine[]> counted = new HashMap<>();
   private final long[] phaseNanos = new long[Phase.values().length];
   private long requests;
   private volatile String failure;
@@ -90,24 +99,21 @@ final class InferenceSession {
   }
 
   /**
-   * An operator of the session: its coordinates, and for a prepared one its layout and the
-   * future of its material.
+   * The blocks of one request operator and the correlated randomness they use: the dot product,
+   * the probability's two engines (comparisons and the rest; powers beside them), the label's
+   * sign bits, and the opening.
    */
-  private record Slot(OperatorScope scope, Plan plan, Future<PreparedMaterial> material) {
-    long op() {
-      return scope.id();
-    }
-  }
-
-  /** The blocks of one request operator and the correlated randomness they use. */
   private record Plan(int rows, StreamRange input, StreamRange logitStreams, RoundRange logitRounds,
-      StreamRange probStreams, RoundRange probRounds, StreamRange labelStreams,
-      RoundRange labelRounds, int revealRound, List<Need> needs) {}
+      StreamRange probStreams, RoundRange probRounds, StreamRange sideStreams,
+      RoundRange sideRounds, StreamRange labelStreams, RoundRange labelRounds, int revealRound,
+      List<Need> needs) {}
 
-  private InferenceSession(MpcContext ctx, CorrelationSource source, InferenceSettings settings,
-      int client, InferenceModel.Kind kind, int features, int modelScale, List<String> names,
-      long[] model) {
+  private InferenceSession(MpcContext ctx, MpcContext net, CorrelationSource source,
+      InferenceSettings settings, int client, InferenceModel.Kind kind, int features,
+      int modelScale, List<String> names, long[] model) {
     this.ctx = ctx;
+    this.net = net;
+    this.sendAhead = (SendAheadChannel) net.channel();
     this.source = source;
     this.settings = settings;
     this.client = client;
@@ -119,6 +125,11 @@ final class InferenceSession {
     String party = ctx.directory().self().name();
     this.preparer = Executors.newSingleThreadExecutor(r -> {
       Thread t = new Thread(r, "inference-prepare-" + party);
+      t.setDaemon(true);
+      return t;
+    });
+    this.helper = Executors.newSingleThreadExecutor(r -> {
+      Thread t = new Thread(r, "inference-powers-" + party);
       t.setDaemon(true);
       return t;
     });
@@ -148,11 +159,14 @@ final class InferenceSession {
     }
     OperatorScope scope = ctx.coordinates().operator("inference session");
     long op = scope.id();
+    SendAheadChannel sendAhead = new SendAheadChannel(ctx.channel());
+    MpcContext net = new MpcContext(ctx.directory(), sendAhead, ctx.sessionId(), ctx.keys(),
+        ctx.timeout(), ctx.parties());
     try {
       String common = "inference v1 " + settings.canonical() + ",client=" + clientName
           + ",correlations=" + source.name() + ",parties=" + ctx.parties();
       String mine = common + "\n" + describe(model);
-      byte[][] all = ctx.exchangeAll(op, Coordinates.DRIVER_PARTITION,
+      byte[][] all = net.exchangeAll(op, Coordinates.DRIVER_PARTITION,
           Coordinates.AGREEMENT_ROUND, mine.getBytes(StandardCharsets.UTF_8));
       String[] descriptions = new String[all.length];
       for (int q = 0; q < all.length; q++) {
@@ -182,19 +196,20 @@ final class InferenceSession {
         source.request(op, List.of());
       } else {
         shares = model != null ? model.encodedOrShares() : new long[d + 1];
-        checkSharedRange(ctx, source, scope, shares, settings, shape.scale);
+        checkSharedRange(net, source, scope, shares, settings, shape.scale);
       }
       // Every party ready: a party that refused (its model out of range) aborted the operator
       // instead, and its peers fail here with its reason.
-      ctx.exchangeAll(op, Coordinates.DRIVER_PARTITION, readyRound.round(0), new byte[8]);
-      InferenceSession s = new InferenceSession(ctx, source, settings, client, shape.kind, d,
-          shape.scale, shape.names, shares);
+      net.exchangeAll(op, Coordinates.DRIVER_PARTITION, readyRound.round(0), new byte[8]);
+      InferenceSession s = new InferenceSession(ctx, net, source, settings, client, shape.kind,
+          d, shape.scale, shape.names, shares);
       source.release(op);
       ctx.channel().releaseOperator(ctx.sessionId(), op);
       s.refill();
       return s;
     } catch (RuntimeException e) {
       ctx.abort(op, e);
+      sendAhead.stop();
       throw e;
     }
   }
@@ -359,37 +374,57 @@ final class InferenceSession {
   }
 
   /**
-   * From the logits to the output at {@code scale} fractional bits: the truncation, and for a
-   * logistic model the sigmoid. 1 + {@value Sigmoid#ROUNDS} rounds (logistic) or 1 (linear).
+   * From the logits (at {@code scale + modelScale} bits) to the output at {@code scale} bits: for
+   * a logistic model the {@link ProductSigmoid} ({@value ProductSigmoid#ROUNDS} rounds, the
+   * comparisons on the untruncated logit, the powers on {@code side} beside them), for a linear one
+   * a truncation (1 round).
    */
-  private long[] probabilityTail(VectorEngine e, long[] z) {
-    long[] y = e.truncate(z, modelScale);
-    return kind == InferenceModel.Kind.LOGISTIC ? Sigmoid.apply(e, y, settings.scale()) : y;
+  private long[] probabilityTail(VectorEngine main, VectorEngine side, long[] z) {
+    if (kind == InferenceModel.Kind.LOGISTIC) {
+      return ProductSigmoid.apply(main, side, helper, z, settings.scale(), modelScale);
+    }
+    return main.truncate(z, modelScale);
   }
+
+  /** Rounds of the label's sign bits: the opening and the carry circuit, no conversion. */
+  private static final int LABEL_ROUNDS = BitConversion.A2B_ROUNDS;
 
   /**
-   * Shares of {@code [z >= 0]}: one comparison of the logit, at its own scale (no truncation).
-   * {@value org.sparkmpc.protocol.Comparison#ROUNDS} rounds.
+   * Open XOR-shared words to the client only: every other party sends its words, the client XORs.
+   * One round; 8 bytes per 64 labels from each server. Returns the words at the client.
    */
-  private static long[] labelTail(VectorEngine e, long[] z) {
-    long[] s = e.ltz(z);
-    long one = e.constant(1);
-    for (int i = 0; i < s.length; i++) {
-      s[i] = one - s[i];
+  private long[] openBitsToClient(long op, int partition, int round, long[] v) {
+    MessageKey key = net.key(op, partition, round);
+    if (net.self() != client) {
+      net.channel().send(client, key, LongCodec.encode(v, 0, v.length));
+      return null;
     }
-    return s;
+    long[] out = v.clone();
+    for (int q = 0; q < net.parties(); q++) {
+      if (q == client) {
+        continue;
+      }
+      byte[] in = net.channel().receive(key.withSender(q), net.timeout());
+      if (in.length != 8L * v.length) {
+        throw new ProtocolException("party '" + net.directory().name(q) + "' sent " + in.length
+            + " bytes of label shares for " + v.length + " words (" + key.describe() + ")");
+      }
+      LongCodec.xorInto(in, 0, out, v.length);
+    }
+    return out;
   }
 
-  private VectorEngine counted(String part, int n) {
+  /** Counting engines of one part for {@code n} rows: {@code [main]} or {@code [main, side]}. */
+  private VectorEngine[] counted(String part, int n) {
     return counted.computeIfAbsent(part + "/" + n, k -> {
       VectorEngine c = VectorEngine.counting(source, 0);
+      VectorEngine side = VectorEngine.counting(source, 0);
       switch (part) {
         case "logit" -> logit(c, new long[n * features], n);
-        case "probability" -> probabilityTail(c, new long[n]);
-        case "label" -> labelTail(c, new long[n]);
+        case "probability" -> probabilityTail(c, side, new long[n]);
         default -> throw new IllegalArgumentException(part);
       }
-      return c;
+      return side.rounds() == 0 ? new VectorEngine[] {c} : new VectorEngine[] {c, side};
     });
   }
 
@@ -397,60 +432,114 @@ final class InferenceSession {
   private Plan plan(OperatorScope scope, int n, boolean probability, boolean label) {
     List<Need> needs = new ArrayList<>();
     StreamRange input = scope.streams("rows", 1);
-    VectorEngine c = counted("logit", n);
+    VectorEngine c = counted("logit", n)[0];
     StreamRange ls = scope.streams("logit", c.streams());
     RoundRange lr = scope.rounds("logit", c.rounds());
     needs.addAll(c.needs(ls));
     StreamRange ps = null;
     RoundRange pr = null;
+    StreamRange ss = null;
+    RoundRange sr = null;
     StreamRange bs = null;
     RoundRange br = null;
     if (probability) {
-      c = counted("probability", n);
-      ps = scope.streams("probability", c.streams());
-      pr = scope.rounds("probability", c.rounds());
-      needs.addAll(c.needs(ps));
+      VectorEngine[] e = counted("probability", n);
+      ps = scope.streams("probability", e[0].streams());
+      pr = scope.rounds("probability", e[0].rounds());
+      needs.addAll(e[0].needs(ps));
+      if (e.length > 1) {
+        ss = scope.streams("powers", e[1].streams());
+        sr = scope.rounds("powers", e[1].rounds());
+        needs.addAll(e[1].needs(ss));
+      }
     }
     if (label) {
-      c = counted("label", n);
-      bs = scope.streams("label", c.streams());
-      br = scope.rounds("label", c.rounds());
-      needs.addAll(c.needs(bs));
+      bs = scope.streams("label", 2);
+      br = scope.rounds("label", LABEL_ROUNDS);
+      needs.add(Need.edaBits(0, bs.stream(0), n));
+      needs.add(Need.bitTriples(0, bs.stream(1), BitConversion.signTripleWords(n)));
     }
-    return new Plan(n, input, ls, lr, ps, pr, bs, br, scope.round("reveal"), needs);
+    return new Plan(n, input, ls, lr, ps, pr, ss, sr, bs, br, scope.round("reveal"), needs);
   }
 
   // ---------------------------------------------------------------- the pool
 
-  /** A request operator of {@code n} rows for the given modes, its preparation submitted. */
-  private Slot prepared(OperatorScope scope, int n, boolean probability, boolean label) {
-    Plan plan = plan(scope, n, probability, label);
-    long op = scope.id();
-    Future<PreparedMaterial> f = preparer.submit(
-        () -> PreparedMaterial.prepare(source, op, plan.needs()));
-    return new Slot(scope, plan, f);
+  /**
+   * An operator of requests: {@code slots} requests of {@code plan.rows()} rows each, request
+   * {@code j} in partition {@code j}, whose correlated randomness is prepared in one batch for all
+   * of them. Without a pool, a single request's operator is allocated unprepared (plan null) and
+   * prepared by the request that takes it.
+   */
+  private static final class RequestOperator {
+    final OperatorScope scope;
+    final int slots;
+    Plan plan;
+    Future<PreparedMaterial> material;
+    /** Slots handed to requests, and slots finished (used or skipped). */
+    int taken;
+    int done;
+    boolean released;
+
+    RequestOperator(OperatorScope scope, int slots) {
+      this.scope = scope;
+      this.slots = slots;
+    }
+
+    long id() {
+      return scope.id();
+    }
+  }
+
+  /** One request's place: slot {@code index} (its partition) of an operator. */
+  private record Slot(RequestOperator op, int index) {
+    long id() {
+      return op.id();
+    }
+  }
+
+  /** Plan {@code op} for {@code n} rows and the given modes, and submit its preparation. */
+  private void prepare(RequestOperator op, int n, boolean probability, boolean label) {
+    Plan plan = plan(op.scope, n, probability, label);
+    long id = op.id();
+    int slots = op.slots;
+    op.plan = plan;
+    op.material = preparer.submit(() -> PreparedMaterial.prepare(source, id, plan.needs(), slots));
   }
 
   private OperatorScope nextOperator() {
     return ctx.coordinates().operator("inference request");
   }
 
-  /** Fill the pool to its depth with single-row operators for both modes, prepared ahead. */
+  /**
+   * Keep two operators of {@code poolDepth} single-row requests each (both modes) prepared: the
+   * one being used and the next.
+   */
   private void refill() {
-    while (pool.size() < settings.poolDepth()) {
-      pool.add(prepared(nextOperator(), 1, true, kind == InferenceModel.Kind.LOGISTIC));
+    while (settings.poolDepth() > 0 && pool.size() < 2) {
+      RequestOperator op = new RequestOperator(nextOperator(), settings.poolDepth());
+      prepare(op, 1, true, kind == InferenceModel.Kind.LOGISTIC);
+      pool.add(op);
     }
   }
 
-  /** The operator of the next request: the pool's head, or a fresh one when there is no pool. */
+  /** The next request's slot: the next of the pool, or a fresh operator without a pool. */
   private Slot head() {
-    Slot s = pool.poll();
-    return s != null ? s : new Slot(nextOperator(), null, null);
+    if (settings.poolDepth() == 0) {
+      RequestOperator op = new RequestOperator(nextOperator(), 1);
+      op.taken = 1;
+      return new Slot(op, 0);
+    }
+    RequestOperator op = pool.peek();
+    Slot s = new Slot(op, op.taken++);
+    if (op.taken == op.slots) {
+      pool.poll();
+    }
+    return s;
   }
 
-  private PreparedMaterial material(Slot s) {
+  private PreparedMaterial material(RequestOperator op) {
     try {
-      return s.material().get(4 * Math.max(1, ctx.timeout().toMillis()), TimeUnit.MILLISECONDS);
+      return op.material.get(4 * Math.max(1, ctx.timeout().toMillis()), TimeUnit.MILLISECONDS);
     } catch (ExecutionException e) {
       if (e.getCause() instanceof RuntimeException r) {
         throw r;
@@ -458,37 +547,46 @@ final class InferenceSession {
       if (e.getCause() instanceof Error err) {
         throw err;
       }
-      throw new MpcChannelException("preparing operator " + s.op() + "'s correlated randomness "
+      throw new MpcChannelException("preparing operator " + op.id() + "'s correlated randomness "
           + "failed: " + e.getCause());
     } catch (TimeoutException e) {
-      throw new PeerTimeoutException("the correlated randomness of operator " + s.op() + " was "
+      throw new PeerTimeoutException("the correlated randomness of operator " + op.id() + " was "
           + "not ready within " + 4 * ctx.timeout().toSeconds() + " s (" + source.name()
           + " source)");
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new MpcChannelException("interrupted while waiting for operator " + s.op()
+      throw new MpcChannelException("interrupted while waiting for operator " + op.id()
           + "'s correlated randomness");
     }
   }
 
-  /** Forget an operator at this party: its material and its messages. */
-  private void release(long op) {
-    source.release(op);
-    ctx.channel().releaseOperator(ctx.sessionId(), op);
+  /** A slot is done (used, or skipped by a batch or the end); its operator's last frees it. */
+  private void finish(Slot s) {
+    if (++s.op().done == s.op().slots) {
+      release(s.op());
+    }
   }
 
-  /** An operator prepared for a request that did not use it: wait for it, then release it. */
-  private void discard(Slot s) {
-    if (s.material() != null) {
+  /**
+   * Forget an operator at this party once its preparation is over (the dealer has then sent all
+   * of it): its material and its messages.
+   */
+  private void release(RequestOperator op) {
+    if (op.released) {
+      return;
+    }
+    op.released = true;
+    if (op.material != null) {
       try {
-        material(s);
+        material(op);
       } catch (RuntimeException e) {
         if (failure == null) {
           throw e;
         }
       }
     }
-    release(s.op());
+    source.release(op.id());
+    ctx.channel().releaseOperator(ctx.sessionId(), op.id());
   }
 
   // ---------------------------------------------------------------- requests
@@ -499,6 +597,11 @@ final class InferenceSession {
         .putInt(0).array();
   }
 
+  /** Where a request's header goes: round 0 of its slot's partition (kernels start at 1). */
+  private MessageKey headerKey(Slot s) {
+    return net.key(s.id(), s.index(), 0);
+  }
+
   /**
    * Client side of one request: send the header, run the protocol on {@code rows} (already
    * checked), return the outputs at {@code scale} fractional bits (0 or 1 for labels).
@@ -506,19 +609,21 @@ final class InferenceSession {
   long[] clientRequest(int mode, double[][] rows) {
     checkUsable();
     Slot head = head();
-    long op = head.op();
     try {
-      byte[] h = header(mode, rows.length);
-      MessageKey key = ctx.key(op, Coordinates.DRIVER_PARTITION, Coordinates.AGREEMENT_ROUND);
-      for (int q = 0; q < ctx.parties(); q++) {
-        if (q != client) {
-          ctx.channel().send(q, key, h.clone());
-        }
-      }
+      sendHeader(head, header(mode, rows.length));
       return run(head, mode, rows.length, rows);
     } catch (RuntimeException e) {
-      fail(op, e);
+      fail(head.id(), e);
       throw e;
+    }
+  }
+
+  private void sendHeader(Slot head, byte[] h) {
+    MessageKey key = headerKey(head);
+    for (int q = 0; q < net.parties(); q++) {
+      if (q != client) {
+        net.channel().send(q, key, h.clone());
+      }
     }
   }
 
@@ -533,11 +638,10 @@ final class InferenceSession {
       waiting = head();
     }
     Slot head = waiting;
-    long op = head.op();
+    long op = head.id();
     byte[] h;
     try {
-      h = ctx.channel().receive(ctx.key(op, Coordinates.DRIVER_PARTITION,
-          Coordinates.AGREEMENT_ROUND).withSender(client), wait);
+      h = net.channel().receive(headerKey(head).withSender(client), wait);
     } catch (PeerTimeoutException idle) {
       return false;
     } catch (RuntimeException e) {
@@ -571,17 +675,17 @@ final class InferenceSession {
     }
   }
 
-  /** At a server, the operator whose header it waits for (taken from the pool on first wait). */
+  /** At a server, the slot whose header it waits for (taken on its first wait). */
   private Slot waiting;
 
   /** Both sides of a request after the header. {@code rows} is null at the servers. */
   private long[] run(Slot head, int mode, int n, double[][] rows) {
     long[] out;
-    if (n == 1 && head.plan() != null) {
+    if (n == 1) {
+      if (head.op().plan == null) {
+        prepare(head.op(), 1, mode == MODE_PROBABILITY, mode == MODE_LABEL);
+      }
       out = execute(head, mode, rows, 0);
-    } else if (n == 1) {
-      Slot s = prepared(head.scope(), 1, mode == MODE_PROBABILITY, mode == MODE_LABEL);
-      out = execute(s, mode, rows, 0);
     } else {
       out = batch(head, mode, n, rows);
     }
@@ -597,17 +701,20 @@ final class InferenceSession {
     boolean prob = mode == MODE_PROBABILITY;
     ArrayDeque<Slot> ahead = new ArrayDeque<>();
     int submitted = 0;
-    if (head.plan() == null) {
-      ahead.add(prepared(head.scope(), Math.min(chunkRows, n), prob, !prob));
+    if (head.op().plan == null) {
+      prepare(head.op(), Math.min(chunkRows, n), prob, !prob); // chunk 0 on the head's operator
+      ahead.add(head);
       submitted = 1;
     } else {
-      discard(head); // prepared for a single row: its material is not used
+      finish(head); // a pooled single-row slot: the batch does not use it
     }
     long[] out = rows != null ? new long[n] : null;
     for (int c = 0; c < chunks; c++) {
       while (submitted < chunks && ahead.size() < CHUNKS_AHEAD) {
-        int len = Math.min(chunkRows, n - submitted * chunkRows);
-        ahead.add(prepared(nextOperator(), len, prob, !prob));
+        RequestOperator op = new RequestOperator(nextOperator(), 1);
+        op.taken = 1;
+        prepare(op, Math.min(chunkRows, n - submitted * chunkRows), prob, !prob);
+        ahead.add(new Slot(op, 0));
         submitted++;
       }
       long[] r = execute(ahead.poll(), mode, rows, c * chunkRows);
@@ -619,16 +726,17 @@ final class InferenceSession {
   }
 
   /**
-   * One operator's rows, at every party: share the client's rows, the logit, the tail, the
-   * opening to the client. Returns the opened outputs at the client, null elsewhere.
+   * One slot's rows, at every party: share the client's rows, the logit, the tail, the opening to
+   * the client. Returns the opened outputs at the client, null elsewhere.
    */
   private long[] execute(Slot s, int mode, double[][] rows, int from) {
-    long op = s.op();
-    Plan p = s.plan();
+    long op = s.id();
+    int part = s.index();
+    Plan p = s.op().plan;
     int n = p.rows();
     int d = features;
     long t0 = System.nanoTime();
-    PreparedMaterial m = material(s);
+    CorrelationSource m = material(s.op()).view(part);
     long t1 = System.nanoTime();
     long[] x;
     if (ctx.self() == client) {
@@ -640,19 +748,38 @@ final class InferenceSession {
           x[i * d + j] = Math.round(row[j] * unit);
         }
       }
-      AdditiveSharing.shareOwnInPlace(ctx, op, 0, p.input().stream(0), x, n * d);
+      AdditiveSharing.shareOwnInPlace(net, op, part, p.input().stream(0), x, n * d);
     } else {
-      x = AdditiveSharing.peerShare(ctx, client, op, 0, p.input().stream(0), n * d);
+      x = AdditiveSharing.peerShare(net, client, op, part, p.input().stream(0), n * d);
     }
-    long[] z = logit(VectorEngine.live(ctx, m, op, 0, p.logitRounds(), p.logitStreams()), x, n);
+    long[] z = logit(VectorEngine.live(net, m, op, part, p.logitRounds(), p.logitStreams()), x,
+        n);
     long t2 = System.nanoTime();
-    long[] y = mode == MODE_LABEL
-        ? labelTail(VectorEngine.live(ctx, m, op, 0, p.labelRounds(), p.labelStreams()), z)
-        : probabilityTail(VectorEngine.live(ctx, m, op, 0, p.probRounds(), p.probStreams()), z);
-    long t3 = System.nanoTime();
-    long[] out = Reveal.toParties(ctx, op, 0, p.revealRound(), y, n, new int[] {client});
+    long[] out;
+    long t3;
+    if (mode == MODE_LABEL) {
+      long[] bits = BitConversion.signBits(net, m, op, part, p.labelRounds(), 0,
+          p.labelStreams(), z);
+      bits[bits.length - 1] &= BitSlice.tailMask(n);
+      t3 = System.nanoTime();
+      long[] open = openBitsToClient(op, part, p.revealRound(), bits);
+      out = null;
+      if (open != null) {
+        out = new long[n];
+        for (int i = 0; i < n; i++) {
+          out[i] = 1 - ((open[i >>> 6] >>> (i & 63)) & 1); // [z >= 0] = 1 - [z < 0]
+        }
+      }
+    } else {
+      long[] y = probabilityTail(
+          VectorEngine.live(net, m, op, part, p.probRounds(), p.probStreams()),
+          p.sideRounds() == null ? null
+              : VectorEngine.live(net, m, op, part, p.sideRounds(), p.sideStreams()), z);
+      t3 = System.nanoTime();
+      out = Reveal.toParties(net, op, part, p.revealRound(), y, n, new int[] {client});
+    }
     long t4 = System.nanoTime();
-    release(op);
+    finish(s);
     phaseNanos[Phase.MATERIAL.ordinal()] += t1 - t0;
     phaseNanos[Phase.LOGIT.ordinal()] += t2 - t1;
     phaseNanos[Phase.TAIL.ordinal()] += t3 - t2;
@@ -676,17 +803,10 @@ final class InferenceSession {
     }
     Slot head = head();
     try {
-      byte[] h = header(MODE_END, 0);
-      MessageKey key = ctx.key(head.op(), Coordinates.DRIVER_PARTITION,
-          Coordinates.AGREEMENT_ROUND);
-      for (int q = 0; q < ctx.parties(); q++) {
-        if (q != client) {
-          ctx.channel().send(q, key, h.clone());
-        }
-      }
+      sendHeader(head, header(MODE_END, 0));
       endLocally(head);
     } catch (RuntimeException e) {
-      fail(head.op(), e);
+      fail(head.id(), e);
       throw e;
     }
   }
@@ -696,9 +816,9 @@ final class InferenceSession {
    * the dealer the session is over, and end the session in the channel.
    */
   private void endLocally(Slot head) {
-    discard(head);
+    release(head.op());
     while (!pool.isEmpty()) {
-      discard(pool.poll());
+      release(pool.poll());
     }
     if (source instanceof DealerCorrelationSource dealer) {
       dealer.finish(ctx.coordinates().operator("end of inference session").id());
@@ -709,8 +829,13 @@ final class InferenceSession {
   private void shutdown() {
     ended = true;
     preparer.shutdownNow();
+    helper.shutdownNow();
     pool.clear();
     waiting = null;
+    if (failure == null) {
+      sendAhead.drain(ctx.timeout());
+    }
+    sendAhead.stop();
     ctx.channel().endSession(ctx.sessionId());
   }
 

@@ -137,7 +137,7 @@ class InferenceSafetyTest {
       encoded.add(Math.round(Math.scalb(v, 16)));
     }
     for (RecordingChannel.Message msg : owner.receivedSnapshot()) {
-      if (msg.key().partition() == Coordinates.DRIVER_PARTITION) {
+      if (msg.key().partition() == Coordinates.DRIVER_PARTITION || msg.key().round() == 0) {
         continue; // headers and the session's public descriptions
       }
       for (long v : longs(msg.payload())) {
@@ -147,14 +147,15 @@ class InferenceSafetyTest {
   }
 
   /**
-   * Per request operator, the values opened in its dot-product round (the first data round):
-   * this party's sent share plus the peer's received share.
+   * Per request, the values opened in its dot-product round (its first kernel round): this
+   * party's sent share plus the peer's received share.
    */
   static List<long[]> dotProductOpenings(RecordingChannel view, int peer) {
-    Map<Long, RecordingChannel.Message> firstIn = new HashMap<>();
+    // a request is a partition of an operator (a pooled operator serves several)
+    Map<List<Long>, RecordingChannel.Message> firstIn = new HashMap<>();
     for (RecordingChannel.Message msg : view.receivedSnapshot()) {
-      if (msg.key().partition() == 0 && msg.key().sender() == peer) {
-        firstIn.merge(msg.key().operator(), msg,
+      if (msg.key().partition() >= 0 && msg.key().round() > 0 && msg.key().sender() == peer) {
+        firstIn.merge(List.of(msg.key().operator(), (long) msg.key().partition()), msg,
             (a, b) -> a.key().round() <= b.key().round() ? a : b);
       }
     }
@@ -165,7 +166,8 @@ class InferenceSafetyTest {
       }
       for (RecordingChannel.Message mine : view.sentSnapshot()) {
         if (mine.peer() == peer && mine.key().operator() == in.key().operator()
-            && mine.key().partition() == 0 && mine.key().round() == in.key().round()) {
+            && mine.key().partition() == in.key().partition()
+            && mine.key().round() == in.key().round()) {
           long[] a = longs(mine.payload());
           long[] b = longs(in.payload());
           for (int i = 0; i < a.length; i++) {
