@@ -106,7 +106,10 @@ public final class InferenceBench {
         + "0; the client learns one bit) | %.2f / %.2f ms | |", ms(dealer, "label_p50_us"),
         ms(dealer, "label_p99_us")));
     table.add(String.format(Locale.ROOT, "| where a single-row probability's time goes at the "
-        + "client (ms): %s | | |", dealer.getProperty("prob_phases")));
+        + "client (ms): %s; CPU time of the client JVM per request, probability / label: %d / %d "
+        + "µs | | |", dealer.getProperty("prob_phases"),
+        Long.parseLong(dealer.getProperty("prob_cpu_us")),
+        Long.parseLong(dealer.getProperty("label_cpu_us"))));
     if (batchRows > 0) {
       batchRows(dealer, plainRate, table);
     }
@@ -277,6 +280,8 @@ public final class InferenceBench {
         long[] label = new long[singles];
         long before = c.requests();
         java.util.Map<String, Double> phasesBefore = c.phaseMillis();
+        long cpu0 = processCpuNanos();
+        long[] ticks0 = procTicks();
         for (int i = 0; i < singles; i++) {
           double[] r = row(next++, FEATURES);
           long t0 = System.nanoTime();
@@ -285,6 +290,8 @@ public final class InferenceBench {
           check(m, r, v, i);
         }
         String phases = phases(phasesBefore, before, c.phaseMillis(), c.requests());
+        long cpu1 = processCpuNanos();
+        long[] ticks1 = procTicks();
         for (int i = 0; i < singles; i++) {
           double[] r = row(next++, FEATURES);
           long t0 = System.nanoTime();
@@ -295,8 +302,13 @@ public final class InferenceBench {
                 + "plaintext model");
           }
         }
+        long cpu2 = processCpuNanos();
         percentiles(out, "prob", prob);
         percentiles(out, "label", label);
+        out.append("prob_cpu_us=").append((cpu1 - cpu0) / 1000 / singles).append('\n');
+        out.append("label_cpu_us=").append((cpu2 - cpu1) / 1000 / singles).append('\n');
+        out.append("prob_user_sys_ticks=").append(ticks1[0] - ticks0[0]).append('/')
+            .append(ticks1[1] - ticks0[1]).append('\n');
         out.append("prob_phases=").append(phases).append('\n');
         if (batch > 0) {
           double[][] rows = new double[(int) batch][];
@@ -325,6 +337,22 @@ public final class InferenceBench {
       ep.gateway().endSession(ctx.sessionId());
     }
     Files.writeString(Path.of(p.getProperty("out")), out.toString());
+  }
+
+  /** User and system clock ticks of this process (Linux), or zeros. */
+  static long[] procTicks() {
+    try {
+      String[] f = Files.readString(Path.of("/proc/self/stat")).split("\\) ", 2)[1].split(" ");
+      return new long[] {Long.parseLong(f[11]), Long.parseLong(f[12])};
+    } catch (IOException | RuntimeException e) {
+      return new long[2];
+    }
+  }
+
+  /** CPU time of this JVM, all threads. */
+  static long processCpuNanos() {
+    return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+        .getOperatingSystemMXBean()).getProcessCpuTime();
   }
 
   private static String phases(java.util.Map<String, Double> before, long n0,

@@ -193,19 +193,36 @@ public final class InferenceMain implements Callable<Integer> {
       try (InferenceEndpoint ep = InferenceEndpoint.start(conf)) {
         System.out.println("infer dealer: " + ep.party() + " on port " + ep.gateway().port());
         System.out.flush();
+        // Each session on a thread of its own: one whose parties failed waits out its idle
+        // time there without holding up the next session.
+        List<Thread> running = new ArrayList<>();
         for (int s = 0; sessions == 0 || s < sessions; ) {
           MpcContext ctx = ep.establish(null, ep.party());
           s++;
+          Thread t = new Thread(() -> {
+            try {
+              long ops = DealerService.serve(ctx, idleFor);
+              System.out.printf("infer dealer: session %s ended: %,d operators%n",
+                  ctx.sessionId(), ops);
+            } catch (RuntimeException e) {
+              System.err.println("infer dealer: session " + ctx.sessionId() + " failed: "
+                  + describe(e));
+            }
+            ep.gateway().endSession(ctx.sessionId());
+            System.out.flush();
+          }, "infer-dealer-" + ctx.sessionId());
+          t.setDaemon(true);
+          t.start();
+          running.add(t);
+          running.removeIf(x -> !x.isAlive());
+        }
+        for (Thread t : running) {
           try {
-            long ops = DealerService.serve(ctx, idleFor);
-            System.out.printf("infer dealer: session %s ended: %,d operators%n",
-                ctx.sessionId(), ops);
-          } catch (RuntimeException e) {
-            System.err.println("infer dealer: session " + ctx.sessionId() + " failed: "
-                + describe(e));
+            t.join();
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            break;
           }
-          ep.gateway().endSession(ctx.sessionId());
-          System.out.flush();
         }
       }
       return 0;
