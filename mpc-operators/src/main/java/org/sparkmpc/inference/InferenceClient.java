@@ -15,23 +15,24 @@ import org.sparkmpc.session.MpcContext;
  * traffic), the parties compute the logit {@code w·x + b} as one shared matrix product with the
  * model's shares (made once, when the session opened), and then
  * <ul>
- *   <li>{@link #predictProbability} / {@link #predict}: a truncation and, for a logistic model,
- *       the piecewise-cubic sigmoid ({@link org.sparkmpc.protocol.Sigmoid}, within {@value
- *       org.sparkmpc.protocol.Sigmoid#MAX_ERROR} of {@code σ}); for a linear model the value;
+ *   <li>{@link #predictProbability} / {@link #predict}: for a logistic model the piecewise-cubic
+ *       sigmoid of the logit ({@link org.sparkmpc.protocol.ProductSigmoid}, within {@value
+ *       org.sparkmpc.protocol.Sigmoid#MAX_ERROR} of {@code σ}), its comparisons on the logit at
+ *       its full scale; for a linear model a truncation of the logit;
  *   <li>{@link #predictLabel}: one secure comparison of the logit with 0, on the logit at its
  *       full scale (no truncation), so the label is exactly {@code [w·x + b >= 0]} of the
- *       encoded model and row.
+ *       encoded model and row; its XOR-shared bit is opened without a conversion round.
  * </ul>
  * Only the result is opened, and only to the client.
  *
- * <p><b>Rounds per request</b> (one message per peer per round, whatever the row count): the
- * header, 1 (dot product), 1 (truncation) + {@value org.sparkmpc.protocol.Sigmoid#ROUNDS}
- * (sigmoid) or {@value org.sparkmpc.protocol.Comparison#ROUNDS} (label), 1 (opening): 18 for a
- * probability, 10 for a label, 3 for a linear value. <b>Bytes per row</b> to each other computing
- * party, with the dealer: {@code 8·d} (the masked row) + about 8 (truncation) + 351 (sigmoid) + 8
- * (opening, servers to client only); a label about {@code 8·d} + 38 + 8. The correlated randomness
- * (the dealer's, or made by oblivious transfer with two parties) for the next single-row requests
- * is prepared in the background while requests run ({@link InferenceSettings#poolDepth()}).
+ * <p><b>Rounds per request</b> after the header (one message per peer per round, whatever the
+ * row count of a chunk): 1 (dot product) + {@value org.sparkmpc.protocol.ProductSigmoid#ROUNDS}
+ * (sigmoid; its powers take 5 rounds beside its comparisons) + 1 (opening) = 12 for a
+ * probability; 1 + 7 + 1 = 9 for a label; 3 for a linear value. <b>Bytes per row</b> to each
+ * other computing party, with the dealer: {@code 16·d} (the masked row and model) + about 375
+ * (sigmoid) + 8 (opening, servers to client only); a label about {@code 16·d} + 38. The
+ * correlated randomness for the next single-row requests is prepared in the background, one batch
+ * for {@link InferenceSettings#poolDepth()} requests ({@code 2·poolDepth} at most are prepared).
  *
  * <p><b>What it reveals.</b> To the client: the output of each request (the probability at
  * {@code 2^-scale}, the value, or the label bit), and the model's public shape (kind, number of

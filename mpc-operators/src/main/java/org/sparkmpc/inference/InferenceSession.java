@@ -24,6 +24,7 @@ import org.sparkmpc.net.MpcChannelException;
 import org.sparkmpc.net.PeerTimeoutException;
 import org.sparkmpc.net.ProtocolException;
 import org.sparkmpc.protocol.BitConversion;
+import org.sparkmpc.protocol.LinearPiecesSigmoid;
 import org.sparkmpc.protocol.ProductSigmoid;
 import org.sparkmpc.protocol.VectorEngine;
 import org.sparkmpc.ring.BitSlice;
@@ -374,16 +375,21 @@ final class InferenceSession {
   }
 
   /**
-   * From the logits (at {@code scale + modelScale} bits) to the output at {@code scale} bits: for
-   * a logistic model the {@link ProductSigmoid} ({@value ProductSigmoid#ROUNDS} rounds, the
-   * comparisons on the untruncated logit, the powers on {@code side} beside them), for a linear one
-   * a truncation (1 round).
+   * From the logits (at {@code scale + modelScale} bits) to the output at {@code scale} bits. A
+   * logistic model's single row: {@link LinearPiecesSigmoid} ({@value LinearPiecesSigmoid#ROUNDS}
+   * rounds, 10 messages, no second engine); a chunk of rows: {@link ProductSigmoid} (as many
+   * rounds, its powers on {@code side} beside the comparisons; 4 times fewer comparisons per row).
+   * Both are within {@link org.sparkmpc.protocol.Sigmoid#MAX_ERROR} of {@code σ}. A linear model:
+   * one truncation.
    */
   private long[] probabilityTail(VectorEngine main, VectorEngine side, long[] z) {
-    if (kind == InferenceModel.Kind.LOGISTIC) {
-      return ProductSigmoid.apply(main, side, helper, z, settings.scale(), modelScale);
+    if (kind == InferenceModel.Kind.LINEAR) {
+      return main.truncate(z, modelScale);
     }
-    return main.truncate(z, modelScale);
+    if (z.length == 1) {
+      return LinearPiecesSigmoid.apply(main, z, settings.scale(), modelScale);
+    }
+    return ProductSigmoid.apply(main, side, helper, z, settings.scale(), modelScale);
   }
 
   /** Rounds of the label's sign bits: the opening and the carry circuit, no conversion. */
@@ -816,6 +822,14 @@ final class InferenceSession {
    * the dealer the session is over, and end the session in the channel.
    */
   private void endLocally(Slot head) {
+    if (head.op().material == null) {
+      // an operator allocated for the END header only: the dealer follows every id in order
+      long id = head.id();
+      head.op().material = preparer.submit(() -> {
+        source.request(id, List.of());
+        return null;
+      });
+    }
     release(head.op());
     while (!pool.isEmpty()) {
       release(pool.poll());

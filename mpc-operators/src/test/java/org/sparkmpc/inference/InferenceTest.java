@@ -110,6 +110,21 @@ class InferenceTest {
   }
 
   @Test
+  void withoutAPoolEachRequestPreparesItsOwnRandomness() throws Exception {
+    InferenceModel m = model(7, D);
+    double[][] x = rows(8, 5, D);
+    var out = InferenceParties.run(new InferenceParties.Setup("dealer", 2).with(
+        InferenceSettings.DEFAULTS.withPoolDepth(0).withChunkRows(2)), p -> p == 0 ? m : null,
+        c -> new Object[] {c.predictProbability(x[0]), c.predictLabel(x[1]), c.predict(x)});
+    check(m, x[0], (double) out.result()[0], m.predictLabel(x[0]), "single row");
+    assertEquals(m.predictLabel(x[1]), (int) out.result()[1]);
+    double[] batch = (double[]) out.result()[2];
+    for (int i = 0; i < x.length; i++) {
+      check(m, x[i], batch[i], m.predictLabel(x[i]), "batch row " + i);
+    }
+  }
+
+  @Test
   void aModelTrainedSecretSharedIsServedFromEveryPartysShares() throws Exception {
     InferenceModel m = model(4, D);
     int scale = 20;
@@ -139,7 +154,8 @@ class InferenceTest {
     for (int i = 0; i < x.length; i++) {
       check(m, x[i], probs[i], labels[i], "row " + i);
     }
-    assertEquals(probs[0], (double) out.result()[2], Math.scalb(4.0, -16));
+    // a single row goes through the piecewise-linear sigmoid, a batch through the cubic one
+    check(m, x[0], (double) out.result()[2], labels[0], "row 0 alone");
   }
 
   @Test
@@ -168,7 +184,7 @@ class InferenceTest {
     var ok = assertDoesNotThrow(() -> InferenceParties.run(new InferenceParties.Setup("dealer",
         2).with(InferenceSettings.DEFAULTS.withMaxFeatureBits(8).withPoolDepth(1)),
         p -> p == 0 ? m : null, c -> c.predict(new double[][] {{0.001, 0.002}})[0]));
-    assertEquals(Sigmoid.approximate(0.4 - 0.6), ok.result(), 1e-3);
+    check(m, new double[] {0.001, 0.002}, ok.result(), 0, "a large model, narrow features");
   }
 
   static <T> T assertDoesNotThrow(org.junit.jupiter.api.function.ThrowingSupplier<T> s) {
