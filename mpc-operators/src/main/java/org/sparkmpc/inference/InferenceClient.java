@@ -26,13 +26,16 @@ import org.sparkmpc.session.MpcContext;
  * Only the result is opened, and only to the client.
  *
  * <p><b>Rounds per request</b> after the header (one message per peer per round, whatever the
- * row count of a chunk): 1 (dot product) + {@value org.sparkmpc.protocol.ProductSigmoid#ROUNDS}
- * (sigmoid; its powers take 5 rounds beside its comparisons) + 1 (opening) = 12 for a
- * probability; 1 + 7 + 1 = 9 for a label; 3 for a linear value. <b>Bytes per row</b> to each
- * other computing party, with the dealer: {@code 16·d} (the masked row and model) + about 375
- * (sigmoid) + 8 (opening, servers to client only); a label about {@code 16·d} + 38. The
- * correlated randomness for the next single-row requests is prepared in the background, one batch
- * for {@link InferenceSettings#poolDepth()} requests ({@code 2·poolDepth} at most are prepared).
+ * row count of a chunk): 1 (dot product) + 10 (sigmoid: a single row's {@link
+ * org.sparkmpc.protocol.LinearPiecesSigmoid}, a chunk's {@link
+ * org.sparkmpc.protocol.ProductSigmoid} with its powers beside the comparisons) + 1 (opening) = 12
+ * for a probability; 1 + 7 + 1 = 9 for a label; 3 for a linear value. <b>Bytes</b> to each other
+ * computing party, with the dealer: per single row about {@code 16·d} (the masked row and model)
+ * + 2,100 for a probability or + 1,900 for a label (the comparisons' AND gates travel in words of
+ * 64 elements, so one row costs as much as 64); per row of a batch about {@code 16·d} + 375
+ * (probability) or + 38 (label), and 8 (the opening, servers to client only). The correlated
+ * randomness of the next single-row requests is prepared in the background, one batch for {@link
+ * InferenceSettings#poolDepth()} requests ({@code 2·poolDepth} at most are prepared).
  *
  * <p><b>What it reveals.</b> To the client: the output of each request (the probability at
  * {@code 2^-scale}, the value, or the label bit), and the model's public shape (kind, number of

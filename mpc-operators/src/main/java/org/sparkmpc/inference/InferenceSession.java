@@ -44,16 +44,19 @@ import org.sparkmpc.share.Reveal;
  * the pool of operators whose randomness is prepared ahead, and the steps of one request. {@link
  * InferenceClient} and {@link InferenceServer} are its two faces.
  *
- * <p><b>Lockstep.</b> Every request takes the next operator of the session (the head of the pool):
- * the client sends its header (mode and row count, public) under that operator's driver-partition
- * agreement round, and every party then runs the same steps on the same coordinates. Operators are
- * allocated in the same order at every party: the pool's slots at start, a batch's chunks as they
- * are prepared, the pool's refill after each request. The dealer, which serves operators in id
+ * <p><b>Lockstep.</b> Every request takes the next slot of the session: slot {@code j} of a
+ * request operator is partition {@code j} of that operator, and a pooled operator has {@code
+ * poolDepth} slots that share one batch of correlated randomness. The client sends its header
+ * (mode and row count, public) under round 0 of the slot's partition, and every party then runs
+ * the same steps on the same coordinates. Operators are allocated in the same order at every
+ * party: the pool's two operators at start, a batch's chunks (one operator each) as they are
+ * prepared, the pool's next operator when one is used up. The dealer, which serves operators in id
  * order, is asked in that order by the preparer thread.
  *
- * <p><b>Memory.</b> When a request is done each party drops its operator's material and releases
- * its messages in the channel ({@link org.sparkmpc.net.Channel#releaseOperator}), so a session of
- * any length holds only the pool's prepared material.
+ * <p><b>Memory.</b> Once every slot of an operator is done (or skipped) each party drops its
+ * material and releases its messages in the channel ({@link
+ * org.sparkmpc.net.Channel#releaseOperator}), so a session of any length holds at most the
+ * material and messages of two pooled operators and two chunks.
  */
 final class InferenceSession {
   static final int MODE_PROBABILITY = 1;

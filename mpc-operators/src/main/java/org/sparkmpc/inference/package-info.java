@@ -7,6 +7,8 @@
  * a request is a dot product (1 round) and the sigmoid (10 rounds), or a comparison for a label
  * (7 rounds), then an opening to the client (1 round). Correlated randomness comes from the dealer
  * or, for two parties, from oblivious transfer, prepared ahead in batches shared by many requests.
- * {@link org.sparkmpc.inference.InferenceMain} is the command line ({@code bin/infer}).
+ * {@link org.sparkmpc.inference.InferenceMain} is the command line ({@code bin/infer});
+ * {@link org.sparkmpc.inference.InferenceEndpoint} starts a party's gateway and sessions from its
+ * properties.
  */
 package org.sparkmpc.inference;
