@@ -105,6 +105,10 @@ public final class InferenceBench {
     table.add(String.format(Locale.ROOT, "| the same, label only (a comparison of the logit with "
         + "0; the client learns one bit) | %.2f / %.2f ms | |", ms(dealer, "label_p50_us"),
         ms(dealer, "label_p99_us")));
+    table.add(String.format(Locale.ROOT, "| bytes the client sends per single-row request, "
+        + "probability / label (to the owner; and its requests to the dealer) | %,d / %,d | |",
+        Long.parseLong(dealer.getProperty("prob_bytes_sent")),
+        Long.parseLong(dealer.getProperty("label_bytes_sent"))));
     table.add(String.format(Locale.ROOT, "| where a single-row probability's time goes at the "
         + "client (ms): %s; CPU time of the client JVM per request, probability / label: %d / %d "
         + "µs | | |", dealer.getProperty("prob_phases"),
@@ -282,6 +286,7 @@ public final class InferenceBench {
         java.util.Map<String, Double> phasesBefore = c.phaseMillis();
         long cpu0 = processCpuNanos();
         long[] ticks0 = procTicks();
+        long sentBefore = ep.gateway().stats().bytesSent();
         for (int i = 0; i < singles; i++) {
           double[] r = row(next++, FEATURES);
           long t0 = System.nanoTime();
@@ -292,6 +297,7 @@ public final class InferenceBench {
         String phases = phases(phasesBefore, before, c.phaseMillis(), c.requests());
         long cpu1 = processCpuNanos();
         long[] ticks1 = procTicks();
+        long sentProb = ep.gateway().stats().bytesSent() - sentBefore;
         for (int i = 0; i < singles; i++) {
           double[] r = row(next++, FEATURES);
           long t0 = System.nanoTime();
@@ -303,10 +309,13 @@ public final class InferenceBench {
           }
         }
         long cpu2 = processCpuNanos();
+        long sentLabel = ep.gateway().stats().bytesSent() - sentBefore - sentProb;
         percentiles(out, "prob", prob);
         percentiles(out, "label", label);
         out.append("prob_cpu_us=").append((cpu1 - cpu0) / 1000 / singles).append('\n');
         out.append("label_cpu_us=").append((cpu2 - cpu1) / 1000 / singles).append('\n');
+        out.append("prob_bytes_sent=").append(sentProb / singles).append('\n');
+        out.append("label_bytes_sent=").append(sentLabel / singles).append('\n');
         out.append("prob_user_sys_ticks=").append(ticks1[0] - ticks0[0]).append('/')
             .append(ticks1[1] - ticks0[1]).append('\n');
         out.append("prob_phases=").append(phases).append('\n');
