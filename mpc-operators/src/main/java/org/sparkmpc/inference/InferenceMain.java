@@ -42,6 +42,7 @@ import picocli.CommandLine.Option;
  * row is refused naming its line and column.
  */
 @Command(name = "infer", mixinStandardHelpOptions = true,
+    versionProvider = InferenceMain.Version.class,
     subcommands = {InferenceMain.Serve.class, InferenceMain.Predict.class,
         InferenceMain.Dealer.class},
     description = "Secure inference of a linear or logistic-regression model: the owner serves "
@@ -74,6 +75,15 @@ public final class InferenceMain implements Callable<Integer> {
   public Integer call() {
     CommandLine.usage(this, System.err);
     return 2;
+  }
+
+  /** The version of the jar this runs from, as its manifest gives it. */
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      String v = InferenceMain.class.getPackage().getImplementationVersion();
+      return new String[] {"infer (Spark MPC) " + (v == null ? "development build" : v)};
+    }
   }
 
   /** The inference settings; every party must give the same. */
