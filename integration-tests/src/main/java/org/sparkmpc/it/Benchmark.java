@@ -27,10 +27,10 @@ public final class Benchmark {
 
   /** The parts of the benchmark, in the order they run; all by default. */
   static final List<String> PARTS = List.of("agg", "mult", "deep", "kernel", "cmp", "pred", "reg",
-      "logit");
+      "logit", "infer");
   static final String USAGE = "usage: Benchmark [--rows N] [--reg-rows N] [--logit-rows N] [--parts "
       + String.join(",", PARTS) + "] [--kernel-batch N] [--kernel-dealer-only] [--cmp-batch N] "
-      + "[--pred-heap -XmxNg] [--work DIR]";
+      + "[--pred-heap -XmxNg] [--infer-rows N] [--work DIR]";
 
   public static void main(String[] args) throws Exception {
     long rows = 3_000_000;
@@ -41,6 +41,7 @@ public final class Benchmark {
     int kernelBatch = 1 << 20;
     int cmpBatch = 1 << 20;
     String predHeap = null; // from --rows: PredicateBench.heap
+    long inferRows = 1_000_000; // the batch of the infer part (InferenceBench)
     java.util.Set<String> parts = new java.util.LinkedHashSet<>(PARTS);
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
@@ -53,6 +54,7 @@ public final class Benchmark {
         case "--kernel-batch" -> kernelBatch = Integer.parseInt(args[++i]);
         case "--cmp-batch" -> cmpBatch = Integer.parseInt(args[++i]);
         case "--pred-heap" -> predHeap = args[++i];
+        case "--infer-rows" -> inferRows = Long.parseLong(args[++i]);
         default -> throw new IllegalArgumentException(USAGE);
       }
     }
@@ -116,6 +118,10 @@ public final class Benchmark {
     }
     if (parts.contains("logit")) {
       LogisticBench.rows(work, logitRows, table);
+    }
+    // infer: secure inference served over a long-lived session, without Spark (InferenceBench)
+    if (parts.contains("infer")) {
+      InferenceBench.rows(work, inferRows, table);
     }
     System.out.println();
     System.out.println(machine());

@@ -133,6 +133,16 @@ public final class Mailbox implements AutoCloseable {
     }
   }
 
+  /** Released operators of {@code session} remembered one by one (outside a run of consecutive ids). */
+  int scatteredReleases(String session) {
+    lock.lock();
+    try {
+      return store.scatteredReleases(session);
+    } finally {
+      lock.unlock();
+    }
+  }
+
   /** Whether {@code session} has ended here (messages for it are refused as replays). */
   public boolean isEnded(String session) {
     lock.lock();

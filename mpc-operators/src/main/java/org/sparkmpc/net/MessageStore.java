@@ -33,9 +33,52 @@ final class MessageStore {
   /** One session's messages by operator, its released operators, and what it holds. */
   private static final class Session {
     final Map<Long, Map<MessageKey, Entry>> byOperator = new HashMap<>();
-    final Set<Long> released = new HashSet<>();
+    final ReleasedOperators released = new ReleasedOperators();
     long bytes;
     int messages;
+  }
+
+  /**
+   * The operators released in a session: one run of consecutive ids {@code [runStart, runEnd)}
+   * and a set of the others. A long session that releases its operators in order (a long-lived
+   * inference session releases one per request) keeps two numbers, not one entry per operator.
+   */
+  static final class ReleasedOperators {
+    private long runStart;
+    private long runEnd;
+    private final Set<Long> others = new HashSet<>();
+
+    void add(long op) {
+      if (contains(op)) {
+        return;
+      }
+      if (runStart == runEnd) {
+        runStart = op;
+        runEnd = op + 1;
+      } else if (op == runEnd) {
+        runEnd++;
+      } else if (op == runStart - 1) {
+        runStart--;
+      } else {
+        others.add(op);
+        return;
+      }
+      while (others.remove(runEnd)) {
+        runEnd++;
+      }
+      while (others.remove(runStart - 1)) {
+        runStart--;
+      }
+    }
+
+    boolean contains(long op) {
+      return (op >= runStart && op < runEnd) || others.contains(op);
+    }
+
+    /** Ids kept one by one (outside the run). */
+    int scattered() {
+      return others.size();
+    }
   }
 
   private final Map<String, Session> sessions = new HashMap<>();
@@ -89,6 +132,12 @@ final class MessageStore {
     s.bytes -= freed;
     s.messages -= m.size();
     return freed;
+  }
+
+  /** Released operators of {@code session} kept one by one (not in its run of consecutive ids). */
+  int scatteredReleases(String session) {
+    Session s = sessions.get(session);
+    return s == null ? 0 : s.released.scattered();
   }
 
   /** Whether the operator of {@code key} was released in its session. */

@@ -83,6 +83,50 @@ final class EngineRuns {
   }
 
   /**
+   * As {@link #onDriver}, for an algorithm on two engines of the operator with disjoint blocks (a
+   * main one and one whose steps run beside it on another thread, as {@link
+   * org.sparkmpc.protocol.ProductSigmoid} does), over a channel whose sends do not wait for their
+   * acknowledgement ({@link org.sparkmpc.net.SendAheadChannel}): a round then costs about one
+   * message's way instead of a round trip and a half.
+   */
+  static <T> T onDriverTwo(MpcRuntime rt, String kind, String description,
+      java.util.function.BiFunction<VectorEngine, VectorEngine, T> algorithm) {
+    MpcContext ctx = rt.context();
+    CorrelationSource source = SecureLinearRegression.requireSource(rt);
+    VectorEngine main = VectorEngine.counting(source, Coordinates.DRIVER_PARTITION);
+    VectorEngine side = VectorEngine.counting(source, Coordinates.DRIVER_PARTITION);
+    algorithm.apply(main, side);
+    OperatorScope scope = rt.beginOperator(kind);
+    StreamRange ms = scope.streams(kind, Math.max(1, main.streams()));
+    RoundRange mr = scope.rounds(kind, Math.max(1, main.rounds()));
+    StreamRange ss = scope.streams(kind + " beside", Math.max(1, side.streams()));
+    RoundRange sr = scope.rounds(kind + " beside", Math.max(1, side.rounds()));
+    List<Need> needs = new ArrayList<>(main.needs(ms));
+    needs.addAll(side.needs(ss));
+    rt.request(scope, needs);
+    org.sparkmpc.net.SendAheadChannel ahead = new org.sparkmpc.net.SendAheadChannel(
+        ctx.channel());
+    MpcContext fast = new MpcContext(ctx.directory(), ahead, ctx.sessionId(), ctx.keys(),
+        ctx.timeout(), ctx.parties());
+    try {
+      ctx.agree(scope.id(), kind + " " + description + " rounds=" + main.rounds() + "+"
+          + side.rounds());
+      T out = algorithm.apply(VectorEngine.live(fast, source, scope.id(),
+          Coordinates.DRIVER_PARTITION, mr, ms), VectorEngine.live(fast, source, scope.id(),
+          Coordinates.DRIVER_PARTITION, sr, ss));
+      ahead.drain(ctx.timeout()); // the last round's messages reach the peers before the stop
+      ahead.close();
+      source.release(scope.id());
+      rt.releaseMessages(scope);
+      return out;
+    } catch (RuntimeException e) {
+      ahead.close();
+      ctx.abort(scope.id(), e);
+      throw e;
+    }
+  }
+
+  /**
    * Run {@code algorithm} on every partition of {@code table} in one deep stage as operator
    * {@code kind}; returns each partition's result, indexed by partition (null for an empty one).
    */

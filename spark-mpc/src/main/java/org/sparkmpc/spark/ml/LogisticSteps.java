@@ -161,12 +161,14 @@ final class LogisticSteps {
    * Mini-batch gradient descent on the driver over the standardised rows {@code z} (columns) and
    * labels {@code y} at {@code scale} bits: {@code epochs} passes over the rows in order, in batches
    * of {@code batch} (the last one smaller), each step {@code β ← β - stepSize·(∇ + λβ)} with the
-   * batch's mean gradient. Per step: the logits (a matrix product and a truncation), σ (14
-   * rounds), the gradient (a matrix product) and the update (a truncation): 18 rounds of about
-   * {@code 16·batch·(d+25)} bytes. Returns shares of β at {@code scale} bits.
+   * batch's mean gradient. Per step: the logits (a matrix product), σ of them untruncated
+   * ({@link org.sparkmpc.protocol.ProductSigmoid}: 10 rounds, its powers on {@code side} beside
+   * the comparisons), the gradient (a matrix product) and the update (a truncation): 13 rounds of
+   * about {@code 16·batch·(d+25)} bytes. Returns shares of β at {@code scale} bits.
    */
-  static long[] miniBatch(VectorEngine e, long[][] z, long[] y, int scale, int batch,
-      int epochs, double stepSize, double[] regParam) {
+  static long[] miniBatch(VectorEngine e, VectorEngine side, java.util.concurrent.Executor helper,
+      long[][] z, long[] y, int scale, int batch, int epochs, double stepSize,
+      double[] regParam) {
     int d = z.length;
     int n = y.length;
     long[] beta = new long[d + 1];
@@ -183,11 +185,12 @@ final class LogisticSteps {
             zt[j * b + i] = c[from + i];
           }
         }
-        long[] u = e.truncate(e.matmul(zr, Arrays.copyOfRange(beta, 1, d + 1), b, d, 1), scale);
+        // the logits at twice the scale, untruncated: the sigmoid compares them as they are
+        long[] u = e.matmul(zr, Arrays.copyOfRange(beta, 1, d + 1), b, d, 1);
         for (int i = 0; i < b; i++) {
-          u[i] += beta[0];
+          u[i] += beta[0] << scale;
         }
-        long[] p = Sigmoid.apply(e, u, scale);
+        long[] p = org.sparkmpc.protocol.ProductSigmoid.apply(e, side, helper, u, scale, scale);
         long[] r = new long[b];
         long sr = 0;
         for (int i = 0; i < b; i++) {

@@ -362,8 +362,18 @@ public final class SecureLogisticRegression extends Estimator<SecureLogisticRegr
       System.arraycopy(p[d], 0, y, at, r);
       at += r;
     }
-    return EngineRuns.onDriver(rt, "SecureLogisticRegression.minibatch", what,
-        e -> LogisticSteps.miniBatch(e, z, y, f, batch, epochs, lr, lam));
+    java.util.concurrent.ExecutorService helper = java.util.concurrent.Executors
+        .newSingleThreadExecutor(r -> {
+          Thread th = new Thread(r, "minibatch-beside");
+          th.setDaemon(true);
+          return th;
+        });
+    try {
+      return EngineRuns.onDriverTwo(rt, "SecureLogisticRegression.minibatch", what,
+          (e, side) -> LogisticSteps.miniBatch(e, side, helper, z, y, f, batch, epochs, lr, lam));
+    } finally {
+      helper.shutdownNow();
+    }
   }
 
   /** Open the model to the recipients: its values at the others' null. */
