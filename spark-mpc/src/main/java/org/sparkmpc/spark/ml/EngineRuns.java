@@ -87,7 +87,8 @@ final class EngineRuns {
    * main one and one whose steps run beside it on another thread, as {@link
    * org.sparkmpc.protocol.ProductSigmoid} does), over a channel whose sends do not wait for their
    * acknowledgement ({@link org.sparkmpc.net.SendAheadChannel}): a round then costs about one
-   * message's way instead of a round trip and a half.
+   * message's way instead of a round trip and a half. The steps' correlated randomness is asked
+   * for as a few large batches ({@link org.sparkmpc.correlation.PooledSource}), not one per step.
    */
   static <T> T onDriverTwo(MpcRuntime rt, String kind, String description,
       java.util.function.BiFunction<VectorEngine, VectorEngine, T> algorithm) {
@@ -97,12 +98,22 @@ final class EngineRuns {
     VectorEngine side = VectorEngine.counting(source, Coordinates.DRIVER_PARTITION);
     algorithm.apply(main, side);
     OperatorScope scope = rt.beginOperator(kind);
-    StreamRange ms = scope.streams(kind, Math.max(1, main.streams()));
     RoundRange mr = scope.rounds(kind, Math.max(1, main.rounds()));
-    StreamRange ss = scope.streams(kind + " beside", Math.max(1, side.streams()));
     RoundRange sr = scope.rounds(kind + " beside", Math.max(1, side.rounds()));
-    List<Need> needs = new ArrayList<>(main.needs(ms));
-    needs.addAll(side.needs(ss));
+    // the steps' material on virtual streams, requested as a few pooled batches
+    StreamRange mv = new StreamRange(kind + " (pooled)", 0, Math.max(1, main.streams()));
+    StreamRange sv = new StreamRange(kind + " beside (pooled)", mv.count(),
+        Math.max(1, side.streams()));
+    List<Need> virtual = new ArrayList<>(main.needs(mv));
+    virtual.addAll(side.needs(sv));
+    org.sparkmpc.correlation.PooledSource.Plan plan =
+        org.sparkmpc.correlation.PooledSource.plan(virtual);
+    StreamRange real = scope.streams(kind, Math.max(1, plan.batches().size()));
+    List<Need> needs = new ArrayList<>();
+    for (Need n : plan.batches()) {
+      needs.add(new Need(n.kind(), n.partition(), real.stream(n.stream()), n.n(), n.p(), n.q(),
+          n.r()));
+    }
     rt.request(scope, needs);
     org.sparkmpc.net.SendAheadChannel ahead = new org.sparkmpc.net.SendAheadChannel(
         ctx.channel());
@@ -111,9 +122,11 @@ final class EngineRuns {
     try {
       ctx.agree(scope.id(), kind + " " + description + " rounds=" + main.rounds() + "+"
           + side.rounds());
-      T out = algorithm.apply(VectorEngine.live(fast, source, scope.id(),
-          Coordinates.DRIVER_PARTITION, mr, ms), VectorEngine.live(fast, source, scope.id(),
-          Coordinates.DRIVER_PARTITION, sr, ss));
+      CorrelationSource pooled = org.sparkmpc.correlation.PooledSource.fetch(source, plan,
+          scope.id(), Coordinates.DRIVER_PARTITION, real.first());
+      T out = algorithm.apply(VectorEngine.live(fast, pooled, scope.id(),
+          Coordinates.DRIVER_PARTITION, mr, mv), VectorEngine.live(fast, pooled, scope.id(),
+          Coordinates.DRIVER_PARTITION, sr, sv));
       ahead.drain(ctx.timeout()); // the last round's messages reach the peers before the stop
       ahead.close();
       source.release(scope.id());
