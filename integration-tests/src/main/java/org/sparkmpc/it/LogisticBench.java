@@ -145,6 +145,9 @@ public final class LogisticBench {
           p.setProperty("to", Integer.toString(i == 0 ? FEATURES / 2 : i == 1 ? FEATURES : 0));
           p.setProperty("label", Boolean.toString(i == 2));
           p.setProperty("spark.mpc.share.partitions", "4");
+          // a gateway keeps every message of an operator until it ends: about 1.2 KB per row
+          // from each peer in a Newton pass
+          p.setProperty("spark.mpc.gateway.maxBufferedBytes", "2g");
         });
   }
 
