@@ -77,28 +77,7 @@ public final class ProductSigmoid {
         throw e;
       }
     }
-    long[][] cInner = coefficients(inner);
-    long[][] cOut = coefficients(scale);
-    long[][] c = new long[4][n];
-    for (int s = 0; s < Sigmoid.BREAKS - 1; s++) {
-      int lo = s * n;
-      int hi = (s + 1) * n;
-      for (int j = 0; j < 4; j++) {
-        long cj = (j == 0 ? cOut : cInner)[s][j];
-        if (cj == 0) {
-          continue;
-        }
-        long[] cjs = c[j];
-        for (int i = 0; i < n; i++) {
-          cjs[i] += (b[hi + i] - b[lo + i]) * cj;
-        }
-      }
-    }
-    long one = 1L << scale;
-    int last = (Sigmoid.BREAKS - 1) * n;
-    for (int i = 0; i < n; i++) {
-      c[0][i] += main.constant(one) - b[last + i] * one; // the right tail
-    }
+    long[][] c = Sigmoid.pieceCoefficients(main, b, n, scale, inner);
     long[] left = new long[3 * n];
     long[] right = new long[3 * n];
     for (int j = 1; j <= 3; j++) {
@@ -145,16 +124,5 @@ public final class ProductSigmoid {
     long[] x2 = e.mulTrunc(x, x, inner);
     long[] x3 = e.mulTrunc(x2, x, inner);
     return new long[][] {x, x2, x3};
-  }
-
-  /** The cubics' coefficients at {@code bits} fractional bits, {@code [piece][j]}. */
-  private static long[][] coefficients(int bits) {
-    long[][] out = new long[Sigmoid.CUBICS.length][4];
-    for (int s = 0; s < out.length; s++) {
-      for (int j = 0; j < 4; j++) {
-        out[s][j] = Math.round(Math.scalb(Sigmoid.CUBICS[s][j], bits));
-      }
-    }
-    return out;
   }
 }

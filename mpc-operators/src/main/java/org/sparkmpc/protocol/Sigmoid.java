@@ -65,29 +65,7 @@ public final class Sigmoid {
       }
     }
     long[] b = e.ltz(diff);
-    long[][] c = new long[4][n];
-    long[][] cInner = coefficients(inner);
-    long[][] cOut = coefficients(scale);
-    for (int s = 0; s < BREAKS - 1; s++) {
-      int lo = s * n;
-      int hi = (s + 1) * n;
-      for (int j = 0; j < 4; j++) {
-        long cj = (j == 0 ? cOut : cInner)[s][j];
-        if (cj == 0) {
-          continue;
-        }
-        long[] cj4 = c[j];
-        for (int i = 0; i < n; i++) {
-          cj4[i] += (b[hi + i] - b[lo + i]) * cj;
-        }
-      }
-    }
-    // right tail: 1 - b_last, at the output scale
-    long one = 1L << scale;
-    int last = (BREAKS - 1) * n;
-    for (int i = 0; i < n; i++) {
-      c[0][i] += e.constant(one) - b[last + i] * one;
-    }
+    long[][] c = pieceCoefficients(e, b, n, scale, inner);
     long[] p = e.mulTrunc(c[3], xs, inner); // C3·x at the inner scale
     for (int i = 0; i < n; i++) {
       p[i] += c[2][i];
@@ -108,6 +86,37 @@ public final class Sigmoid {
       out[i] += c[0][i];
     }
     return out;
+  }
+
+  /**
+   * Shares of each element's cubic coefficients {@code C_0..C_3} from the comparison bits {@code
+   * b} ({@code b[k·n + i] = [x_i < a_k]}): {@code C_0} at {@code scale} bits (with the right
+   * tail's 1), the others at {@code inner} bits. Local.
+   */
+  static long[][] pieceCoefficients(VectorEngine e, long[] b, int n, int scale, int inner) {
+    long[][] c = new long[4][n];
+    long[][] cInner = coefficients(inner);
+    long[][] cOut = coefficients(scale);
+    for (int s = 0; s < BREAKS - 1; s++) {
+      int lo = s * n;
+      int hi = (s + 1) * n;
+      for (int j = 0; j < 4; j++) {
+        long cj = (j == 0 ? cOut : cInner)[s][j];
+        if (cj == 0) {
+          continue;
+        }
+        long[] cj4 = c[j];
+        for (int i = 0; i < n; i++) {
+          cj4[i] += (b[hi + i] - b[lo + i]) * cj;
+        }
+      }
+    }
+    long one = 1L << scale;
+    int last = (BREAKS - 1) * n;
+    for (int i = 0; i < n; i++) {
+      c[0][i] += e.constant(one) - b[last + i] * one; // the right tail: 1 - b_last
+    }
+    return c;
   }
 
   /** The cubics' coefficients at {@code bits} fractional bits, {@code [piece][j]}. */
