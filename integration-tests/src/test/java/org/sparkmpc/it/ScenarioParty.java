@@ -65,6 +65,8 @@ public final class ScenarioParty {
             deep(spark, mpc, conf, step, dir);
           } else if (kind.equals("dataframe")) {
             dataframe(spark, mpc, conf, step, dir);
+          } else if (kind.equals("psi")) {
+            PsiSteps.run(spark, mpc, conf, step, dir);
           } else if (kind.equals("probe")) {
             ShareProbes.run(spark, mpc, conf, step, dir);
           } else {
@@ -146,7 +148,7 @@ public final class ScenarioParty {
   }
 
   /** The step's own rows: {@code <p>input} (CSV with a header) read with {@code <p>schema}. */
-  private static Dataset<Row> input(SparkSession spark, Properties conf, String p) {
+  static Dataset<Row> input(SparkSession spark, Properties conf, String p) {
     return spark.read().option("header", "true").schema(conf.getProperty(p + "schema"))
         .csv(conf.getProperty(p + "input"));
   }

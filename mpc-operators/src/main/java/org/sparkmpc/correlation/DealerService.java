@@ -57,7 +57,16 @@ public final class DealerService {
       for (long served = 0; ; served++) {
         // The parties ask for every operator in order, so the dealer follows the same sequence.
         long op = ctx.coordinates().operator("dealer request").id();
-        byte[] req = ctx.channel().receive(ctx.dealerRequestKey(op).withSender(last), idle);
+        byte[] req;
+        try {
+          req = ctx.channel().receive(ctx.dealerRequestKey(op).withSender(last), idle);
+        } catch (org.sparkmpc.net.PeerAbortedException refused) {
+          // The party stopped the operator before asking for anything (its input was refused):
+          // there is nothing to serve, and the next operator is still to come.
+          LOG.info("dealer: party '{}' stopped operator {} before asking for its material",
+              ctx.directory().name(last), op);
+          continue;
+        }
         List<Need> needs = Need.decode(req, op);
         if (needs == null) {
           return served;

@@ -41,6 +41,11 @@ public final class PairwiseKeys {
     public byte[] publicKey() {
       return priv.generatePublicKey().getEncoded();
     }
+
+    /** Key material that only this party has: the private key's bytes, never sent. */
+    byte[] secret() {
+      return priv.getEncoded();
+    }
   }
 
   /**
@@ -69,6 +74,10 @@ public final class PairwiseKeys {
       keys[q] = Hkdf.derive(shared, sessionSalt, "sparkmpc/pairwise/" + lo + "/" + hi, 32);
       Arrays.fill(shared, (byte) 0);
     }
+    // This party's own entry: a secret no other party can derive (see ownSecret).
+    byte[] secret = mine.secret();
+    keys[self] = Hkdf.derive(secret, sessionSalt, "sparkmpc/own/" + self, 32);
+    Arrays.fill(secret, (byte) 0);
     return new PairwiseKeys(self, keys);
   }
 
@@ -95,6 +104,22 @@ public final class PairwiseKeys {
     }
     checkLive();
     return Hkdf.derive(keys[peer], null, "sparkmpc/prg/" + label, 32);
+  }
+
+  /**
+   * A 32-byte secret that only this party knows, for the label: the same on its driver and its
+   * executors for the whole session (so a retried task derives it again), different per label and
+   * per session. Private set intersection takes its exponent from it.
+   *
+   * @throws IllegalStateException if the keys were given without this party's own entry
+   */
+  public byte[] ownSecret(String label) {
+    checkLive();
+    if (keys[self] == null) {
+      throw new IllegalStateException("party " + self + " has no own session secret (the session "
+          + "keys were given without one)");
+    }
+    return Hkdf.derive(keys[self], null, "sparkmpc/own/" + label, 32);
   }
 
   /** A PRG for the pair (self, peer) and the label. */

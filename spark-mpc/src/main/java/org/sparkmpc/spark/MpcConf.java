@@ -175,11 +175,32 @@ public final class MpcConf {
         return v;
       });
 
+  public static final Setting<org.sparkmpc.psi.IdNormalization> PSI_NORMALIZE = new Setting<>(
+      "spark.mpc.psi.normalize", "trim-lower",
+      "How private set intersection normalises identifiers before hashing them: 'trim-lower' "
+          + "(Unicode NFKC, surrounding white space removed, lower case), 'trim' (the same, case "
+          + "kept) or 'exact'. Must be the same at every party (the plan agreement refuses "
+          + "parties that differ).",
+      s -> org.sparkmpc.psi.IdNormalization.parse(s, "spark.mpc.psi.normalize"));
+
+  public static final Setting<Integer> PSI_PARTITIONS = new Setting<>(
+      "spark.mpc.psi.partitions", "0",
+      "Buckets (Spark partitions, one message each way per bucket) of private set intersection. "
+          + "0: one per 50,000 identifiers of the larger set, and at least the larger party's "
+          + "default parallelism; otherwise the larger of the two parties' values.",
+      s -> {
+        int v = Integer.parseInt(s);
+        if (v < 0 || v > 100_000) {
+          throw new IllegalArgumentException("must be between 0 (automatic) and 100000");
+        }
+        return v;
+      });
+
   /** All settings, in documentation order. */
   public static final List<Setting<?>> ALL = List.of(PARTY, PARTIES, KEY_DIR, KEY_FILE, CERT_FILE,
       TRUST_FILE, TIMEOUT, SCALE_BITS, SESSION_NAME, MAX_BUFFERED, HANDSHAKE_TIMEOUT, DEALER,
       CORRELATIONS, GATEWAY_ADDRESS, SHARE_PARTITIONS, SHARE_BOUNDS, SHARE_MEMORY, MIN_GROUP_SIZE,
-      WAVE_WIDTH);
+      WAVE_WIDTH, PSI_NORMALIZE, PSI_PARTITIONS);
 
   /** The settings table for the README. */
   public static String markdownTable() {

@@ -10,6 +10,7 @@ import org.sparkmpc.MpcInputException;
 import org.sparkmpc.spark.catalyst.SecureReveal;
 import org.sparkmpc.spark.catalyst.ScalaInterop;
 import org.sparkmpc.spark.catalyst.SecureTableRelation;
+import org.sparkmpc.spark.psi.PrivateSetIntersection;
 import org.sparkmpc.spark.table.HorizontalShare;
 import org.sparkmpc.spark.table.SecureTable;
 
@@ -96,6 +97,62 @@ public final class SparkMpc implements AutoCloseable {
     SecureTable table = org.sparkmpc.spark.table.VerticalShare.share(runtime, ownColumns, id,
         Arrays.asList(secretColumns), runtime.defaultScaleBits(), parts > 0 ? parts : 4, tableId);
     return registerSecureTable(table);
+  }
+
+  /**
+   * Private set intersection with the other party of a two-party session, on this party's string
+   * column {@code id} (normalised by {@code spark.mpc.psi.normalize}). Both parties learn which of
+   * their own rows are in the intersection: the result is those rows, materialised, with a column
+   * {@code psi_key}, a pseudonym of the identifier that is the same at both parties for the same
+   * member (and meaningless outside this session). Neither party learns anything of the other's
+   * non-members but how many identifiers it holds. Null, empty or repeated identifiers are refused,
+   * naming the column.
+   */
+  public Dataset<Row> intersect(Dataset<Row> own, String id) {
+    return intersectTo(own, id);
+  }
+
+  /**
+   * As {@link #intersect}, but only the named parties (both if none are named) learn their
+   * members; at the other party the result is empty, with the same columns, and it has learnt
+   * only the set sizes.
+   */
+  public Dataset<Row> intersectTo(Dataset<Row> own, String id, String... parties) {
+    PrivateSetIntersection.Result r = PrivateSetIntersection.run(runtime, own, id,
+        PrivateSetIntersection.Output.MEMBERS, Arrays.asList(parties));
+    if (r.members() != null) {
+      return r.members();
+    }
+    return spark.createDataFrame(List.of(),
+        own.schema().add(PrivateSetIntersection.KEY, org.apache.spark.sql.types.DataTypes.StringType,
+            false));
+  }
+
+  /**
+   * The size of the intersection of the two parties' identifiers in {@code id}, and nothing more:
+   * no party learns which of its rows are members. Learnt by the named parties (both if none are
+   * named); -1 at the other.
+   */
+  public long intersectionSize(Dataset<Row> own, String id, String... parties) {
+    return PrivateSetIntersection.run(runtime, own, id, PrivateSetIntersection.Output.SIZE,
+        Arrays.asList(parties)).size();
+  }
+
+  /**
+   * {@link #shareAligned}'s counterpart for a private identifier: the parties intersect their
+   * {@code id}s privately ({@link #intersect}) and share the named columns of the members as one
+   * vertically split secure table, its rows in the order of {@code psi_key} at both parties (which
+   * is its public first column). Non-members are never shared and never revealed; each party
+   * learns which of its rows are members and the other's set size.
+   */
+  public Dataset<Row> shareIntersected(Dataset<Row> ownColumns, String id,
+      String... secretColumns) {
+    if (secretColumns.length == 0) {
+      throw new MpcInputException("shareIntersected: name at least one column to share");
+    }
+    Dataset<Row> members = PrivateSetIntersection.run(runtime, ownColumns, id,
+        PrivateSetIntersection.Output.MEMBERS, List.of(), Arrays.asList(secretColumns)).members();
+    return shareAligned(members, PrivateSetIntersection.KEY, secretColumns);
   }
 
   /**

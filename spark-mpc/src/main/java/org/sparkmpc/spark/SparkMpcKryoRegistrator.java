@@ -23,5 +23,6 @@ public final class SparkMpcKryoRegistrator implements KryoRegistrator {
     kryo.register(Object[][].class);
     kryo.register(byte[].class);
     kryo.register(org.apache.spark.unsafe.types.UTF8String.class);
+    org.sparkmpc.spark.psi.PrivateSetIntersection.kryoClasses().forEach(kryo::register);
   }
 }
