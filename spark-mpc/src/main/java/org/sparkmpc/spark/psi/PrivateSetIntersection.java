@@ -51,6 +51,9 @@ public final class PrivateSetIntersection {
   /** Identifiers per bucket when the number of buckets is automatic. */
   static final long BUCKET_ROWS = 50_000;
 
+  private static final org.slf4j.Logger LOG =
+      org.slf4j.LoggerFactory.getLogger(PrivateSetIntersection.class);
+
   private PrivateSetIntersection() {}
 
   /** What a party learns. */
@@ -148,6 +151,8 @@ public final class PrivateSetIntersection {
     }
     long ownRows = rows[ctx.self()];
     long peerRows = rows[1 - ctx.self()];
+    LOG.info("private set intersection on '{}': {} identifiers here, {} at party {}, {} buckets",
+        id, ownRows, peerRows, ctx.directory().name(1 - ctx.self()), buckets);
 
     // Local: buckets by a keyed hash, points H(x)^a sorted; repeated identifiers refused.
     JavaRDD<PsiTasks.Bucket> encrypted = input

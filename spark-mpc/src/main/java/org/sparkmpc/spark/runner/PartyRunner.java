@@ -65,6 +65,12 @@ import org.sparkmpc.spark.ml.SecureLogisticRegressionModel;
  * output=/data/hospitalA/model
  * </pre>
  *
+ * <p>When the parties hold overlapping but different entities and may not show each other their
+ * ids, {@code input.patients.intersectBy=patient_id} (instead of {@code alignBy}) aligns the rows
+ * by private set intersection ({@link SparkMpc#shareIntersected}): the table holds the members
+ * only, keyed by the public pseudonym {@code psi_key}, which is then the default
+ * {@code regression.predictKeep}. Two-party sessions only.
+ *
  * <p>A logistic regression job ({@code job=logistic}) fits {@link SecureLogisticRegression} (the
  * label a secure integer column of 0s and 1s) with the same {@code regression.*} keys and some of
  * its own (below), on either kind of table: vertically split ({@code alignBy}) or horizontally
@@ -164,9 +170,14 @@ public final class PartyRunner {
       for (String table : inputs(conf)) {
         Dataset<Row> own = read(spark, conf, table);
         String[] cols = require(conf, "input." + table + ".share").split("\\s*,\\s*");
-        String alignBy = conf.getProperty("input." + table + ".alignBy");
-        Dataset<Row> secure = alignBy == null || alignBy.isBlank() ? mpc.share(own, cols)
-            : mpc.shareAligned(own, alignBy.trim(), cols);
+        String alignBy = conf.getProperty("input." + table + ".alignBy", "").trim();
+        String intersectBy = conf.getProperty("input." + table + ".intersectBy", "").trim();
+        if (!alignBy.isEmpty() && !intersectBy.isEmpty()) {
+          throw new MpcInputException("input." + table + ".alignBy and input." + table
+              + ".intersectBy are both set: align by a public id or by PSI, not both");
+        }
+        Dataset<Row> secure = !intersectBy.isEmpty() ? mpc.shareIntersected(own, intersectBy, cols)
+            : !alignBy.isEmpty() ? mpc.shareAligned(own, alignBy, cols) : mpc.share(own, cols);
         secure.createOrReplaceTempView(table);
         tables.put(table, secure);
       }
@@ -392,14 +403,17 @@ public final class PartyRunner {
 
   /**
    * The public columns kept beside the predictions: {@code regression.predictKeep}, else the
-   * table's {@code alignBy} id, else none.
+   * table's {@code alignBy} id (or {@code psi_key} for {@code intersectBy}), else none.
    */
   private static String[] predictKeep(Properties conf) {
     if (conf.getProperty("regression.predictKeep") != null) {
       return list(conf, "regression.predictKeep");
     }
-    String id = conf.getProperty("input." + require(conf, "regression.table") + ".alignBy", "")
-        .trim();
+    String table = require(conf, "regression.table");
+    String id = conf.getProperty("input." + table + ".alignBy", "").trim();
+    if (id.isEmpty() && !conf.getProperty("input." + table + ".intersectBy", "").isBlank()) {
+      id = org.sparkmpc.spark.psi.PrivateSetIntersection.KEY;
+    }
     return id.isEmpty() ? new String[0] : new String[] {id};
   }
 
