@@ -30,50 +30,30 @@ import org.sparkmpc.spark.runner.PartyRunner;
 public final class BenchParty {
   private BenchParty() {}
 
+  /** One benchmark mode's work at a party, its results appended to {@code out} as properties. */
+  interface Mode {
+    void run(SparkSession spark, SparkMpc mpc, Properties conf, StringBuilder out) throws Exception;
+  }
+
   public static void main(String[] args) throws Exception {
     Properties conf = PartyRunner.load(Path.of(args[0]));
     SparkSession spark = PartyRunner.session(conf);
     StringBuilder out = new StringBuilder();
-    if ("regression".equals(conf.getProperty("mode"))) {
+    String mode = conf.getProperty("mode", "agg");
+    Mode body = switch (mode) {
+      case "psi" -> PsiBench::party;
+      case "logit" -> LogisticBench::party;
+      case "regression" -> BenchParty::regression;
+      case "pred" -> PredicateBench::party;
+      case "deep" -> (s, mpc, c, o) -> deep(s, mpc, Long.parseLong(c.getProperty("rows")),
+          Integer.parseInt(c.getProperty("rounds")), o);
+      case "mult" -> (s, mpc, c, o) -> multiplications(s, mpc,
+          Long.parseLong(c.getProperty("rows")), o);
+      default -> null;
+    };
+    if (body != null) {
       try (SparkMpc mpc = SparkMpc.of(spark)) {
-        regression(spark, mpc, conf, out);
-      } finally {
-        spark.stop();
-      }
-      Files.writeString(Path.of(conf.getProperty("out")), out.toString());
-      System.exit(0);
-    }
-    if ("logit".equals(conf.getProperty("mode"))) {
-      try (SparkMpc mpc = SparkMpc.of(spark)) {
-        LogisticBench.party(spark, mpc, conf, out);
-      } finally {
-        spark.stop();
-      }
-      Files.writeString(Path.of(conf.getProperty("out")), out.toString());
-      System.exit(0);
-    }
-    if ("deep".equals(conf.getProperty("mode"))) {
-      try (SparkMpc mpc = SparkMpc.of(spark)) {
-        deep(spark, mpc, Long.parseLong(conf.getProperty("rows")),
-            Integer.parseInt(conf.getProperty("rounds")), out);
-      } finally {
-        spark.stop();
-      }
-      Files.writeString(Path.of(conf.getProperty("out")), out.toString());
-      System.exit(0);
-    }
-    if ("pred".equals(conf.getProperty("mode"))) {
-      try (SparkMpc mpc = SparkMpc.of(spark)) {
-        PredicateBench.party(spark, mpc, conf, out);
-      } finally {
-        spark.stop();
-      }
-      Files.writeString(Path.of(conf.getProperty("out")), out.toString());
-      System.exit(0);
-    }
-    if ("mult".equals(conf.getProperty("mode"))) {
-      try (SparkMpc mpc = SparkMpc.of(spark)) {
-        multiplications(spark, mpc, Long.parseLong(conf.getProperty("rows")), out);
+        body.run(spark, mpc, conf, out);
       } finally {
         spark.stop();
       }

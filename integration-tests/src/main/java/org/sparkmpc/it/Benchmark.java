@@ -27,10 +27,10 @@ public final class Benchmark {
 
   /** The parts of the benchmark, in the order they run; all by default. */
   static final List<String> PARTS = List.of("agg", "mult", "deep", "kernel", "cmp", "pred", "reg",
-      "logit", "infer");
+      "logit", "infer", "psi");
   static final String USAGE = "usage: Benchmark [--rows N] [--reg-rows N] [--logit-rows N] [--parts "
       + String.join(",", PARTS) + "] [--kernel-batch N] [--kernel-dealer-only] [--cmp-batch N] "
-      + "[--pred-heap -XmxNg] [--infer-rows N] [--work DIR]";
+      + "[--pred-heap -XmxNg] [--infer-rows N] [--psi-rows N[,N...]] [--work DIR]";
 
   public static void main(String[] args) throws Exception {
     long rows = 3_000_000;
@@ -42,6 +42,7 @@ public final class Benchmark {
     int cmpBatch = 1 << 20;
     String predHeap = null; // from --rows: PredicateBench.heap
     long inferRows = 1_000_000; // the batch of the infer part (InferenceBench)
+    String psiRows = "1000000"; // identifiers per party in the psi part, one run each
     java.util.Set<String> parts = new java.util.LinkedHashSet<>(PARTS);
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
@@ -55,6 +56,7 @@ public final class Benchmark {
         case "--cmp-batch" -> cmpBatch = Integer.parseInt(args[++i]);
         case "--pred-heap" -> predHeap = args[++i];
         case "--infer-rows" -> inferRows = Long.parseLong(args[++i]);
+        case "--psi-rows" -> psiRows = args[++i];
         default -> throw new IllegalArgumentException(USAGE);
       }
     }
@@ -122,6 +124,12 @@ public final class Benchmark {
     // infer: secure inference served over a long-lived session, without Spark (InferenceBench)
     if (parts.contains("infer")) {
       InferenceBench.rows(work, inferRows, table);
+    }
+    if (parts.contains("psi")) {
+      for (String n : psiRows.split(",")) {
+        long ids = Long.parseLong(n.trim());
+        PsiBench.rows(work, ids, ids > 2_000_000 ? "-Xmx6g" : "-Xmx3g", table);
+      }
     }
     System.out.println();
     System.out.println(machine());

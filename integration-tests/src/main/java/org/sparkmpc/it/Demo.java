@@ -24,14 +24,15 @@ import org.sparkmpc.spark.ml.BinaryMetrics;
  * loopback, without pooling them. Prints the secure answer beside plaintext Spark's answer on the
  * pooled rows, and the time each took.
  *
- * <p>Then two more parts, each with parties of its own: two hospitals fit a linear regression on
- * columns split between them ({@link #regression}), and the three banks fit a fraud model, a
- * logistic regression on their transactions ({@link #fraud}); each model is printed beside Spark
- * ML's on the pooled rows.
+ * <p>Then three more parts, each with parties of its own: two hospitals fit a linear regression on
+ * columns split between them ({@link #regression}); the three banks fit a fraud model, a
+ * logistic regression on their transactions ({@link #fraud}); and two hospitals with overlapping
+ * patient sets align them by private set intersection and fit a logistic regression
+ * ({@link HospitalStudy}). Each model is printed beside Spark ML's on the pooled rows.
  *
- * <p>Arguments: {@code [--rows N] [--patients N] [--fraud N] [--work DIR]} (default 1,000,000
- * transactions per bank, 200,000 patients, 10,000 labelled transactions per bank, ./demo-output;
- * 0 patients or 0 labelled transactions skips that part).
+ * <p>Arguments: {@code [--rows N] [--patients N] [--fraud N] [--study N] [--work DIR]} (default
+ * 1,000,000 transactions per bank, 200,000 patients, 10,000 labelled transactions per bank,
+ * 20,000 patients per hospital in the study, ./demo-output; 0 skips that part).
  */
 public final class Demo {
   private Demo() {}
@@ -44,15 +45,17 @@ public final class Demo {
     long rows = 1_000_000;
     long patients = 200_000;
     long fraud = FRAUD_ROWS;
+    long study = STUDY_PATIENTS;
     Path work = Path.of("demo-output");
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--rows" -> rows = Long.parseLong(args[++i]);
         case "--patients" -> patients = Long.parseLong(args[++i]);
         case "--fraud" -> fraud = Long.parseLong(args[++i]);
+        case "--study" -> study = Long.parseLong(args[++i]);
         case "--work" -> work = Path.of(args[++i]);
         default -> throw new IllegalArgumentException("unknown argument " + args[i]
-            + "; usage: Demo [--rows N] [--patients N] [--fraud N] [--work DIR]");
+            + "; usage: Demo [--rows N] [--patients N] [--fraud N] [--study N] [--work DIR]");
       }
     }
     work = work.toAbsolutePath();
@@ -139,6 +142,9 @@ public final class Demo {
     }
     if (fraud > 0) {
       fraud(spark, work.resolve("fraud"), fraud);
+    }
+    if (study > 0) {
+      HospitalStudy.run(spark, work.resolve("study"), study);
     }
     spark.stop();
   }
@@ -228,6 +234,9 @@ public final class Demo {
     }
   }
 
+  /** Patients per hospital in part four, by default. */
+  static final long STUDY_PATIENTS = 20_000;
+
   /** Labelled transactions per bank in part three, by default. */
   static final long FRAUD_ROWS = 10_000;
   /** L2 regularisation of the fraud model, secure and Spark ML alike. */
@@ -285,67 +294,24 @@ public final class Demo {
         System.exit(1);
       }
     }
-    Map<String, Double> model = new LinkedHashMap<>();
-    for (String line : Files.readAllLines(work.resolve("bank2/model/model.csv"))) {
-      String[] f = line.split(",");
-      if (!f[0].equals("term")) {
-        model.put(f[0], Double.parseDouble(f[1]));
-      }
-    }
-    int d = SampleData.FRAUD_FEATURES.length;
-    double[] coef = new double[d];
-    for (int j = 0; j < d; j++) {
-      coef[j] = model.get(SampleData.FRAUD_FEATURES[j]);
-    }
-    double intercept = model.get("(intercept)");
-
     Dataset<Row> pooled = spark.read().option("header", "true").schema(FRAUD_SCHEMA)
         .csv(files.toArray(new String[0])).selectExpr("CAST(income AS DOUBLE) income",
             "CAST(age AS DOUBLE) age", "CAST(amount AS DOUBLE) amount",
             "CAST(`foreign` AS DOUBLE) `foreign`", "CAST(fraud AS DOUBLE) fraud").cache();
-    List<Row> all = pooled.collectAsList();
-    SparkMlReference.Fit ml = SparkMlReference.logistic(pooled, SampleData.FRAUD_FEATURES,
-        "fraud", FRAUD_REG, true);
-    double[][] x = new double[all.size()][d];
-    double[] labels = new double[all.size()];
-    for (int i = 0; i < all.size(); i++) {
-      for (int j = 0; j < d; j++) {
-        x[i][j] = all.get(i).getDouble(j);
-      }
-      labels[i] = all.get(i).getDouble(d);
-    }
-    double[] ours = SparkMlReference.probabilities(x, coef, intercept);
-    double[] theirs = SparkMlReference.probabilities(x, ml.coefficients(), ml.intercept());
-    double[] acc = {BinaryMetrics.accuracy(ours, labels, 0.5),
-        BinaryMetrics.accuracy(theirs, labels, 0.5)};
-    double[] auc = {BinaryMetrics.auc(ours, labels), BinaryMetrics.auc(theirs, labels)};
-
-    System.out.println();
-    System.out.printf("%-12s %14s %14s %12s %10s%n", "term", "secure", "Spark ML", "difference",
-        "true");
-    double[] ref = Arrays.copyOf(ml.coefficients(), d + 1);
-    ref[d] = ml.intercept();
-    int k = 0;
-    for (Map.Entry<String, Double> e : model.entrySet()) {
-      System.out.printf("%-12s %14.6g %14.6g %12.2e %10s%n", e.getKey(), e.getValue(), ref[k],
-          Math.abs(e.getValue() - ref[k]), SampleData.FRAUD_MODEL[k]);
-      k++;
-    }
-    System.out.printf("%-12s %14.4f %14.4f %12.2e%n", "(accuracy)", acc[0], acc[1],
-        Math.abs(acc[0] - acc[1]));
-    System.out.printf("%-12s %14.4f %14.4f %12.2e%n", "(AUC)", auc[0], auc[1],
-        Math.abs(auc[0] - auc[1]));
+    LogisticComparison c = LogisticComparison.compare(
+        LogisticComparison.readModel(work.resolve("bank2/model/model.csv")), pooled,
+        SampleData.FRAUD_FEATURES, "fraud", FRAUD_REG, SampleData.FRAUD_MODEL);
     long predictions = csvRows(work.resolve("bank1/model/predictions"));
     System.out.println();
     System.out.printf("%,d transactions, %.1f %% fraud; accuracy and AUC of both models on all "
-        + "of them%n", labels.length, 100 * Arrays.stream(labels).sum() / labels.length);
+        + "of them%n", c.rows(), 100 * c.positiveShare());
     System.out.printf("secure fit at bank1 (%s); Spark ML fit on the pooled rows: %,d ms%n",
-        timings(outs.get(0).stdout()).replace("bank1: ", ""), ml.millis());
+        timings(outs.get(0).stdout()).replace("bank1: ", ""), c.sparkMlMillis());
     System.out.printf("bank1 received %,d secret-shared fraud probabilities, opened to it only; "
         + "every bank keeps its shares of the model in model.properties%n", predictions);
-    if (Math.abs(acc[0] - acc[1]) > 0.005 || Math.abs(auc[0] - auc[1]) > 0.005) {
+    if (!c.agrees(0.005)) {
       System.err.println("the secure fraud model differs from Spark ML's: accuracy "
-          + acc[0] + " vs " + acc[1] + ", AUC " + auc[0] + " vs " + auc[1]);
+          + Arrays.toString(c.accuracy()) + ", AUC " + Arrays.toString(c.auc()));
       System.exit(1);
     }
   }
@@ -363,7 +329,7 @@ public final class Demo {
     }
   }
 
-  private static String timings(String stdout) {
+  static String timings(String stdout) {
     Matcher m = Pattern.compile("timings: (.*)").matcher(stdout);
     return m.find() ? "bank1: " + m.group(1) : "no timings";
   }

@@ -126,6 +126,59 @@ public final class SampleData {
     }
   }
 
+  /** The features of {@link #studyPatients}: hospital A's three, then hospital B's dose. */
+  public static final String[] STUDY_FEATURES = {"age", "bmi", "smoker", "dose"};
+
+  /**
+   * The true model of {@link #studyPatients}: the log-odds of readmission, coefficients in the
+   * order of {@link #STUDY_FEATURES}, then the intercept.
+   */
+  public static final double[] STUDY_MODEL = {0.03, 0.06, 0.9, -0.012, -3.2};
+
+  /**
+   * Two hospitals' patients for the private-alignment study: hospital A has {@code rows} patients
+   * {@code P0000000, P0000001, ...} with {@code age} (20 to 89), {@code bmi} (two decimals) and
+   * {@code smoker} (0 or 1); hospital B has {@code rows} patients starting at a quarter of the way,
+   * so three quarters are at both, with the {@code dose} given (mg, two decimals) and
+   * {@code readmitted} (0 or 1, drawn from {@link #STUDY_MODEL} on all four columns). B writes its
+   * ids in lower case ({@code p0000123}): the same patients, spelt otherwise. Deterministic per
+   * {@code rows}. Files {@code hospitalA.csv} ({@code id,age,bmi,smoker}) and
+   * {@code hospitalB.csv} ({@code id,dose,readmitted}).
+   */
+  public static Path[] studyPatients(Path dir, long rows) {
+    SplittableRandom r = new SplittableRandom(0x57D7L);
+    Path a = dir.resolve("hospitalA.csv");
+    Path b = dir.resolve("hospitalB.csv");
+    long firstAtB = rows / 4;
+    double[] m = STUDY_MODEL;
+    try {
+      Files.createDirectories(dir);
+      try (BufferedWriter wa = Files.newBufferedWriter(a);
+          BufferedWriter wb = Files.newBufferedWriter(b)) {
+        wa.write("id,age,bmi,smoker\n");
+        wb.write("id,dose,readmitted\n");
+        for (long i = 0; i < firstAtB + rows; i++) {
+          int age = 20 + r.nextInt(70);
+          double bmi = Math.round((26 + 4.5 * r.nextGaussian() + 0.04 * (age - 50)) * 100) / 100.0;
+          int smoker = r.nextInt(4) == 0 ? 1 : 0;
+          double dose = Math.round((40 + r.nextDouble() * 160) * 100) / 100.0;
+          double z = m[0] * age + m[1] * bmi + m[2] * smoker + m[3] * dose + m[4];
+          int readmitted = r.nextDouble() < 1 / (1 + Math.exp(-z)) ? 1 : 0;
+          String id = String.format(java.util.Locale.ROOT, "%07d", i);
+          if (i < rows) {
+            wa.write("P" + id + "," + age + "," + bmi + "," + smoker + "\n");
+          }
+          if (i >= firstAtB) {
+            wb.write("p" + id + "," + dose + "," + readmitted + "\n");
+          }
+        }
+      }
+      return new Path[] {a, b};
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   private static String round(double v) {
     return String.valueOf(Math.round(v * 1e5) / 1e5);
   }

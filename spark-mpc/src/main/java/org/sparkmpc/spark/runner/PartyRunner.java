@@ -13,6 +13,7 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.sparkmpc.MpcInputException;
+import org.sparkmpc.spark.psi.PrivateSetIntersection;
 import org.sparkmpc.spark.SecureColumns;
 import org.sparkmpc.spark.SparkMpc;
 import org.sparkmpc.spark.SparkMpcExtensions;
@@ -176,8 +177,18 @@ public final class PartyRunner {
           throw new MpcInputException("input." + table + ".alignBy and input." + table
               + ".intersectBy are both set: align by a public id or by PSI, not both");
         }
-        Dataset<Row> secure = !intersectBy.isEmpty() ? mpc.shareIntersected(own, intersectBy, cols)
-            : !alignBy.isEmpty() ? mpc.shareAligned(own, alignBy, cols) : mpc.share(own, cols);
+        Dataset<Row> secure;
+        if (!intersectBy.isEmpty()) {
+          // shareIntersected, with the sizes PSI revealed printed for the party's operator.
+          PrivateSetIntersection.Result psi = PrivateSetIntersection.run(mpc.runtime(), own,
+              intersectBy, PrivateSetIntersection.Output.MEMBERS, List.of(), List.of(cols));
+          System.out.printf(java.util.Locale.ROOT, "spark-mpc: private set intersection of "
+              + "table %s on '%s': %,d identifiers here, %,d at the other party, %,d in common%n",
+              table, intersectBy, psi.ownRows(), psi.peerRows(), psi.size());
+          secure = mpc.shareAligned(psi.members(), PrivateSetIntersection.KEY, cols);
+        } else {
+          secure = alignBy.isEmpty() ? mpc.share(own, cols) : mpc.shareAligned(own, alignBy, cols);
+        }
         secure.createOrReplaceTempView(table);
         tables.put(table, secure);
       }
@@ -412,7 +423,7 @@ public final class PartyRunner {
     String table = require(conf, "regression.table");
     String id = conf.getProperty("input." + table + ".alignBy", "").trim();
     if (id.isEmpty() && !conf.getProperty("input." + table + ".intersectBy", "").isBlank()) {
-      id = org.sparkmpc.spark.psi.PrivateSetIntersection.KEY;
+      id = PrivateSetIntersection.KEY;
     }
     return id.isEmpty() ? new String[0] : new String[] {id};
   }
