@@ -56,8 +56,9 @@ class MinGroupSizeTest {
     }
     List<LocalParties.Outcome> outs = Scenarios.run(work, PARTIES, Duration.ofSeconds(60),
         (i, p) -> {
-          p.setProperty("steps", "grouped,allsmall,rows,nested,off,disagree");
-          for (String s : List.of("grouped", "allsmall", "rows", "nested", "off", "disagree")) {
+          p.setProperty("steps", "grouped,allsmall,rows,nested,off,disagree,psi3");
+          for (String s : List.of("grouped", "allsmall", "rows", "nested", "off", "disagree",
+              "psi3")) {
             p.setProperty("step." + s + ".input", files.get(i));
             p.setProperty("step." + s + ".schema", "region STRING, amount DOUBLE, items INT");
             p.setProperty("step." + s + ".share", "amount,items");
@@ -74,6 +75,10 @@ class MinGroupSizeTest {
           p.setProperty("step.nested.query", "SELECT region, SUM(amount) AS t FROM tx "
               + "GROUP BY region");
           p.setProperty("step.nested.revealAfter", "true");
+          // private set intersection in a session of three parties
+          p.setProperty("step.psi3.kind", "psi");
+          p.setProperty("step.psi3.mode", "size");
+          p.setProperty("step.psi3.id", "region");
         });
     for (LocalParties.Outcome o : outs) {
       assertEquals(0, o.exitCode(), o.toString());
@@ -90,6 +95,15 @@ class MinGroupSizeTest {
       out.put(f[0], f);
     }
     return out;
+  }
+
+  @Test
+  void privateSetIntersectionIsRefusedInASessionOfThreeParties() throws Exception {
+    for (String party : PARTIES) {
+      String err = Scenarios.error(work, party, "psi3");
+      assertTrue(err != null && err.contains("two parties") && err.contains("has 3")
+          && err.contains("spark.mpc.parties"), party + ": " + err);
+    }
   }
 
   @Test
