@@ -115,7 +115,7 @@ public final class PrivateSetIntersection {
     boolean learn = to.contains(self);
     boolean peerLearns = to.contains(ctx.directory().name(1 - ctx.self()));
     ctx.agree(op, "PrivateSetIntersection output=" + output + " to=" + to + " normalize="
-        + norm.setting() + " partitions=" + MpcConf.PSI_PARTITIONS.get(own.sparkSession()));
+        + norm.setting());
     PsiTasks.Op task = new PsiTasks.Op(ctx.sessionId(), op, ordinal, norm,
         scope.round("points"), scope.round("tags"));
 
@@ -214,7 +214,10 @@ public final class PrivateSetIntersection {
           + "exchange {}, match {}", id, size, (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000,
           (System.nanoTime() - t2) / 1_000_000);
       // The members stay cached and may be recomputed from lineage: the messages stay until the
-      // session ends, as a shared table's do.
+      // session ends, as a shared table's do. The buckets need not stay: a lost block of the
+      // members is recomputed from them again, deterministically.
+      peerTags.unpersist(false);
+      encrypted.unpersist(false);
       return new Result(members, size, ownRows, peerRows);
     } catch (RuntimeException e) {
       encrypted.unpersist(false);
