@@ -162,14 +162,8 @@ public final class Demo {
         + "hospitalA has age, bmi; hospitalB has dose, outcome; a dealer process supplies the "
         + "correlated randomness. The model is solved inside MPC; only it is opened.%n", patients);
     Path[] files = SampleData.patients(work.resolve("data"), patients);
-    Path keys = LocalParties.keys(work.resolve("keys"), HOSPITALS);
-    String spec = LocalParties.partiesSpec(HOSPITALS, LocalParties.freePorts(3));
-    Process dealer = LocalParties.startDealer(work, spec, keys, Duration.ofMinutes(3), List.of());
-    Map<String, Properties> confs = new LinkedHashMap<>();
-    for (int i = 0; i < 2; i++) {
+    List<LocalParties.Outcome> outs = runWithDealer(work, HOSPITALS, (i, p) -> {
       String h = HOSPITALS.get(i);
-      Properties p = LocalParties.baseConfig(h, spec, keys, Duration.ofMinutes(3));
-      p.setProperty("spark.mpc.dealer", "dealer");
       p.setProperty("job", "regression");
       p.setProperty("input.patients.path", files[i].toString());
       p.setProperty("input.patients.schema", i == 0 ? "id STRING, age DOUBLE, bmi DOUBLE"
@@ -181,18 +175,7 @@ public final class Demo {
       p.setProperty("regression.label", "outcome");
       p.setProperty("regression.predictTo", "hospitalB");
       p.setProperty("output", work.resolve(h).resolve("model").toString());
-      confs.put(h, p);
-    }
-    List<LocalParties.Outcome> outs = LocalParties.run(work, confs, "-Xmx2g",
-        Duration.ofMinutes(10));
-    dealer.waitFor(60, java.util.concurrent.TimeUnit.SECONDS);
-    dealer.destroyForcibly();
-    for (LocalParties.Outcome o : outs) {
-      if (!o.ok()) {
-        System.err.println(o);
-        System.exit(1);
-      }
-    }
+    });
     Map<String, Double> model = new LinkedHashMap<>();
     for (String line : Files.readAllLines(work.resolve("hospitalA/model/model.csv"))) {
       String[] f = line.split(",");
@@ -260,17 +243,14 @@ public final class Demo {
         "L2 regParam " + FRAUD_REG + ", standardised features, 10 Newton steps inside MPC");
     List<String> members = new ArrayList<>(BANKS);
     members.add("dealer");
-    Path keys = LocalParties.keys(work.resolve("keys"), members);
-    String spec = LocalParties.partiesSpec(members, LocalParties.freePorts(members.size()));
-    Process dealer = LocalParties.startDealer(work, spec, keys, Duration.ofMinutes(3), List.of());
-    Map<String, Properties> confs = new LinkedHashMap<>();
     List<String> files = new ArrayList<>();
     for (int i = 0; i < BANKS.size(); i++) {
+      files.add(SampleData.fraudTransactions(work.resolve("data").resolve(BANKS.get(i) + ".csv"),
+          i, rows).toString());
+    }
+    List<LocalParties.Outcome> outs = runWithDealer(work, members, (i, p) -> {
       String b = BANKS.get(i);
-      Path data = SampleData.fraudTransactions(work.resolve("data").resolve(b + ".csv"), i, rows);
-      files.add(data.toString());
-      Properties p = LocalParties.baseConfig(b, spec, keys, Duration.ofMinutes(3));
-      p.setProperty("spark.mpc.dealer", "dealer");
+      Path data = Path.of(files.get(i));
       p.setProperty("job", "logistic");
       p.setProperty("input.tx.path", data.toString());
       p.setProperty("input.tx.schema", FRAUD_SCHEMA);
@@ -282,18 +262,7 @@ public final class Demo {
       p.setProperty("regression.predictTo", "bank1");
       p.setProperty("regression.predictKeep", "id");
       p.setProperty("output", work.resolve(b).resolve("model").toString());
-      confs.put(b, p);
-    }
-    List<LocalParties.Outcome> outs = LocalParties.run(work, confs, "-Xmx2g",
-        Duration.ofMinutes(10));
-    dealer.waitFor(60, java.util.concurrent.TimeUnit.SECONDS);
-    dealer.destroyForcibly();
-    for (LocalParties.Outcome o : outs) {
-      if (!o.ok()) {
-        System.err.println(o);
-        System.exit(1);
-      }
-    }
+    });
     Dataset<Row> pooled = spark.read().option("header", "true").schema(FRAUD_SCHEMA)
         .csv(files.toArray(new String[0])).selectExpr("CAST(income AS DOUBLE) income",
             "CAST(age AS DOUBLE) age", "CAST(amount AS DOUBLE) amount",
@@ -314,6 +283,36 @@ public final class Demo {
           + Arrays.toString(c.accuracy()) + ", AUC " + Arrays.toString(c.auc()));
       System.exit(1);
     }
+  }
+
+  /**
+   * Run the party runners of {@code members} (the dealer listed last, as its own process) with
+   * keys and party list made under {@code work}; {@code configure} adds each party's job keys to
+   * its base config (party index, config). Exits 1, printing the party's outcome, if any fails.
+   */
+  static List<LocalParties.Outcome> runWithDealer(Path work, List<String> members,
+      java.util.function.BiConsumer<Integer, Properties> configure) throws Exception {
+    Path keys = LocalParties.keys(work.resolve("keys"), members);
+    String spec = LocalParties.partiesSpec(members, LocalParties.freePorts(members.size()));
+    Process dealer = LocalParties.startDealer(work, spec, keys, Duration.ofMinutes(3), List.of());
+    Map<String, Properties> confs = new LinkedHashMap<>();
+    for (int i = 0; i < members.size() - 1; i++) {
+      Properties p = LocalParties.baseConfig(members.get(i), spec, keys, Duration.ofMinutes(3));
+      p.setProperty("spark.mpc.dealer", "dealer");
+      configure.accept(i, p);
+      confs.put(members.get(i), p);
+    }
+    List<LocalParties.Outcome> outs = LocalParties.run(work, confs, "-Xmx2g",
+        Duration.ofMinutes(10));
+    dealer.waitFor(60, java.util.concurrent.TimeUnit.SECONDS);
+    dealer.destroyForcibly();
+    for (LocalParties.Outcome o : outs) {
+      if (!o.ok()) {
+        System.err.println(o);
+        System.exit(1);
+      }
+    }
+    return outs;
   }
 
   /** Data rows (header left out) of the CSV files Spark wrote into {@code dir}. */

@@ -2,12 +2,8 @@ package org.sparkmpc.it;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.Properties;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -35,14 +31,7 @@ final class HospitalStudy {
         + "have without showing either hospital the other's patient list; a secure logistic "
         + "regression runs on their shares; only the model is opened.%n", patients, patients);
     Path[] files = SampleData.studyPatients(work.resolve("data"), patients);
-    Path keys = LocalParties.keys(work.resolve("keys"), MEMBERS);
-    String spec = LocalParties.partiesSpec(MEMBERS, LocalParties.freePorts(3));
-    Process dealer = LocalParties.startDealer(work, spec, keys, Duration.ofMinutes(3), List.of());
-    Map<String, Properties> confs = new LinkedHashMap<>();
-    for (int i = 0; i < 2; i++) {
-      String h = MEMBERS.get(i);
-      Properties p = LocalParties.baseConfig(h, spec, keys, Duration.ofMinutes(3));
-      p.setProperty("spark.mpc.dealer", "dealer");
+    List<LocalParties.Outcome> outs = Demo.runWithDealer(work, MEMBERS, (i, p) -> {
       p.setProperty("job", "logistic");
       p.setProperty("input.patients.path", files[i].toString());
       p.setProperty("input.patients.schema", i == 0 ? "id STRING, age INT, bmi DOUBLE, smoker INT"
@@ -53,19 +42,8 @@ final class HospitalStudy {
       p.setProperty("regression.features", String.join(",", SampleData.STUDY_FEATURES));
       p.setProperty("regression.label", "readmitted");
       p.setProperty("regression.regParam", Double.toString(REG));
-      p.setProperty("output", work.resolve(h).resolve("model").toString());
-      confs.put(h, p);
-    }
-    List<LocalParties.Outcome> outs = LocalParties.run(work, confs, "-Xmx2g",
-        Duration.ofMinutes(10));
-    dealer.waitFor(60, java.util.concurrent.TimeUnit.SECONDS);
-    dealer.destroyForcibly();
-    for (LocalParties.Outcome o : outs) {
-      if (!o.ok()) {
-        System.err.println(o);
-        System.exit(1);
-      }
-    }
+      p.setProperty("output", work.resolve(MEMBERS.get(i)).resolve("model").toString());
+    });
     for (LocalParties.Outcome o : outs) {
       o.stdout().lines().filter(l -> l.contains("private set intersection"))
           .forEach(l -> System.out.println(o.party() + ": " + l.replace("spark-mpc: ", "")));
