@@ -454,6 +454,10 @@ public final class Gateway implements Channel {
 
   private PeerUnavailableException unavailable(int to, MessageKey key, IOException e) {
     String when = isCertificateFailure(e) ? " (not retried)" : " (gave up after " + ConfigValues.human(config.timeout()) + ")";
+    String refused = acceptor.refusedCertificate();
+    if (refused != null && !isCertificateFailure(e)) {
+      when += "; earlier this gateway refused a TLS connection " + refused;
+    }
     return new PeerUnavailableException("party '" + peerName(to) + "' at " + address(to) + " is unavailable: "
         + reason(e) + when + "; could not send message (" + key.describe() + ")", e);
   }

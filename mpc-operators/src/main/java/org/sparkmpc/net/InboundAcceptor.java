@@ -98,6 +98,18 @@ final class InboundAcceptor {
     acceptThread.start();
   }
 
+  /**
+   * The last inbound connection refused for its certificate (its address and why), or null: a peer
+   * whose certificate this party refused may have given up and gone before this party's own
+   * connection to it, which then finds nothing listening. Public data only (addresses, names,
+   * certificate fingerprints).
+   */
+  private volatile String refusedCertificate;
+
+  String refusedCertificate() {
+    return refusedCertificate;
+  }
+
   /** Inbound connections holding a slot now (authenticated, or still in the handshake). */
   int connections() {
     return inbound.size();
@@ -180,6 +192,7 @@ final class InboundAcceptor {
         if (peer < 0 && peer != CLIENT) {
           LOG.warn("gateway {}: refused connection from {}: its certificate is not pinned for any other party",
               selfName(), remote);
+          refusedCertificate = "from " + remote + ": its certificate is not pinned for any other party";
           return;
         }
         in = new DataInputStream(new BufferedInputStream(s.getInputStream(), BUFFER_BYTES));
@@ -191,6 +204,9 @@ final class InboundAcceptor {
           logExpired(remote);
         } else if (!closed) {
           LOG.warn("gateway {}: refused TLS connection from {}: {}", selfName(), remote, inboundReason(e));
+          if (Gateway.isCertificateFailure(e)) {
+            refusedCertificate = "from " + remote + ": " + inboundReason(e);
+          }
           Gateway.drain(raw);
         }
         return;
