@@ -384,6 +384,14 @@ public final class Benchmark {
   static Properties runParties(Path dir, int parties, boolean dealer, String main, String heap,
       List<String> jvmOptions, java.util.function.BiConsumer<Integer, Properties> configure)
       throws Exception {
+    return runParties(dir, parties, dealer, main, heap, jvmOptions, Duration.ofMinutes(20),
+        configure);
+  }
+
+  /** As above, the party JVMs stopped after {@code limit}. */
+  static Properties runParties(Path dir, int parties, boolean dealer, String main, String heap,
+      List<String> jvmOptions, Duration limit,
+      java.util.function.BiConsumer<Integer, Properties> configure) throws Exception {
     List<String> members = new ArrayList<>();
     for (int i = 1; i <= parties; i++) {
       members.add("party" + i);
@@ -407,8 +415,7 @@ public final class Benchmark {
       configure.accept(i, p);
       confs.put(members.get(i), p);
     }
-    List<LocalParties.Outcome> outs = LocalParties.run(dir, confs, heap,
-        Duration.ofMinutes(20), main, jvmOptions);
+    List<LocalParties.Outcome> outs = LocalParties.run(dir, confs, heap, limit, main, jvmOptions);
     if (dealerProcess != null) {
       dealerProcess.waitFor(2, java.util.concurrent.TimeUnit.MINUTES);
       dealerProcess.destroyForcibly();

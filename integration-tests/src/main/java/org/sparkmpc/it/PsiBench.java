@@ -61,8 +61,10 @@ final class PsiBench {
   /** Run the parties for {@code n} and the plaintext join; add the rows to {@code table}. */
   static void rows(Path work, long n, String heap, List<String> table) throws Exception {
     Properties[] party = new Properties[2];
+    // About 160 s per million identifiers a party on two cores: 10M takes about half an hour.
+    java.time.Duration limit = java.time.Duration.ofMinutes(Math.max(20, n / 200_000));
     Benchmark.runParties(work.resolve("psi-" + n), 2, false, BenchParty.class.getName(), heap,
-        (i, p) -> {
+        List.of(), limit, (i, p) -> {
           p.setProperty("mode", "psi");
           p.setProperty("rows", Long.toString(n));
           // both parties' outputs, not only the first's

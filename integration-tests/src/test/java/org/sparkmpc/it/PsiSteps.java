@@ -20,7 +20,7 @@ import org.sparkmpc.spark.SparkMpc;
  *   <li>{@code align}: {@code shareIntersected} of the {@code .share} columns, then {@code .query}
  *       over it as table {@code tx}: {@code result.csv}.
  * </ul>
- * {@code .normalize} sets {@code spark.mpc.psi.normalize} for the step only.
+ * Settings for the step only go in {@code .conf.*}, as for every step.
  */
 final class PsiSteps {
   private PsiSteps() {}
@@ -28,35 +28,25 @@ final class PsiSteps {
   static void run(SparkSession spark, SparkMpc mpc, Properties conf, String step, Path dir)
       throws Exception {
     String p = "step." + step + ".";
-    String normalize = conf.getProperty(p + "normalize");
-    if (normalize != null) {
-      spark.conf().set("spark.mpc.psi.normalize", normalize);
-    }
-    try {
-      Dataset<Row> own = ScenarioParty.input(spark, conf, p);
-      String id = conf.getProperty(p + "id");
-      String mode = conf.getProperty(p + "mode");
-      if (mode.equals("size")) {
-        Files.writeString(dir.resolve("size.txt"), Long.toString(mpc.intersectionSize(own, id)));
-      } else if (mode.equals("align")) {
-        mpc.shareIntersected(own, id, conf.getProperty(p + "share").split(","))
-            .createOrReplaceTempView("tx");
-        ScenarioParty.write(mpc, spark.sql(conf.getProperty(p + "query")), dir);
-      } else {
-        Dataset<Row> members = mode.startsWith("to:")
-            ? mpc.intersectTo(own, id, mode.substring(3)) : mpc.intersect(own, id);
-        List<Row> rows = members.select(id, "psi_key").collectAsList();
-        StringBuilder csv = new StringBuilder(id + ",psi_key\n");
-        rows.stream().map(r -> r.getString(0) + "," + r.getString(1)).sorted()
-            .forEach(l -> csv.append(l).append('\n'));
-        Files.writeString(dir.resolve("members.csv"), csv.toString());
-        Files.writeString(dir.resolve("columns.txt"), String.join(",",
-            Arrays.asList(members.columns())));
-      }
-    } finally {
-      if (normalize != null) {
-        spark.conf().unset("spark.mpc.psi.normalize");
-      }
+    Dataset<Row> own = ScenarioParty.input(spark, conf, p);
+    String id = conf.getProperty(p + "id");
+    String mode = conf.getProperty(p + "mode");
+    if (mode.equals("size")) {
+      Files.writeString(dir.resolve("size.txt"), Long.toString(mpc.intersectionSize(own, id)));
+    } else if (mode.equals("align")) {
+      mpc.shareIntersected(own, id, conf.getProperty(p + "share").split(","))
+          .createOrReplaceTempView("tx");
+      ScenarioParty.write(mpc, spark.sql(conf.getProperty(p + "query")), dir);
+    } else {
+      Dataset<Row> members = mode.startsWith("to:")
+          ? mpc.intersectTo(own, id, mode.substring(3)) : mpc.intersect(own, id);
+      List<Row> rows = members.select(id, "psi_key").collectAsList();
+      StringBuilder csv = new StringBuilder(id + ",psi_key\n");
+      rows.stream().map(r -> r.getString(0) + "," + r.getString(1)).sorted()
+          .forEach(l -> csv.append(l).append('\n'));
+      Files.writeString(dir.resolve("members.csv"), csv.toString());
+      Files.writeString(dir.resolve("columns.txt"), String.join(",",
+          Arrays.asList(members.columns())));
     }
   }
 }

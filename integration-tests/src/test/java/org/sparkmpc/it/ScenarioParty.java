@@ -51,6 +51,11 @@ public final class ScenarioParty {
       for (String step : conf.getProperty("steps").split(",")) {
         Path dir = out.resolve(step);
         Files.createDirectories(dir);
+        // .conf.*: session settings for this step only
+        String p = "step." + step + ".conf.";
+        List<String> set = conf.stringPropertyNames().stream().filter(k -> k.startsWith(p))
+            .toList();
+        set.forEach(k -> spark.conf().set(k.substring(p.length()), conf.getProperty(k)));
         try {
           String kind = conf.getProperty("step." + step + ".kind", "sql");
           if (kind.equals("api")) {
@@ -74,6 +79,8 @@ public final class ScenarioParty {
           }
         } catch (Exception e) {
           Files.writeString(dir.resolve("error.txt"), String.valueOf(e.getMessage()));
+        } finally {
+          set.forEach(k -> spark.conf().unset(k.substring(p.length())));
         }
       }
     } finally {
@@ -85,23 +92,12 @@ public final class ScenarioParty {
   private static void sql(SparkSession spark, SparkMpc mpc, Properties conf, String step, Path dir)
       throws Exception {
     String p = "step." + step + ".";
-    List<String> set = new java.util.ArrayList<>();
-    for (String key : conf.stringPropertyNames()) {
-      if (key.startsWith(p + "conf.")) { // session settings for this step only
-        set.add(key.substring((p + "conf.").length()));
-        spark.conf().set(set.get(set.size() - 1), conf.getProperty(key));
-      }
-    }
-    try {
-      mpc.share(input(spark, conf, p), conf.getProperty(p + "share").split(","))
-          .createOrReplaceTempView("tx");
-      Dataset<Row> result = spark.sql(conf.getProperty(p + "query"));
-      // .revealAfter: the query keeps its result secret-shared, then SparkMpc.reveal opens it.
-      write(mpc, Boolean.parseBoolean(conf.getProperty(p + "revealAfter")) ? mpc.reveal(result)
-          : result, dir);
-    } finally {
-      set.forEach(spark.conf()::unset);
-    }
+    mpc.share(input(spark, conf, p), conf.getProperty(p + "share").split(","))
+        .createOrReplaceTempView("tx");
+    Dataset<Row> result = spark.sql(conf.getProperty(p + "query"));
+    // .revealAfter: the query keeps its result secret-shared, then SparkMpc.reveal opens it.
+    write(mpc, Boolean.parseBoolean(conf.getProperty(p + "revealAfter")) ? mpc.reveal(result)
+        : result, dir);
   }
 
   /**
@@ -112,24 +108,13 @@ public final class ScenarioParty {
   private static void deep(SparkSession spark, SparkMpc mpc, Properties conf, String step,
       Path dir) throws Exception {
     String p = "step." + step + ".";
-    List<String> set = new java.util.ArrayList<>();
-    for (String key : conf.stringPropertyNames()) {
-      if (key.startsWith(p + "conf.")) {
-        set.add(key.substring((p + "conf.").length()));
-        spark.conf().set(set.get(set.size() - 1), conf.getProperty(key));
-      }
-    }
-    try {
-      Dataset<Row> t = mpc.share(input(spark, conf, p), conf.getProperty(p + "share").split(","));
-      String failAt = conf.getProperty(p + "failPartition");
-      DeepChain.Injection fail = failAt == null ? null : new DeepChain.Injection(
-          Integer.parseInt(failAt), Integer.parseInt(conf.getProperty(p + "failRound")));
-      long value = DeepChain.run(mpc, t, conf.getProperty(p + "column"),
-          Integer.parseInt(conf.getProperty(p + "rounds")), fail);
-      Files.writeString(dir.resolve("result.txt"), "value=" + value + "\n");
-    } finally {
-      set.forEach(spark.conf()::unset);
-    }
+    Dataset<Row> t = mpc.share(input(spark, conf, p), conf.getProperty(p + "share").split(","));
+    String failAt = conf.getProperty(p + "failPartition");
+    DeepChain.Injection fail = failAt == null ? null : new DeepChain.Injection(
+        Integer.parseInt(failAt), Integer.parseInt(conf.getProperty(p + "failRound")));
+    long value = DeepChain.run(mpc, t, conf.getProperty(p + "column"),
+        Integer.parseInt(conf.getProperty(p + "rounds")), fail);
+    Files.writeString(dir.resolve("result.txt"), "value=" + value + "\n");
   }
 
   /**

@@ -185,9 +185,9 @@ public final class MpcConf {
 
   public static final Setting<Integer> PSI_PARTITIONS = new Setting<>(
       "spark.mpc.psi.partitions", "0",
-      "Buckets (Spark partitions, one message each way per bucket) of private set intersection. "
-          + "0: one per 50,000 identifiers of the larger set, and at least the larger party's "
-          + "default parallelism; otherwise the larger of the two parties' values.",
+      "Buckets (Spark partitions, one message each way per bucket) of private set intersection: "
+          + "the largest of the two parties' values and default parallelisms; 0 (at either "
+          + "party) also makes it at least one bucket per 50,000 identifiers of the larger set.",
       s -> {
         int v = Integer.parseInt(s);
         if (v < 0 || v > 100_000) {

@@ -14,6 +14,7 @@ import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 import org.apache.spark.storage.StorageLevel;
 import org.sparkmpc.MpcInputException;
+import org.sparkmpc.net.ProtocolException;
 import org.sparkmpc.psi.IdNormalization;
 import org.sparkmpc.session.Coordinates;
 import org.sparkmpc.session.MpcContext;
@@ -50,6 +51,8 @@ public final class PrivateSetIntersection {
   public static final String KEY = "psi_key";
   /** Identifiers per bucket when the number of buckets is automatic. */
   static final long BUCKET_ROWS = 50_000;
+  /** At most this many buckets (as {@code spark.mpc.psi.partitions} allows). */
+  static final long MAX_BUCKETS = 100_000;
 
   private static final org.slf4j.Logger LOG =
       org.slf4j.LoggerFactory.getLogger(PrivateSetIntersection.class);
@@ -137,19 +140,30 @@ public final class PrivateSetIntersection {
     boolean automatic = MpcConf.PSI_PARTITIONS.get(own.sparkSession()) == 0;
     byte[][] sizes = ctx.exchangeAll(op, Coordinates.DRIVER_PARTITION, scope.round("sizes"),
         (scan[0] + "," + mine + "," + automatic).getBytes(StandardCharsets.UTF_8));
+    // Both parties compute the same number from the same two messages.
     long[] rows = new long[2];
-    int buckets = 1;
+    long buckets = 1;
     long largest = 0;
+    boolean anyAutomatic = false;
     for (int q = 0; q < 2; q++) {
       String[] f = new String(sizes[q], StandardCharsets.UTF_8).split(",");
-      rows[q] = Long.parseLong(f[0]);
+      try {
+        rows[q] = Long.parseLong(f[0]);
+        buckets = Math.max(buckets, Integer.parseInt(f[1]));
+        anyAutomatic |= Boolean.parseBoolean(f[2]);
+      } catch (RuntimeException e) {
+        rows[q] = -1;
+      }
+      if (rows[q] < 0) {
+        throw new ProtocolException("party '" + ctx.directory().name(q) + "' sent a malformed "
+            + "set size in private set intersection");
+      }
       largest = Math.max(largest, rows[q]);
-      buckets = Math.max(buckets, Integer.parseInt(f[1]));
     }
-    if (automatic) {
-      buckets = (int) Math.min(100_000, Math.max(buckets, (largest + BUCKET_ROWS - 1)
-          / BUCKET_ROWS));
+    if (anyAutomatic) {
+      buckets = Math.max(buckets, (largest + BUCKET_ROWS - 1) / BUCKET_ROWS);
     }
+    buckets = Math.min(MAX_BUCKETS, buckets);
     long ownRows = rows[ctx.self()];
     long peerRows = rows[1 - ctx.self()];
     LOG.info("private set intersection on '{}': {} identifiers here, {} at party {}, {} buckets",
@@ -157,8 +171,8 @@ public final class PrivateSetIntersection {
 
     // Local: buckets by a keyed hash, points H(x)^a sorted; repeated identifiers refused.
     JavaRDD<PsiTasks.Bucket> encrypted = input
-        .mapPartitionsToPair(new PsiTasks.Bucketer(task, buckets))
-        .partitionBy(new PsiTasks.Buckets(buckets))
+        .mapPartitionsToPair(new PsiTasks.Bucketer(task, (int) buckets))
+        .partitionBy(new PsiTasks.Buckets((int) buckets))
         .mapPartitionsWithIndex(new PsiTasks.Encrypt(task), true);
     encrypted.persist(StorageLevel.MEMORY_AND_DISK());
     try {
