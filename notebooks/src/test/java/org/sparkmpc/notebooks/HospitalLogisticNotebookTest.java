@@ -1,7 +1,6 @@
 package org.sparkmpc.notebooks;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -12,13 +11,9 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.sparkmpc.it.PublicDatasets;
-import org.sparkmpc.it.SparkMlReference;
-import org.sparkmpc.spark.ml.BinaryMetrics;
-import org.sparkmpc.spark.ml.SecureLogisticRegressionModel;
 
 /**
  * Executes {@code notebooks/hospital-logistic.ipynb} headless ({@link NotebookRun}) and checks what
@@ -57,54 +52,17 @@ class HospitalLogisticNotebookTest {
     double[][] x = cancer.rows();
     double[] malignant = Arrays.stream(cancer.label()).map(l -> 1 - l).toArray();
     assertEquals(x.length, result.get("predictions").asInt(), "probabilities opened to hospital3");
-    double[] coefficients = new double[features.length];
-    for (int j = 0; j < features.length; j++) {
-      JsonNode c = result.get("coefficients").get(features[j]);
-      assertNotNull(c, "no coefficient of " + features[j]);
-      coefficients[j] = c.asDouble();
-    }
-    double intercept = result.get("intercept").asDouble();
-
-    SparkSession spark = SparkSession.builder().master("local[1]").appName("notebook-reference")
-        .config("spark.ui.enabled", "false").config("spark.driver.host", "127.0.0.1")
-        .getOrCreate();
-    SparkMlReference.Fit ml;
-    try {
-      ml = SparkMlReference.logistic(PublicDatasets.toDataFrame(spark,
-          new PublicDatasets.Table(features, x, malignant)), features, PublicDatasets.LABEL,
-          REG_PARAM, true);
-    } finally {
-      spark.stop();
-    }
-    double[] reference = SparkMlReference.probabilities(x, ml.coefficients(), ml.intercept());
-    double[] secure = SparkMlReference.probabilities(x, coefficients, intercept);
-    double refAccuracy = BinaryMetrics.accuracy(reference, malignant, 0.5);
-    double refAuc = BinaryMetrics.auc(reference, malignant);
-    String msg = String.format("Spark ML here: accuracy %.4f, AUC %.5f; secure coefficients: "
-        + "accuracy %.4f, AUC %.5f; the notebook's %s", refAccuracy, refAuc,
-        BinaryMetrics.accuracy(secure, malignant, 0.5), BinaryMetrics.auc(secure, malignant),
-        result);
-    assertEquals(refAccuracy, BinaryMetrics.accuracy(secure, malignant, 0.5), 0.005, msg);
-    assertEquals(refAuc, BinaryMetrics.auc(secure, malignant), 0.005, msg);
-    assertEquals(refAccuracy, result.get("secure").get("accuracy").asDouble(), 0.005, msg);
-    assertEquals(refAuc, result.get("secure").get("auc").asDouble(), 0.005, msg);
-    assertEquals(refAccuracy, result.get("sparkMl").get("accuracy").asDouble(), 1e-9, msg);
-    assertEquals(refAuc, result.get("sparkMl").get("auc").asDouble(), 1e-6, msg);
+    NotebookModels m = NotebookModels.score(result, features, x, malignant, REG_PARAM);
+    String msg = m.message();
+    assertEquals(m.refAccuracy(), m.secureAccuracy(), 0.005, msg);
+    assertEquals(m.refAuc(), m.secureAuc(), 0.005, msg);
+    assertEquals(m.refAccuracy(), result.get("secure").get("accuracy").asDouble(), 0.005, msg);
+    assertEquals(m.refAuc(), result.get("secure").get("auc").asDouble(), 0.005, msg);
+    assertEquals(m.refAccuracy(), result.get("sparkMl").get("accuracy").asDouble(), 1e-9, msg);
+    assertEquals(m.refAuc(), result.get("sparkMl").get("auc").asDouble(), 1e-6, msg);
 
     for (String hospital : List.of("hospital1", "hospital2")) {
-      Path model = out.resolve(hospital).resolve("model");
-      List<String> lines = Files.readAllLines(model.resolve("model.csv"));
-      assertEquals("term,value", lines.get(0), hospital);
-      assertEquals(features.length + 2, lines.size(), hospital + "'s model.csv");
-      for (int j = 0; j <= features.length; j++) {
-        String[] f = lines.get(j + 1).split(",");
-        assertEquals(j < features.length ? features[j] : "(intercept)", f[0], hospital);
-        assertEquals(j < features.length ? coefficients[j] : intercept,
-            Double.parseDouble(f[1]), hospital + " " + f[0]);
-      }
-      assertTrue(SecureLogisticRegressionModel.load(model.resolve("model.properties").toString())
-          .isRecipient(), hospital + " kept its part of the model");
-      assertFalse(Files.exists(model.resolve("predictions")), hospital + " received predictions");
+      m.assertRunnerModel(out.resolve(hospital).resolve("model"), features, 0, hospital);
     }
     assertTrue(Files.isRegularFile(out.resolve("hospital3/model.properties")),
         "hospital3 kept its part of the model");

@@ -23,14 +23,10 @@ import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
-import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.sparkmpc.it.PublicDatasets;
-import org.sparkmpc.it.SparkMlReference;
 import org.sparkmpc.psi.IdNormalization;
-import org.sparkmpc.spark.ml.BinaryMetrics;
-import org.sparkmpc.spark.ml.SecureLogisticRegressionModel;
 
 /**
  * Executes {@code notebooks/hospital-psi.ipynb} headless ({@link NotebookRun}) and checks what it
@@ -137,55 +133,17 @@ class HospitalPsiNotebookTest {
     double[] malignant = Arrays.stream(Arrays.copyOfRange(cancer.label(), FIRST_B, END_A))
         .map(l -> 1 - l).toArray();
     assertEquals(COMMON, x.length);
-    double[] coefficients = new double[features.length];
-    for (int j = 0; j < features.length; j++) {
-      JsonNode c = result.get("coefficients").get(features[j]);
-      assertNotNull(c, "no coefficient of " + features[j]);
-      coefficients[j] = c.asDouble();
-    }
-    double intercept = result.get("intercept").asDouble();
-    SparkSession spark = SparkSession.builder().master("local[1]").appName("notebook-reference")
-        .config("spark.ui.enabled", "false").config("spark.driver.host", "127.0.0.1")
-        .getOrCreate();
-    SparkMlReference.Fit ml;
-    try {
-      ml = SparkMlReference.logistic(PublicDatasets.toDataFrame(spark,
-          new PublicDatasets.Table(features, x, malignant)), features, PublicDatasets.LABEL,
-          REG_PARAM, true);
-    } finally {
-      spark.stop();
-    }
-    double[] reference = SparkMlReference.probabilities(x, ml.coefficients(), ml.intercept());
-    double[] secure = SparkMlReference.probabilities(x, coefficients, intercept);
-    double refAccuracy = BinaryMetrics.accuracy(reference, malignant, 0.5);
-    double refAuc = BinaryMetrics.auc(reference, malignant);
-    double secureAccuracy = BinaryMetrics.accuracy(secure, malignant, 0.5);
-    double secureAuc = BinaryMetrics.auc(secure, malignant);
-    String msg = String.format("Spark ML here: accuracy %.4f, AUC %.5f; secure coefficients: "
-        + "accuracy %.4f, AUC %.5f; the notebook's %s", refAccuracy, refAuc, secureAccuracy,
-        secureAuc, result);
-    assertEquals(refAccuracy, secureAccuracy, 0.005, msg);
-    assertEquals(refAuc, secureAuc, 0.005, msg);
-    assertEquals(secureAccuracy, result.get("secure").get("accuracy").asDouble(), 1e-9, msg);
-    assertEquals(secureAuc, result.get("secure").get("auc").asDouble(), 1e-9, msg);
-    assertEquals(refAccuracy, result.get("sparkMl").get("accuracy").asDouble(), 1e-9, msg);
-    assertEquals(refAuc, result.get("sparkMl").get("auc").asDouble(), 1e-5, msg);
+    NotebookModels m = NotebookModels.score(result, features, x, malignant, REG_PARAM);
+    String msg = m.message();
+    assertEquals(m.refAccuracy(), m.secureAccuracy(), 0.005, msg);
+    assertEquals(m.refAuc(), m.secureAuc(), 0.005, msg);
+    assertEquals(m.secureAccuracy(), result.get("secure").get("accuracy").asDouble(), 1e-9, msg);
+    assertEquals(m.secureAuc(), result.get("secure").get("auc").asDouble(), 1e-9, msg);
+    assertEquals(m.refAccuracy(), result.get("sparkMl").get("accuracy").asDouble(), 1e-9, msg);
+    assertEquals(m.refAuc(), result.get("sparkMl").get("auc").asDouble(), 1e-5, msg);
 
     // hospitalA: the same model, its shares of it, no prediction.
-    Path modelA = dirA.resolve("model");
-    List<String> lines = Files.readAllLines(modelA.resolve("model.csv"));
-    assertEquals("term,value", lines.get(0), "hospitalA's model.csv");
-    assertEquals(features.length + 2, lines.size(), "hospitalA's model.csv");
-    for (int j = 0; j <= features.length; j++) {
-      String[] f = lines.get(j + 1).split(",");
-      double expected = j < features.length ? coefficients[j] : intercept;
-      assertEquals(j < features.length ? features[j] : "(intercept)", f[0], "hospitalA");
-      assertEquals(expected, Double.parseDouble(f[1]), 1e-12 * Math.max(1, Math.abs(expected)),
-          "hospitalA's " + f[0]);
-    }
-    assertTrue(SecureLogisticRegressionModel.load(modelA.resolve("model.properties").toString())
-        .isRecipient(), "hospitalA kept its part of the model");
-    assertFalse(Files.exists(modelA.resolve("predictions")), "hospitalA received predictions");
+    m.assertRunnerModel(dirA.resolve("model"), features, 1e-12, "hospitalA");
     assertTrue(Files.isRegularFile(out.resolve("hospitalB/model.properties")),
         "hospitalB kept its part of the model");
 
