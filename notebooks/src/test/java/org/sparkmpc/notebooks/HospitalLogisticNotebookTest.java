@@ -34,13 +34,8 @@ class HospitalLogisticNotebookTest {
   void hospitalLogisticNotebookRunsAndItsModelIsAsGoodAsSparkMl() throws Exception {
     Path work = NotebookRun.notebooks().resolve("target/notebook-test");
     Path out = work.resolve("hospital-logistic");
-    NotebookRun.Execution run = NotebookRun.execute("hospital-logistic.ipynb", work, out,
-        Map.of("HOSPITAL_LOGISTIC_OUT", out.toString()));
-    System.out.printf("hospital-logistic.ipynb executed in %,d ms%n", run.millis());
-    assertEquals(0, run.exitCode(), "jupyter nbconvert failed:\n" + NotebookRun.tail(run.log()));
-    Path executed = work.resolve("hospital-logistic.ipynb");
-    assertTrue(Files.isRegularFile(executed), "nbconvert wrote no " + executed);
-    NotebookRun.checkCells(JSON.readTree(executed.toFile()), 8);
+    Path executed = NotebookRun.executeChecked("hospital-logistic.ipynb", work, out,
+        Map.of("HOSPITAL_LOGISTIC_OUT", out.toString()), 8);
 
     Path resultFile = out.resolve("result/hospital-logistic.json");
     assertTrue(Files.isRegularFile(resultFile), "the notebook wrote no " + resultFile);

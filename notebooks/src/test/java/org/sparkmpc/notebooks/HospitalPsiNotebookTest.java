@@ -77,13 +77,8 @@ class HospitalPsiNotebookTest {
     // run: this run's part starts at its current end.
     Path kernelLog = notebooks.resolve("target/kernel/spark-kernel.log");
     long kernelLogFrom = Files.exists(kernelLog) ? Files.size(kernelLog) : 0;
-    NotebookRun.Execution run = NotebookRun.execute("hospital-psi.ipynb", work, out,
-        Map.of("HOSPITAL_PSI_OUT", out.toString()));
-    System.out.printf("hospital-psi.ipynb executed in %,d ms%n", run.millis());
-    assertEquals(0, run.exitCode(), "jupyter nbconvert failed:\n" + NotebookRun.tail(run.log()));
-    Path executed = work.resolve("hospital-psi.ipynb");
-    assertTrue(Files.isRegularFile(executed), "nbconvert wrote no " + executed);
-    NotebookRun.checkCells(JSON.readTree(executed.toFile()), 9);
+    Path executed = NotebookRun.executeChecked("hospital-psi.ipynb", work, out,
+        Map.of("HOSPITAL_PSI_OUT", out.toString()), 9);
 
     // The two hospitals' ids: other spellings, 390 in common once normalised as the PSI does.
     List<String> idsA = ids(out.resolve("data/hospitalA.csv"));

@@ -97,6 +97,25 @@ final class NotebookRun {
         (System.nanoTime() - t0) / 1_000_000);
   }
 
+  /**
+   * {@link #execute} {@code notebook}, print its time, and check that nbconvert succeeded, wrote
+   * the executed notebook to {@code work} and that at least {@code minCells} code cells ran
+   * without error ({@link #checkCells}). Returns the executed notebook's path.
+   */
+  static Path executeChecked(String notebook, Path work, Path out, Map<String, String> env,
+      int minCells) throws Exception {
+    Execution run = execute(notebook, work, out, env);
+    System.out.printf("%s executed in %,d ms%n", notebook, run.millis());
+    org.junit.jupiter.api.Assertions.assertEquals(0, run.exitCode(),
+        "jupyter nbconvert failed:\n" + tail(run.log()));
+    Path executed = work.resolve(notebook);
+    org.junit.jupiter.api.Assertions.assertTrue(java.nio.file.Files.isRegularFile(executed),
+        "nbconvert wrote no " + executed);
+    checkCells(new com.fasterxml.jackson.databind.ObjectMapper().readTree(executed.toFile()),
+        minCells);
+    return executed;
+  }
+
   /** Every code cell ran, none has an error output, and there are at least {@code min}. */
   static void checkCells(JsonNode notebook, int min) {
     int code = 0;
