@@ -7,8 +7,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
-import java.util.TreeSet;
-import org.apache.spark.sql.DataFrameReader;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -168,8 +166,8 @@ public final class PartyRunner {
     try (SparkMpc mpc = SparkMpc.of(spark)) {
       long t1 = System.nanoTime();
       java.util.Map<String, Dataset<Row>> tables = new java.util.HashMap<>();
-      for (String table : inputs(conf)) {
-        Dataset<Row> own = read(spark, conf, table);
+      for (String table : org.sparkmpc.connectors.Sources.tables(conf)) {
+        Dataset<Row> own = org.sparkmpc.connectors.Sources.read(spark, conf, table);
         String[] cols = require(conf, "input." + table + ".share").split("\\s*,\\s*");
         String alignBy = conf.getProperty("input." + table + ".alignBy", "").trim();
         String intersectBy = conf.getProperty("input." + table + ".intersectBy", "").trim();
@@ -437,36 +435,6 @@ public final class PartyRunner {
       System.out.println("spark-mpc: party " + mpc.party() + " wrote " + rows.size()
           + " predictions to " + out.resolve("predictions"));
     }
-  }
-
-  private static Dataset<Row> read(SparkSession spark, Properties conf, String table) {
-    String path = require(conf, "input." + table + ".path");
-    String format = conf.getProperty("input." + table + ".format", "csv");
-    DataFrameReader r = spark.read();
-    if (format.equals("csv")) {
-      r = r.option("header", "true");
-      String schema = conf.getProperty("input." + table + ".schema");
-      r = schema != null ? r.schema(schema) : r.option("inferSchema", "true");
-      return r.csv(path);
-    }
-    if (format.equals("parquet")) {
-      return r.parquet(path);
-    }
-    throw new MpcInputException("input." + table + ".format must be csv or parquet, was '"
-        + format + "'");
-  }
-
-  private static List<String> inputs(Properties conf) {
-    TreeSet<String> names = new TreeSet<>();
-    for (String k : conf.stringPropertyNames()) {
-      if (k.startsWith("input.") && k.endsWith(".path")) {
-        names.add(k.substring("input.".length(), k.length() - ".path".length()));
-      }
-    }
-    if (names.isEmpty()) {
-      throw new MpcInputException("the party config names no input table (input.<name>.path)");
-    }
-    return new ArrayList<>(names);
   }
 
   private static String require(Properties conf, String key) {
