@@ -132,10 +132,16 @@ public final class ScenarioParty {
     write(mpc, mpc.reveal(big), dir);
   }
 
-  /** The step's own rows: {@code <p>input} (CSV with a header) read with {@code <p>schema}. */
+  /**
+   * The step's own rows: {@code <p>input} (CSV with a header) read with {@code <p>schema}, and
+   * with {@code <p>ingest=<table>} through the party's data policy as that table.
+   */
   static Dataset<Row> input(SparkSession spark, Properties conf, String p) {
-    return spark.read().option("header", "true").schema(conf.getProperty(p + "schema"))
+    Dataset<Row> raw = spark.read().option("header", "true").schema(conf.getProperty(p + "schema"))
         .csv(conf.getProperty(p + "input"));
+    // .ingest: read through the party's data policy, as the table of that name
+    String table = conf.getProperty(p + "ingest");
+    return table == null ? raw : SparkMpc.of(spark).ingest(table, raw);
   }
 
   /** The step's rows shared aligned by {@code <p>id}, its {@code <p>share} columns secret. */

@@ -196,11 +196,20 @@ public final class MpcConf {
         return v;
       });
 
+  public static final Setting<String> POLICY = new Setting<>(
+      "spark.mpc.policy", "",
+      "This party's data policy file (YAML, or JSON by a .json name; README \"Data policies\"): "
+          + "which columns of each input table may be shared, stay public, are PII (dropped or "
+          + "tokenised) or never leave the party, and how each shared column may be opened. Read "
+          + "when the session starts; enforced at ingestion, at sharing and before every "
+          + "operation that opens values. Empty: no policy.",
+      s -> s);
+
   /** All settings, in documentation order. */
   public static final List<Setting<?>> ALL = List.of(PARTY, PARTIES, KEY_DIR, KEY_FILE, CERT_FILE,
       TRUST_FILE, TIMEOUT, SCALE_BITS, SESSION_NAME, MAX_BUFFERED, HANDSHAKE_TIMEOUT, DEALER,
       CORRELATIONS, GATEWAY_ADDRESS, SHARE_PARTITIONS, SHARE_BOUNDS, SHARE_MEMORY, MIN_GROUP_SIZE,
-      WAVE_WIDTH, PSI_NORMALIZE, PSI_PARTITIONS);
+      WAVE_WIDTH, PSI_NORMALIZE, PSI_PARTITIONS, POLICY);
 
   /** The settings table for the README. */
   public static String markdownTable() {

@@ -46,6 +46,7 @@ public final class MpcRuntime implements AutoCloseable {
   private final SecureTaskFailures failFast;
   private final FinishedOperators finished;
   private volatile boolean closed;
+  private PolicyGuard guard;
 
   private MpcRuntime(org.sparkmpc.net.Channel gateway, MpcContext context, int scaleBits,
       String correlations, String ticket, org.apache.spark.SparkContext sparkContext) {
@@ -82,6 +83,14 @@ public final class MpcRuntime implements AutoCloseable {
       return rt;
     }
     String party = MpcConf.PARTY.get(spark);
+    // The data policy is read and checked before this party joins: a mistake in it stops this
+    // party at once, instead of failing the others mid-job.
+    String policyFile = MpcConf.POLICY.get(spark).trim();
+    org.sparkmpc.connectors.policy.Policy policy = policyFile.isEmpty() ? null
+        : org.sparkmpc.connectors.policy.Policy.load(Path.of(policyFile));
+    if (policy != null) {
+      policy.checkParty(party);
+    }
     PartyDirectory dir = PartyDirectory.parse(MpcConf.PARTIES.get(spark), party);
     String keyDir = MpcConf.KEY_DIR.get(spark);
     Path key = file(MpcConf.KEY_FILE.get(spark), keyDir, party + ".key.pem", MpcConf.KEY_FILE.key());
@@ -125,6 +134,7 @@ public final class MpcRuntime implements AutoCloseable {
           timeout, correlations);
       rt = new MpcRuntime(gw, ctx, MpcConf.SCALE_BITS.get(spark), correlations, ticket,
           spark.sparkContext());
+      rt.guard = new PolicyGuard(rt, policyFile, policy);
     } catch (RuntimeException e) {
       gw.close();
       throw e;
@@ -132,6 +142,22 @@ public final class MpcRuntime implements AutoCloseable {
     BY_SESSION.put(rt.context.sessionId(), rt);
     current = rt;
     return rt;
+  }
+
+  /** This party's data policy at work in the session (checks pass when it has none). */
+  public PolicyGuard policy() {
+    return guard;
+  }
+
+  /**
+   * Refuse the operation about to begin, at every party: begin its operator (the peers begin the
+   * same one), abort it with {@code refusal}, which the peers receive, and return the refusal to
+   * throw. Nothing of the operation has moved.
+   */
+  public org.sparkmpc.MpcInputException refuse(String kind, org.sparkmpc.MpcInputException refusal) {
+    OperatorScope scope = beginOperator(kind);
+    context.abort(scope.id(), refusal);
+    return refusal;
   }
 
   /** The running runtime, or null. */
@@ -290,6 +316,9 @@ public final class MpcRuntime implements AutoCloseable {
   /** Release a secure table's partitions. */
   public void dropTable(String id) {
     org.sparkmpc.spark.table.SecureTable t = tablesById.remove(id);
+    if (guard != null) {
+      guard.forget(id);
+    }
     if (t != null) {
       t.unpersist();
     }

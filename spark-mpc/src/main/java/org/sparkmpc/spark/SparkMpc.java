@@ -55,6 +55,18 @@ public final class SparkMpc implements AutoCloseable {
   }
 
   /**
+   * This party's raw rows of input table {@code table} through its data policy
+   * ({@code spark.mpc.policy}): columns the policy names must exist; PII it drops and private
+   * columns are removed (and columns it names nowhere, unless it refuses them); PII it tokenises
+   * becomes a keyed hash; every kept column is tagged with the table and its class, which
+   * {@link #share}, {@link #shareAligned} and PSI check. Without a policy the rows are returned as
+   * they are. Lazy: nothing is read until the rows are shared.
+   */
+  public Dataset<Row> ingest(String table, Dataset<Row> raw) {
+    return runtime.policy().ingest(table, raw);
+  }
+
+  /**
    * Share this party's rows into a horizontally split secure table: the result holds every party's
    * rows, in party order; {@code secretColumns} become secure columns (shares), every other column
    * stays public and is sent to the other parties as it is. Numeric columns only; nulls and values
@@ -72,11 +84,16 @@ public final class SparkMpc implements AutoCloseable {
             + "'; its columns are " + Arrays.toString(ownRows.columns()));
       }
     }
+    List<String> clear = new ArrayList<>(Arrays.asList(ownRows.columns()));
+    clear.removeAll(cols);
+    var rules = runtime.policy().beforeSharing("HorizontalShare", ownRows.schema(), cols, clear);
     int parts = MpcConf.SHARE_PARTITIONS.get(spark);
     Dataset<Row> input = parts > 0 ? ownRows.repartition(parts) : ownRows;
     String id = runtime.nextTableId();
-    return registerSecureTable(HorizontalShare.share(runtime, input, cols,
+    Dataset<Row> out = registerSecureTable(HorizontalShare.share(runtime, input, cols,
         runtime.defaultScaleBits(), id));
+    runtime.policy().register(id, rules);
+    return out;
   }
 
   /**
@@ -92,11 +109,19 @@ public final class SparkMpc implements AutoCloseable {
             + "'; its columns are " + Arrays.toString(ownColumns.columns()));
       }
     }
+    // psi_key, made by this session's PSI, is a pseudonym the policy need not have tagged.
+    boolean pseudonym = id.equals(PrivateSetIntersection.KEY) && Arrays.asList(ownColumns
+        .columns()).contains(id) && !ownColumns.schema().apply(id).metadata()
+        .contains(org.sparkmpc.connectors.policy.Policy.TABLE_TAG);
+    var rules = runtime.policy().beforeSharing("VerticalShare", ownColumns.schema(),
+        Arrays.asList(secretColumns), pseudonym ? List.of() : List.of(id));
     int parts = MpcConf.SHARE_PARTITIONS.get(spark);
     String tableId = runtime.nextTableId();
     SecureTable table = org.sparkmpc.spark.table.VerticalShare.share(runtime, ownColumns, id,
         Arrays.asList(secretColumns), runtime.defaultScaleBits(), parts > 0 ? parts : 4, tableId);
-    return registerSecureTable(table);
+    Dataset<Row> out = registerSecureTable(table);
+    runtime.policy().register(tableId, rules);
+    return out;
   }
 
   /**

@@ -138,6 +138,9 @@ public final class SecureDeepAggregateExec extends SecureExec {
     List<DeepPartials.Partial> sizes = table.partitions()
         .mapPartitions(it -> DeepPartials.censusTask(census, it)).collect();
 
+    // This party's data policy, before anything of the aggregate moves (its outputs are opened).
+    PolicyUse.check(rt, nodeName(), this, ScalaInterop.list(recipients), false,
+        Math.max(1, minGroupSize(this)));
     OperatorScope scope = rt.beginOperator(nodeName());
     long op = scope.id();
     SecureExprEval.Layout condLayout = condition == null ? null

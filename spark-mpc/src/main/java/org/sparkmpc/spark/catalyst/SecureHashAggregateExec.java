@@ -168,6 +168,10 @@ public final class SecureHashAggregateExec extends SecureExec {
         shareOrdinals.stream().map(childOut::get).toList(),
         productOrdinals.stream().map(pr -> new Attribute[] {childOut.get(pr[0]),
             childOut.get(pr[1])}).toList(), keyTypes, rowsMetric);
+    if (reveal) {
+      // This party's data policy, before anything of the aggregate moves.
+      PolicyUse.check(rt, nodeName(), this, to, false, minGroupSize(this));
+    }
     OperatorScope scope = rt.beginOperator(nodeName());
     long op = scope.id();
     StreamRange productStreams = scope.streams("products", productOrdinals.size());

@@ -74,6 +74,7 @@ public final class SecureRevealExec extends SecureExec {
     int minGroup = minGroupSize(this);
     String desc = "SecureReveal to=" + (to.isEmpty() ? "all" : to.toString())
         + (minGroup > 0 ? " minGroupSize=" + minGroup : "") + " input=" + describeInput(child, rt);
+    PolicyUse.check(rt, nodeName(), child, to, !aggregated(child), minGroup);
     OperatorScope scope = begin(rt, desc);
     long op = scope.id();
     if (minGroup > 0 && !aggregated(child)) {

@@ -228,6 +228,9 @@ public final class SecureLinearRegression {
     String[] names = Arrays.copyOf(featureCols, featureCols.length + 1);
     names[featureCols.length] = labelCol;
     Columns cols = columns(t, names, "SecureLinearRegression.fit");
+    // The model is an aggregate of every row of the table, opened to the recipients.
+    rt.policy().beforeOpening("SecureLinearRegression", rt.policy().rules(t.id(),
+        Arrays.asList(names)), Arrays.asList(recipients), false, t.rows());
     int f = rt.defaultScaleBits();
     int[] up = new int[names.length];
     for (int i = 0; i < names.length; i++) {

@@ -256,8 +256,11 @@ public final class SecureLinearRegressionModel {
   /** The table {@code t} with one more secure column, {@value #PREDICTION}, as table {@code id}. */
   private Dataset<Row> register(SecureTable t, String id, JavaRDD<SharePartition> parts,
       ShareType prediction) {
-    return PredictionTables.register(mpc, t, id, parts, new String[] {PREDICTION},
+    Dataset<Row> out = PredictionTables.register(mpc, t, id, parts, new String[] {PREDICTION},
         new ShareType[] {prediction});
+    // The predictions are computed from the features: they carry the features' policy rules.
+    mpc.runtime().policy().derive(id, List.of(PREDICTION), t.id(), Arrays.asList(featureCols));
+    return out;
   }
 
   /**

@@ -254,6 +254,9 @@ public final class SecureLogisticRegression extends Estimator<SecureLogisticRegr
     String[] names = Arrays.copyOf(features, features.length + 1);
     names[features.length] = label;
     SecureLinearRegression.Columns cols = SecureLinearRegression.columns(t, names, caller);
+    // The model is an aggregate of every row of the table, opened to the recipients.
+    rt.policy().beforeOpening("SecureLogisticRegression", rt.policy().rules(t.id(),
+        Arrays.asList(names)), Arrays.asList(getOrDefault(recipients)), false, t.rows());
     int f = rt.defaultScaleBits();
     int d = features.length;
     int[] up = new int[d + 1];

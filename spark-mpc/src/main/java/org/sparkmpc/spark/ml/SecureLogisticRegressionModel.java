@@ -170,9 +170,12 @@ public final class SecureLogisticRegressionModel extends Model<SecureLogisticReg
     }
     JavaRDD<SharePartition> joined = PredictionTables.withColumns(t, results,
         new int[] {scale + 1, 1});
-    return PredictionTables.register(SparkMpc.of(ds.sparkSession()), t, id, joined,
+    Dataset<Row> result = PredictionTables.register(SparkMpc.of(ds.sparkSession()), t, id, joined,
         new String[] {PROBABILITY, PREDICTION}, new ShareType[] {
             ShareType.column(scale, false, id, scale + 1), ShareType.column(0, true, id, 1)});
+    // The predictions are computed from the features: they carry the features' policy rules.
+    rt.policy().derive(id, List.of(PROBABILITY, PREDICTION), t.id(), Arrays.asList(features));
+    return result;
   }
 
   /** A partition's two output columns (serialisable wrapper for the deep stage's result). */

@@ -110,6 +110,12 @@ public final class PrivateSetIntersection {
       for (String r : recipients) {
         ctx.directory().indexOf(r);
       }
+      // The party's data policy: the identifier must be public or a pseudonym, and the columns
+      // to share after it must be ones the policy lets this session's parties hold.
+      org.sparkmpc.connectors.policy.Policy policy = rt.policy().policy();
+      if (policy != null) {
+        policy.checkSharing("PSI", own.schema(), shared, List.of(id), names(ctx));
+      }
     } catch (RuntimeException e) {
       ctx.abort(op, e);
       throw e;

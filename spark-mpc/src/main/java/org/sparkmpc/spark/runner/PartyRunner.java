@@ -39,7 +39,12 @@ import org.sparkmpc.spark.ml.SecureLogisticRegressionModel;
  * query=SELECT region, reveal(SUM(amount)) AS total, COUNT(*) AS n FROM tx GROUP BY region
  * output=/data/bank1/result                      # a folder; CSV with a header
  * explain=/data/bank1/plan.txt                   # optional: the executed plan
+ * policy=/etc/spark-mpc/bank1-policy.yaml        # optional: the party's data policy
  * </pre>
+ *
+ * <p>With {@code policy} (or {@code spark.mpc.policy}), every input table is read through the
+ * party's data policy ({@link SparkMpc#ingest}), and its rules are enforced at sharing and before
+ * every operation that opens values; a refusal names the rule, the column and the party.
  *
  * <p>A regression job ({@code job=regression}) fits {@link SecureLinearRegression} on one table
  * whose columns are split over the parties, aligned by a public id, and writes the model (at the
@@ -152,6 +157,10 @@ public final class PartyRunner {
       }
     }
     b.config("spark.sql.extensions", SparkMpcExtensions.class.getName());
+    String policy = conf.getProperty("policy", "").trim();
+    if (!policy.isEmpty()) {
+      b.config(org.sparkmpc.spark.MpcConf.POLICY.key(), policy);
+    }
     if (!conf.containsKey("spark.master") && System.getProperty("spark.master") == null) {
       b.master("local[*]");
     }
@@ -167,7 +176,9 @@ public final class PartyRunner {
       long t1 = System.nanoTime();
       java.util.Map<String, Dataset<Row>> tables = new java.util.HashMap<>();
       for (String table : org.sparkmpc.connectors.Sources.tables(conf)) {
-        Dataset<Row> own = org.sparkmpc.connectors.Sources.read(spark, conf, table);
+        // Through the party's data policy (policy=<file>), when it has one.
+        Dataset<Row> own = mpc.ingest(table,
+            org.sparkmpc.connectors.Sources.read(spark, conf, table));
         String[] cols = require(conf, "input." + table + ".share").split("\\s*,\\s*");
         String alignBy = conf.getProperty("input." + table + ".alignBy", "").trim();
         String intersectBy = conf.getProperty("input." + table + ".intersectBy", "").trim();
