@@ -24,7 +24,8 @@ import org.sparkmpc.connectors.policy.Policy;
  */
 public final class PolicyGuard {
   private final MpcRuntime rt;
-  private String file = "";
+  private final String launched;
+  private String file;
   private Policy loaded;
   private final Map<String, Map<String, Map<String, ColumnUsage>>> rules =
       new ConcurrentHashMap<>();
@@ -32,19 +33,23 @@ public final class PolicyGuard {
   PolicyGuard(MpcRuntime rt, String file, Policy policy) {
     this.rt = rt;
     this.file = file;
+    this.launched = file;
     this.loaded = policy;
   }
 
   /**
    * The policy in force, or null when this party has none: the file {@code spark.mpc.policy} of
    * the active Spark session names now (read again when the setting changes, and checked to be
-   * this party's).
+   * this party's). A policy given at launch can be replaced by another file, never turned off.
    */
   public synchronized Policy policy() {
     org.apache.spark.sql.SparkSession s = org.apache.spark.sql.SparkSession.getActiveSession()
         .getOrElse(() -> org.apache.spark.sql.SparkSession.getDefaultSession().getOrElse(
             () -> null));
     String now = s == null ? file : MpcConf.POLICY.get(s).trim();
+    if (now.isEmpty()) {
+      now = launched; // a policy given at launch cannot be turned off from the job's code
+    }
     if (!now.equals(file)) {
       Policy p = now.isEmpty() ? null : Policy.load(java.nio.file.Path.of(now));
       if (p != null) {

@@ -78,18 +78,19 @@ public final class SparkMpc implements AutoCloseable {
       throw new MpcInputException("share: name at least one column to share");
     }
     List<String> cols = Arrays.asList(secretColumns);
+    // The table id first: every party takes one, whether or not a policy refuses the sharing.
+    String id = runtime.nextTableId();
+    List<String> clear = new ArrayList<>(Arrays.asList(ownRows.columns()));
+    clear.removeAll(cols);
+    var rules = runtime.policy().beforeSharing("HorizontalShare", ownRows.schema(), cols, clear);
     for (String c : cols) {
       if (!Arrays.asList(ownRows.columns()).contains(c)) {
         throw new MpcInputException("share: party " + party() + " has no column '" + c
             + "'; its columns are " + Arrays.toString(ownRows.columns()));
       }
     }
-    List<String> clear = new ArrayList<>(Arrays.asList(ownRows.columns()));
-    clear.removeAll(cols);
-    var rules = runtime.policy().beforeSharing("HorizontalShare", ownRows.schema(), cols, clear);
     int parts = MpcConf.SHARE_PARTITIONS.get(spark);
     Dataset<Row> input = parts > 0 ? ownRows.repartition(parts) : ownRows;
-    String id = runtime.nextTableId();
     Dataset<Row> out = registerSecureTable(HorizontalShare.share(runtime, input, cols,
         runtime.defaultScaleBits(), id));
     runtime.policy().register(id, rules);
@@ -103,20 +104,21 @@ public final class SparkMpc implements AutoCloseable {
    * ids: a different row count, or other ids in any partition, is refused naming the party.
    */
   public Dataset<Row> shareAligned(Dataset<Row> ownColumns, String id, String... secretColumns) {
-    for (String c : secretColumns) {
-      if (!Arrays.asList(ownColumns.columns()).contains(c)) {
-        throw new MpcInputException("shareAligned: party " + party() + " has no column '" + c
-            + "'; its columns are " + Arrays.toString(ownColumns.columns()));
-      }
-    }
+    // The table id first: every party takes one, whether or not a policy refuses the sharing.
+    String tableId = runtime.nextTableId();
     // psi_key, made by this session's PSI, is a pseudonym the policy need not have tagged.
     boolean pseudonym = id.equals(PrivateSetIntersection.KEY) && Arrays.asList(ownColumns
         .columns()).contains(id) && !ownColumns.schema().apply(id).metadata()
         .contains(org.sparkmpc.connectors.policy.Policy.TABLE_TAG);
     var rules = runtime.policy().beforeSharing("VerticalShare", ownColumns.schema(),
         Arrays.asList(secretColumns), pseudonym ? List.of() : List.of(id));
+    for (String c : secretColumns) {
+      if (!Arrays.asList(ownColumns.columns()).contains(c)) {
+        throw new MpcInputException("shareAligned: party " + party() + " has no column '" + c
+            + "'; its columns are " + Arrays.toString(ownColumns.columns()));
+      }
+    }
     int parts = MpcConf.SHARE_PARTITIONS.get(spark);
-    String tableId = runtime.nextTableId();
     SecureTable table = org.sparkmpc.spark.table.VerticalShare.share(runtime, ownColumns, id,
         Arrays.asList(secretColumns), runtime.defaultScaleBits(), parts > 0 ? parts : 4, tableId);
     Dataset<Row> out = registerSecureTable(table);

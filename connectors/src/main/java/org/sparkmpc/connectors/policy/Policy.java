@@ -199,6 +199,9 @@ public final class Policy {
       rules.put(s, u);
     }
     for (String s : clear) {
+      if (schema.getFieldIndex(s).isEmpty()) {
+        throw removedOrMissing(operation, schema, s);
+      }
       Tag tag = tag(operation, schema.apply(s));
       if (tag.cls() == ColumnClass.SHARE) {
         throw refusal(operation, tag, s, "lists it under share, so it leaves the party only as "
@@ -257,7 +260,7 @@ public final class Policy {
         if (c != null && c.removed()) {
           return new MpcInputException("data policy of party " + party + ", table " + t.name()
               + ", rule " + c.rule() + ": column '" + col + "' never leaves the party, and "
-              + operation + " asks to share it");
+              + operation + " asks for it");
         }
       }
     }
