@@ -47,7 +47,7 @@ import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
 /**
- * The {@code keygen} command: creates the per-party TLS identities the {@link Gateway} uses.
+ * The {@code keygen} command ({@link KeyGenCommand} parses it): creates the per-party TLS identities the {@link Gateway} uses.
  *
  * <pre>
  *   keygen party --name NAME --out DIR [--days N] [--force]
@@ -239,7 +239,7 @@ public final class KeyGen {
     return trust;
   }
 
-  /** Command-line entry point; exits with a non-zero status on error. */
+  /** Command-line entry point ({@code bin/keygen}; see {@link KeyGenCommand}); exits with a non-zero status on error. */
   public static void main(String[] args) {
     int code = run(args, System.out, System.err);
     if (code != 0) {
@@ -253,182 +253,7 @@ public final class KeyGen {
    * @return 0 on success, 1 if the operation failed, 2 for a usage error
    */
   public static int run(String[] args, PrintStream out, PrintStream err) {
-    if (args.length == 0 || isHelp(args[0])) {
-      (args.length == 0 ? err : out).print(usage());
-      return args.length == 0 ? 2 : 0;
-    }
-    String command = args[0];
-    Map<String, String> options = new LinkedHashMap<>();
-    List<String> positional = new ArrayList<>();
-    boolean force = false;
-    for (int i = 1; i < args.length; i++) {
-      String a = args[i];
-      if (isHelp(a)) {
-        out.print(usage());
-        return 0;
-      }
-      if (a.equals("--force")) {
-        force = true;
-      } else if (a.startsWith("--")) {
-        String name = a;
-        String value;
-        int eq = a.indexOf('=');
-        if (eq > 0) {
-          name = a.substring(0, eq);
-          value = a.substring(eq + 1);
-        } else if (i + 1 < args.length) {
-          value = args[++i];
-        } else {
-          err.println("keygen " + command + ": option " + a + " needs a value");
-          return 2;
-        }
-        options.put(name, value);
-      } else {
-        positional.add(a);
-      }
-    }
-    try {
-      switch (command) {
-        case "party":
-          return party(options, positional, force, out, err);
-        case "trust":
-          return trust(options, positional, out, err);
-        case "demo":
-          return demo(options, positional, force, out, err);
-        default:
-          err.println("keygen: unknown command '" + command + "'");
-          err.print(usage());
-          return 2;
-      }
-    } catch (IllegalArgumentException | IllegalStateException | UncheckedIOException e) {
-      err.println("keygen " + command + ": " + e.getMessage());
-      return 1;
-    }
-  }
-
-  private static int party(Map<String, String> o, List<String> positional, boolean force, PrintStream out,
-      PrintStream err) {
-    if (!allowed(o, positional, "party", err, "--name", "--out", "--days")) {
-      return 2;
-    }
-    String name = required(o, "--name", "party", err);
-    String dir = required(o, "--out", "party", err);
-    Integer days = days(o, err);
-    if (name == null || dir == null || days == null) {
-      return 2;
-    }
-    PartyFiles f = generateParty(name, Path.of(dir), days, force);
-    printParty(f, out);
-    return 0;
-  }
-
-  private static int trust(Map<String, String> o, List<String> positional, PrintStream out, PrintStream err) {
-    if (!allowed(o, List.of(), "trust", err, "--out")) {
-      return 2;
-    }
-    String file = required(o, "--out", "trust", err);
-    if (file == null) {
-      return 2;
-    }
-    if (positional.isEmpty()) {
-      err.println("keygen trust: give the certificate files (CERT.pem...)");
-      return 2;
-    }
-    List<Path> certs = new ArrayList<>();
-    for (String p : positional) {
-      certs.add(Path.of(p));
-    }
-    List<String> names = writeTrust(Path.of(file), certs);
-    out.println("wrote " + Path.of(file) + " (trust file: " + String.join(", ", names) + ")");
-    return 0;
-  }
-
-  private static int demo(Map<String, String> o, List<String> positional, boolean force, PrintStream out,
-      PrintStream err) {
-    if (!allowed(o, positional, "demo", err, "--parties", "--out", "--days")) {
-      return 2;
-    }
-    String parties = required(o, "--parties", "demo", err);
-    String dir = required(o, "--out", "demo", err);
-    Integer days = days(o, err);
-    if (parties == null || dir == null || days == null) {
-      return 2;
-    }
-    List<String> names = new ArrayList<>();
-    for (String n : parties.split(",")) {
-      if (!n.isBlank()) {
-        names.add(n.trim());
-      }
-    }
-    Path d = Path.of(dir);
-    Path trust = generateDemo(names, d, days, force);
-    for (String n : names) {
-      printParty(new PartyFiles(n, keyFile(d, n), certFile(d, n)), out);
-    }
-    out.println("wrote " + trust + " (trust file: " + String.join(", ", names) + ")");
-    return 0;
-  }
-
-  private static void printParty(PartyFiles f, PrintStream out) {
-    X509Certificate c = PartyCredentials.readCertificates(f.certFile()).get(0);
-    out.println("wrote " + f.keyFile() + " (private key of party '" + f.name() + "'; keep it secret)");
-    out.println("wrote " + f.certFile() + " (certificate CN=" + f.name() + ", SHA-256 "
-        + PartyCredentials.fingerprint(c) + ", valid until " + c.getNotAfter().toInstant() + ")");
-  }
-
-  private static boolean allowed(Map<String, String> o, List<String> positional, String cmd, PrintStream err,
-      String... names) {
-    List<String> ok = List.of(names);
-    for (String k : o.keySet()) {
-      if (!ok.contains(k)) {
-        err.println("keygen " + cmd + ": unknown option " + k);
-        err.print(usage());
-        return false;
-      }
-    }
-    if (!positional.isEmpty()) {
-      err.println("keygen " + cmd + ": unexpected argument '" + positional.get(0) + "'");
-      return false;
-    }
-    return true;
-  }
-
-  private static String required(Map<String, String> o, String name, String cmd, PrintStream err) {
-    String v = o.get(name);
-    if (v == null || v.isBlank()) {
-      err.println("keygen " + cmd + ": " + name + " is required");
-      return null;
-    }
-    return v;
-  }
-
-  private static Integer days(Map<String, String> o, PrintStream err) {
-    String v = o.get("--days");
-    if (v == null) {
-      return DEFAULT_DAYS;
-    }
-    try {
-      return Integer.parseInt(v);
-    } catch (NumberFormatException e) {
-      err.println("keygen: --days must be a number of days, was '" + v + "'");
-      return null;
-    }
-  }
-
-  private static boolean isHelp(String a) {
-    return a.equals("-h") || a.equals("--help") || a.equals("help");
-  }
-
-  static String usage() {
-    return String.join(System.lineSeparator(),
-        "usage: keygen <command> [options]",
-        "  party --name NAME --out DIR [--days N] [--force]",
-        "        write DIR/NAME.key.pem (private key, mode 600) and DIR/NAME.crt.pem (certificate)",
-        "  trust --out FILE CERT.pem...",
-        "        write a trust file holding the given parties' certificates",
-        "  demo  --parties a,b,c --out DIR [--days N] [--force]",
-        "        keys and certificates for several parties, and DIR/" + TRUST_FILE_NAME,
-        "");
+    return ToolCommands.execute(new KeyGenCommand(), out, err, args);
   }
 
   private static X509Certificate selfSigned(String name, KeyPair kp, int days)

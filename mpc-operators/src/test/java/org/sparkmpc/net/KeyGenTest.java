@@ -128,11 +128,35 @@ class KeyGenTest {
     assertEquals(2, run("frobnicate").code());
     Result noName = run("party", "--out", dir.toString());
     assertEquals(2, noName.code());
-    assertTrue(noName.err().contains("--name is required"), noName.err());
-    assertEquals(2, run("party", "--name", "x", "--out", dir.toString(), "--colour", "red").code());
+    assertTrue(noName.err().contains("keygen party: Missing required option: '--name"), noName.err());
+    Result colour = run("party", "--name", "x", "--out", dir.toString(), "--colour", "red");
+    assertEquals(2, colour.code());
+    assertTrue(colour.err().contains("keygen party: Unknown options: '--colour'"), colour.err());
+    assertTrue(colour.err().contains("Try 'keygen party --help'"), colour.err());
+    assertEquals(2, run("frobnicate").code());
+    assertTrue(run("frobnicate").err().contains("'frobnicate'"));
     assertEquals(2, run("trust", "--out", dir.resolve("t.pem").toString()).code());
     assertEquals(1, run("party", "--name", "bad name!", "--out", dir.toString()).code());
     assertEquals(2, run("demo", "--parties", "a,b", "--out", dir.toString(), "--days", "soon").code());
+  }
+
+  @Test
+  void helpDescribesEachCommand() {
+    Result top = run("--help");
+    assertEquals(0, top.code(), top.err());
+    for (String s : List.of("Usage: keygen", "party", "trust", "demo", "--version", "spark.mpc.keyDir")) {
+      assertTrue(top.out().contains(s), s + " in " + top.out());
+    }
+    Result party = run("party", "--help");
+    assertEquals(0, party.code(), party.err());
+    for (String s : List.of("Usage: keygen party", "--name", "--out", "--days", "--force")) {
+      assertTrue(party.out().contains(s), s + " in " + party.out());
+    }
+    assertEquals(party.out(), run("help", "party").out(), "keygen help party is keygen party --help");
+    Result none = run();
+    assertEquals(2, none.code());
+    assertTrue(none.err().contains("Usage: keygen"), none.err());
+    assertTrue(run("--version").out().startsWith("keygen (Spark MPC) "));
   }
 
   @Test

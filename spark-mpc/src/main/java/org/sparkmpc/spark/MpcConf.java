@@ -4,10 +4,15 @@ import java.time.Duration;
 import java.util.List;
 import java.util.function.Function;
 import org.apache.spark.sql.SparkSession;
+import org.sparkmpc.net.KnownSettings;
+import org.sparkmpc.net.PartySettings;
 
 /**
  * Every {@code spark.mpc.*} setting, typed and documented in one place. The README's settings table
- * is generated from {@link #ALL} by {@link #markdownTable()}; a test keeps the two in step.
+ * is generated from {@link #ALL} by {@link #markdownTable()}; a test keeps the two in step. The
+ * tools outside Spark learn the same keys through {@link Known}, so that they refuse a misspelt
+ * one. The settings a party's gateway and dealer read too take their names from {@link
+ * PartySettings}, which reads the key files for both sides.
  */
 public final class MpcConf {
   private MpcConf() {}
@@ -38,28 +43,28 @@ public final class MpcConf {
     }
   }
 
-  public static final Setting<String> PARTY = new Setting<>("spark.mpc.party", null,
+  public static final Setting<String> PARTY = new Setting<>(PartySettings.PARTY, null,
       "This party's name, as in spark.mpc.parties and in its certificate.", s -> s);
 
-  public static final Setting<String> PARTIES = new Setting<>("spark.mpc.parties", null,
+  public static final Setting<String> PARTIES = new Setting<>(PartySettings.PARTIES, null,
       "All parties in the same order at every party: name=host:port,... (the gateway addresses).",
       s -> s);
 
-  public static final Setting<String> KEY_DIR = new Setting<>("spark.mpc.keyDir", "",
+  public static final Setting<String> KEY_DIR = new Setting<>(PartySettings.KEY_DIR, "",
       "Folder written by keygen; gives the defaults <party>.key.pem, <party>.crt.pem and trust.pem.",
       s -> s);
 
-  public static final Setting<String> KEY_FILE = new Setting<>("spark.mpc.keyFile", "",
+  public static final Setting<String> KEY_FILE = new Setting<>(PartySettings.KEY_FILE, "",
       "This party's private key (PEM, PKCS#8). Default: <keyDir>/<party>.key.pem.", s -> s);
 
-  public static final Setting<String> CERT_FILE = new Setting<>("spark.mpc.certFile", "",
+  public static final Setting<String> CERT_FILE = new Setting<>(PartySettings.CERT_FILE, "",
       "This party's certificate (PEM). Default: <keyDir>/<party>.crt.pem.", s -> s);
 
-  public static final Setting<String> TRUST_FILE = new Setting<>("spark.mpc.trustFile", "",
+  public static final Setting<String> TRUST_FILE = new Setting<>(PartySettings.TRUST_FILE, "",
       "PEM bundle with every party's certificate; a peer not in it is refused. "
           + "Default: <keyDir>/trust.pem.", s -> s);
 
-  public static final Setting<Duration> TIMEOUT = new Setting<>("spark.mpc.timeout", "120s",
+  public static final Setting<Duration> TIMEOUT = new Setting<>(PartySettings.TIMEOUT, "120s",
       "How long a party waits for a peer's message (or to reach a peer) before failing the query "
           + "with an error naming the peer and the round.", MpcConf::parseDuration);
 
@@ -67,7 +72,7 @@ public final class MpcConf {
       "16", "Fixed-point scale (bits) for fractional secure columns: values are encoded as "
           + "round(v * 2^bits). Integral columns are shared exactly (scale 0).", Integer::parseInt);
 
-  public static final Setting<String> SESSION_NAME = new Setting<>("spark.mpc.session.name",
+  public static final Setting<String> SESSION_NAME = new Setting<>(PartySettings.SESSION_NAME,
       "spark-mpc", "Name of the joint job; every party must use the same one.", s -> s);
 
   public static final Setting<Long> MAX_BUFFERED = new Setting<>(
@@ -210,6 +215,17 @@ public final class MpcConf {
       TRUST_FILE, TIMEOUT, SCALE_BITS, SESSION_NAME, MAX_BUFFERED, HANDSHAKE_TIMEOUT, DEALER,
       CORRELATIONS, GATEWAY_ADDRESS, SHARE_PARTITIONS, SHARE_BOUNDS, SHARE_MEMORY, MIN_GROUP_SIZE,
       WAVE_WIDTH, PSI_NORMALIZE, PSI_PARTITIONS, POLICY);
+
+  /** {@link #ALL}'s keys, for the tools outside Spark (a {@link KnownSettings} service). */
+  public static final class Known implements KnownSettings {
+    /** Made by {@link java.util.ServiceLoader}. */
+    public Known() {}
+
+    @Override
+    public List<String> keys() {
+      return ALL.stream().map(Setting::key).toList();
+    }
+  }
 
   /** The settings table for the README. */
   public static String markdownTable() {

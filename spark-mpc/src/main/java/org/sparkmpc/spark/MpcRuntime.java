@@ -16,6 +16,7 @@ import org.sparkmpc.correlation.Need;
 import org.sparkmpc.net.Gateway;
 import org.sparkmpc.net.GatewayConfig;
 import org.sparkmpc.net.PartyDirectory;
+import org.sparkmpc.net.PartySettings;
 import org.sparkmpc.session.MpcContext;
 import org.sparkmpc.session.OperatorScope;
 
@@ -92,11 +93,11 @@ public final class MpcRuntime implements AutoCloseable {
       policy.checkParty(party);
     }
     PartyDirectory dir = PartyDirectory.parse(MpcConf.PARTIES.get(spark), party);
-    String keyDir = MpcConf.KEY_DIR.get(spark);
-    Path key = file(MpcConf.KEY_FILE.get(spark), keyDir, party + ".key.pem", MpcConf.KEY_FILE.key());
-    Path cert = file(MpcConf.CERT_FILE.get(spark), keyDir, party + ".crt.pem",
-        MpcConf.CERT_FILE.key());
-    Path trust = file(MpcConf.TRUST_FILE.get(spark), keyDir, "trust.pem", MpcConf.TRUST_FILE.key());
+    // The same precedence and errors as the standalone gateway and the dealer.
+    PartySettings.KeyFiles keys = PartySettings.keyFiles(party, k -> spark.conf().get(k, ""));
+    Path key = keys.key();
+    Path cert = keys.cert();
+    Path trust = keys.trust();
     Duration timeout = MpcConf.TIMEOUT.get(spark);
     GatewayConfig gc = new GatewayConfig(dir, key, cert, trust, timeout,
         MpcConf.MAX_BUFFERED.get(spark), MpcConf.HANDSHAKE_TIMEOUT.get(spark));
@@ -367,16 +368,5 @@ public final class MpcRuntime implements AutoCloseable {
     } finally {
       gateway.close();
     }
-  }
-
-  private static Path file(String explicit, String dir, String name, String key) {
-    if (explicit != null && !explicit.isBlank()) {
-      return Path.of(explicit);
-    }
-    if (dir == null || dir.isBlank()) {
-      throw new IllegalArgumentException("setting " + key + " is required (or set "
-          + MpcConf.KEY_DIR.key() + " to the folder keygen wrote)");
-    }
-    return Path.of(dir, name);
   }
 }

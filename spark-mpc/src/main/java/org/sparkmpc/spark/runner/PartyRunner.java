@@ -117,22 +117,12 @@ import org.sparkmpc.spark.ml.SecureLogisticRegressionModel;
 public final class PartyRunner {
   private PartyRunner() {}
 
+  /**
+   * Run the party config {@code args[0]} ({@code --help} for usage; {@link RunnerCommand}) and exit:
+   * 0 when the job succeeded, 1 when it failed, 2 for a usage error.
+   */
   public static void main(String[] args) throws IOException {
-    if (args.length != 1) {
-      System.err.println("usage: PartyRunner <party.properties>");
-      System.exit(2);
-    }
-    Properties conf = load(Path.of(args[0]));
-    int code = 0;
-    try {
-      run(conf);
-    } catch (Exception e) {
-      // Messages of this project's errors name parties, columns and settings, never values.
-      System.err.println("spark-mpc: party " + conf.getProperty("spark.mpc.party", "?")
-          + " failed: " + e.getMessage());
-      code = 1;
-    }
-    System.exit(code);
+    System.exit(RunnerCommand.run(System.out, System.err, args));
   }
 
   /** Load a party config file; errors name the file. */
