@@ -165,7 +165,8 @@ class DataPolicyTest {
       String other = party.equals("bank1") ? "bank2" : "bank1";
       try (Stream<Path> files = Files.walk(work.resolve(party))) {
         for (Path f : files.filter(Files::isRegularFile).toList()) {
-          String text = Files.readString(f);
+          String text = new String(Files.readAllBytes(f),
+              java.nio.charset.StandardCharsets.ISO_8859_1);
           for (String raw : List.of("ACC-" + other, "secret note " + other, "Cust-")) {
             assertFalse(text.contains(raw), f + " holds " + raw);
           }
