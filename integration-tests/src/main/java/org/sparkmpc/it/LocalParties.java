@@ -316,11 +316,15 @@ public final class LocalParties {
     }
   }
 
-  /** A log4j2 config that keeps Spark's INFO chatter in a file of the party's own folder. */
+  /**
+   * A log4j2 config that keeps Spark's INFO chatter in a file of the party's own folder: the
+   * project's lines at {@code -Dsparkmpc.partyLogLevel} (default info), everyone else's at
+   * {@code -Dsparkmpc.partyRootLogLevel} (default warn).
+   */
   private static Path log4jConfig(Path dir) throws IOException {
     Path f = dir.resolve("log4j2.properties");
     Files.writeString(f, String.join("\n",
-        "rootLogger.level = warn",
+        "rootLogger.level = " + System.getProperty("sparkmpc.partyRootLogLevel", "warn"),
         "rootLogger.appenderRef.file.ref = file",
         "appender.file.type = File",
         "appender.file.name = file",
