@@ -331,13 +331,20 @@ public final class JdbcSource {
         + "' from " + source() + ": " + scrub(messages(e)));
   }
 
-  /** The messages of {@code e} and its causes, each once. */
+  /** The messages of {@code e} and its causes, each once, on one line. */
   private static String messages(Throwable e) {
     StringBuilder sb = new StringBuilder();
     Set<Throwable> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
     for (Throwable t = e; t != null && seen.add(t); t = t.getCause()) {
-      String m = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage().trim();
+      String m = t.getMessage() == null ? t.getClass().getSimpleName()
+          : t.getMessage().trim().replaceAll("\\s*\\n\\s*", " ");
+      if (t instanceof java.net.UnknownHostException) {
+        m = "unknown host " + m;
+      }
       if (sb.indexOf(m) < 0) {
+        if (sb.length() > 0 && sb.charAt(sb.length() - 1) == '.') {
+          sb.setLength(sb.length() - 1);
+        }
         sb.append(sb.length() == 0 ? "" : ": ").append(m);
       }
     }

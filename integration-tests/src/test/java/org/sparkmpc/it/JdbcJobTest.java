@@ -28,7 +28,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The party runner reading each party's input table from its own database on a real PostgreSQL
  * ({@link Postgres}), each party a JVM of its own: two banks read their own table with a
- * partitioned read, share it and run a secure SUM and COUNT by region, which equals plain Spark
+ * partitioned read (one with its password from a file and the bounds found, the other from an
+ * environment variable, a query and bounds given), share it and run a secure SUM and COUNT by region, which equals plain Spark
  * on the pooled rows; no password is in any file a party wrote (output, error output, Spark's log
  * at INFO, the plan). Each bad input (a database that cannot be reached, a wrong password, a
  * missing table, a password in the config) stops the party before it joins the session, at once,
@@ -88,6 +89,9 @@ class JdbcJobTest {
         p.setProperty("input.tx.partitionColumn", "id");
         p.setProperty("input.tx.numPartitions", "3");
       } else {
+        // bank2's password from an environment variable of its driver, its rows from a query
+        p.remove("input.tx.passwordFile");
+        p.setProperty("input.tx.passwordEnv", "BANK2_DB_PASSWORD");
         p.remove("input.tx.dbtable");
         p.setProperty("input.tx.query", "SELECT id, region, amount FROM tx");
         p.setProperty("input.tx.partitionColumn", "id");
@@ -104,7 +108,8 @@ class JdbcJobTest {
     System.setProperty("sparkmpc.partyRootLogLevel", "info"); // Spark's own INFO lines too
     try {
       outs = LocalParties.run(work, confs, "-Xmx768m", Duration.ofMinutes(4),
-          "org.sparkmpc.spark.runner.PartyRunner", Scenarios.TEST_JVM);
+          "org.sparkmpc.spark.runner.PartyRunner", Scenarios.TEST_JVM,
+          Map.of("bank2", Map.of("BANK2_DB_PASSWORD", pg.password("bank2"))));
     } finally {
       if (before == null) {
         System.clearProperty("sparkmpc.partyRootLogLevel");
@@ -191,7 +196,7 @@ class JdbcJobTest {
     String unknown = "jdbc:postgresql://db.bank1.invalid:5432/bank1";
     assertFails(runAlone(work.resolve("unknown"), p -> p.setProperty("input.tx.url", unknown)),
         "input.tx: cannot connect (input.tx.url) for table 'tx' from " + unknown
-            + " as user 'bank1': ", "db.bank1.invalid");
+            + " as user 'bank1': ", "unknown host db.bank1.invalid");
   }
 
   @Test
