@@ -11,13 +11,20 @@ import org.apache.spark.sql.SparkSession;
 import org.sparkmpc.MpcInputException;
 
 /**
- * A party's input tables, read from its own storage into Spark: CSV and Parquet files. Each table
- * is described by keys {@code input.<table>.*} of the party config:
+ * A party's input tables, read from its own storage into Spark: CSV and Parquet files, and
+ * database tables over JDBC ({@link JdbcSource}). Each table is described by keys
+ * {@code input.<table>.*} of the party config:
  *
  * <pre>
  * input.tx.path=/data/bank1/transactions.csv     # a file or folder (CSV with a header row, Parquet)
- * input.tx.format=csv                            # csv (default) or parquet
+ * input.tx.format=csv                            # csv (default with a path), parquet or jdbc
  * input.tx.schema=region STRING, amount DOUBLE   # optional DDL schema for CSV (else inferred)
+ *
+ * input.tx.url=jdbc:postgresql://db.bank1.example:5432/bank1   # a database: format jdbc
+ * input.tx.dbtable=transactions                  # or input.tx.query=SELECT ...
+ * input.tx.user=mpc_reader
+ * input.tx.passwordFile=/etc/spark-mpc/db.pw     # or input.tx.passwordEnv; never in the config
+ * input.tx.partitionColumn=id                    # parallel reads; see JdbcSource for the rest
  * </pre>
  *
  * The rows are read in Spark's partitions and shared partition by partition, straight into the
@@ -31,12 +38,18 @@ public final class Sources {
     return "input." + table + ".";
   }
 
-  /** Read input table {@code table} as the config describes it. */
+  /**
+   * Read input table {@code table} as the config describes it. A JDBC table is checked first
+   * (one connection on the driver, as {@link JdbcSource#check()}), then read in partitions.
+   */
   public static Dataset<Row> read(SparkSession spark, Properties conf, String table) {
     String p = prefix(table);
-    String format = conf.getProperty(p + "format", "csv").trim();
+    String format = format(conf, table);
     DataFrameReader r = spark.read();
     switch (format) {
+      case "jdbc" -> {
+        return JdbcSource.of(conf, table).read(spark);
+      }
       case "csv" -> {
         r = r.option("header", "true");
         String schema = conf.getProperty(p + "schema");
@@ -46,9 +59,33 @@ public final class Sources {
       case "parquet" -> {
         return r.parquet(require(conf, p + "path"));
       }
-      default -> throw new MpcInputException(p + "format must be csv or parquet, was '"
+      default -> throw new MpcInputException(p + "format must be csv, parquet or jdbc, was '"
           + format + "'");
     }
+  }
+
+  /**
+   * Check what can be checked of every input table before the party joins a session, so that a
+   * mistake stops this party at once instead of the others mid-job: each JDBC table's keys, and
+   * one connection to its database that asks for the table's columns ({@link JdbcSource#check()}).
+   */
+  public static void check(Properties conf) {
+    for (String table : tables(conf)) {
+      if (format(conf, table).equals("jdbc")) {
+        JdbcSource.of(conf, table).check();
+      }
+    }
+  }
+
+  /** The format of table {@code table}: the {@code format} key, else jdbc for a url, csv for a path. */
+  static String format(Properties conf, String table) {
+    String p = prefix(table);
+    boolean url = conf.getProperty(p + "url") != null;
+    if (url && conf.getProperty(p + "path") != null) {
+      throw new MpcInputException(p + "path and " + p + "url are both set: a table is read from a "
+          + "file or from a database, not both");
+    }
+    return conf.getProperty(p + "format", url ? "jdbc" : "csv").trim();
   }
 
   /**

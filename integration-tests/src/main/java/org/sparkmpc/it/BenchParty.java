@@ -25,7 +25,8 @@ import org.sparkmpc.spark.runner.PartyRunner;
  * queries over the already-shared table (median of five). Writes {@code key=value}
  * lines to the file named by {@code out}. Other parts pick a {@code mode}: {@code mult}
  * ({@code SUM(x * y)}), {@code deep} ({@link DeepChain}), {@code regression} and {@code pred}
- * (the secret-predicate queries of {@link PredicateBench}).
+ * (the secret-predicate queries of {@link PredicateBench}), {@code psi} ({@link PsiBench}) and
+ * {@code jdbc} ({@link JdbcBench}).
  */
 public final class BenchParty {
   private BenchParty() {}
@@ -42,6 +43,7 @@ public final class BenchParty {
     String mode = conf.getProperty("mode", "agg");
     Mode body = switch (mode) {
       case "psi" -> PsiBench::party;
+      case "jdbc" -> JdbcBench::party;
       case "logit" -> LogisticBench::party;
       case "regression" -> BenchParty::regression;
       case "pred" -> PredicateBench::party;

@@ -122,6 +122,16 @@ public final class LocalParties {
   /** As above, with another main class and extra JVM options (tests use a scenario main). */
   public static List<Outcome> run(Path work, Map<String, Properties> configs, String heap,
       Duration limit, String mainClass, List<String> extraJvmOptions) {
+    return run(work, configs, heap, limit, mainClass, extraJvmOptions, Map.of());
+  }
+
+  /**
+   * As above, with environment variables for some parties' JVMs ({@code env} keyed by the same
+   * names as {@code configs}), on top of this JVM's.
+   */
+  public static List<Outcome> run(Path work, Map<String, Properties> configs, String heap,
+      Duration limit, String mainClass, List<String> extraJvmOptions,
+      Map<String, Map<String, String>> env) {
     Map<String, Process> procs = new LinkedHashMap<>();
     try {
       for (Map.Entry<String, Properties> e : configs.entrySet()) {
@@ -131,7 +141,8 @@ public final class LocalParties {
         try (var out = Files.newOutputStream(conf)) {
           e.getValue().store(out, "spark-mpc party config");
         }
-        procs.put(e.getKey(), start(dir, heap, conf, mainClass, extraJvmOptions));
+        procs.put(e.getKey(), start(dir, heap, mainClass, extraJvmOptions,
+            List.of(conf.toString()), env.getOrDefault(e.getKey(), Map.of())));
       }
       long deadline = System.nanoTime() + limit.toNanos();
       List<Outcome> out = new ArrayList<>();
@@ -241,6 +252,13 @@ public final class LocalParties {
    */
   public static Process start(Path dir, String heap, String mainClass,
       List<String> extraJvmOptions, List<String> args) throws IOException {
+    return start(dir, heap, mainClass, extraJvmOptions, args, Map.of());
+  }
+
+  /** As above, with {@code env} added to the process's environment. */
+  public static Process start(Path dir, String heap, String mainClass,
+      List<String> extraJvmOptions, List<String> args, Map<String, String> env)
+      throws IOException {
     Files.createDirectories(dir);
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -254,6 +272,7 @@ public final class LocalParties {
     cmd.addAll(args);
     ProcessBuilder pb = new ProcessBuilder(cmd);
     pb.environment().put("SPARK_LOCAL_IP", "127.0.0.1");
+    pb.environment().putAll(env);
     String sparkHome = System.getProperty("sparkmpc.sparkHome");
     if (sparkHome != null) {
       // Executors in their own JVMs (local-cluster or standalone) start from SPARK_HOME/jars;
@@ -316,11 +335,15 @@ public final class LocalParties {
     }
   }
 
-  /** A log4j2 config that keeps Spark's INFO chatter in a file of the party's own folder. */
+  /**
+   * A log4j2 config that keeps Spark's INFO chatter in a file of the party's own folder: the
+   * project's lines at {@code -Dsparkmpc.partyLogLevel} (default info), everyone else's at
+   * {@code -Dsparkmpc.partyRootLogLevel} (default warn).
+   */
   private static Path log4jConfig(Path dir) throws IOException {
     Path f = dir.resolve("log4j2.properties");
     Files.writeString(f, String.join("\n",
-        "rootLogger.level = warn",
+        "rootLogger.level = " + System.getProperty("sparkmpc.partyRootLogLevel", "warn"),
         "rootLogger.appenderRef.file.ref = file",
         "appender.file.type = File",
         "appender.file.name = file",

@@ -35,6 +35,8 @@ import org.sparkmpc.spark.ml.SecureLogisticRegressionModel;
  * input.tx.path=/data/bank1/transactions.csv     # CSV (header row) or Parquet
  * input.tx.format=csv                            # csv (default) or parquet
  * input.tx.schema=region STRING, amount DOUBLE   # optional DDL schema for CSV
+ *                                                # or a database table (Sources, JdbcSource):
+ *                                                # input.tx.url, dbtable, user, passwordFile
  * input.tx.share=amount                          # columns to secret-share; the rest stay public
  * query=SELECT region, reveal(SUM(amount)) AS total, COUNT(*) AS n FROM tx GROUP BY region
  * output=/data/bank1/result                      # a folder; CSV with a header
@@ -160,6 +162,9 @@ public final class PartyRunner {
   /** Run one party's job. Returns the number of result rows written (0 at a non-recipient). */
   public static long run(Properties conf) {
     String job = job(conf);
+    // Input tables are checked before the session: a database this party cannot read stops it
+    // here, in a second, with the table and source named.
+    org.sparkmpc.connectors.Sources.check(conf);
     SparkSession spark = session(conf);
     long t0 = System.nanoTime();
     try (SparkMpc mpc = SparkMpc.of(spark)) {
