@@ -126,15 +126,7 @@ class DataPolicyTest {
   }
 
   private Map<String, String[]> result(String party, String step) throws Exception {
-    assertNull(Scenarios.error(work, party, step), party + " " + step);
-    List<String> lines = Files.readAllLines(Scenarios.step(work, party, step)
-        .resolve("result.csv"));
-    Map<String, String[]> out = new TreeMap<>();
-    for (String l : lines.subList(1, lines.size())) {
-      String[] f = l.split(",", -1);
-      out.put(f[0], f);
-    }
-    return out;
+    return Scenarios.result(work, party, step);
   }
 
   @Test

@@ -2,7 +2,6 @@ package org.sparkmpc.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
@@ -86,15 +85,7 @@ class MinGroupSizeTest {
   }
 
   private Map<String, String[]> result(String party, String step) throws Exception {
-    assertNull(Scenarios.error(work, party, step), party + " " + step);
-    List<String> lines = Files.readAllLines(Scenarios.step(work, party, step)
-        .resolve("result.csv"));
-    Map<String, String[]> out = new TreeMap<>();
-    for (String l : lines.subList(1, lines.size())) {
-      String[] f = l.split(",", -1);
-      out.put(f[0], f);
-    }
-    return out;
+    return Scenarios.result(work, party, step);
   }
 
   @Test

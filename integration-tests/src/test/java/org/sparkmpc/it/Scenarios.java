@@ -73,6 +73,24 @@ final class Scenarios {
     return work.resolve(party).resolve("steps").resolve(step);
   }
 
+  /**
+   * The revealed rows {@code party} wrote for {@code step} ({@code result.csv}), by their first
+   * column; the step must not have failed.
+   */
+  static Map<String, String[]> result(Path work, String party, String step) throws Exception {
+    String error = error(work, party, step);
+    if (error != null) {
+      throw new AssertionError(party + " " + step + " failed: " + error);
+    }
+    List<String> lines = Files.readAllLines(step(work, party, step).resolve("result.csv"));
+    Map<String, String[]> out = new java.util.TreeMap<>();
+    for (String l : lines.subList(1, lines.size())) {
+      String[] f = l.split(",", -1);
+      out.put(f[0], f);
+    }
+    return out;
+  }
+
   static String error(Path work, String party, String step) throws Exception {
     Path f = step(work, party, step).resolve("error.txt");
     return Files.exists(f) ? Files.readString(f) : null;
