@@ -33,7 +33,7 @@ class DataPolicyTest {
   static final String GROUPED = "SELECT region, reveal(SUM(amount), 'bank1') AS total, "
       + "COUNT(*) AS n FROM tx GROUP BY region";
   static final List<String> STEPS = List.of("ok", "tokens", "rows", "small", "toAll", "pii",
-      "private", "untagged", "shareWith", "missing", "regression", "predict", "okAgain");
+      "private", "untagged", "shareWith", "missing", "regression", "predict", "psi", "okAgain");
 
   Path work;
   final Map<String, Double> pooled = new TreeMap<>();
@@ -119,6 +119,13 @@ class DataPolicyTest {
             p.setProperty("step." + s + ".recipients", "bank1");
           }
           p.setProperty("step.predict.predictTo", "bank2");
+          // Private alignment on the joint pseudonym, then an aggregate of the members.
+          p.setProperty("step.psi.kind", "psi");
+          p.setProperty("step.psi.mode", "align");
+          p.setProperty("step.psi.id", "customer");
+          p.setProperty("step.psi.share", i == 0 ? "amount" : "score");
+          p.setProperty("step.psi.query", "SELECT reveal(SUM(amount), 'bank1') AS s, "
+              + "reveal(SUM(score), 'bank1') AS t, COUNT(*) AS n FROM tx");
         });
     for (LocalParties.Outcome o : outs) {
       assertEquals(0, o.exitCode(), o.toString());
@@ -140,6 +147,17 @@ class DataPolicyTest {
       }
       assertNull(Scenarios.error(work, "bank2", step));
     }
+  }
+
+  @Test
+  void privateAlignmentOnTheJointPseudonymWorksUnderThePolicies() throws Exception {
+    String[] row = Scenarios.result(work, "bank1", "psi").values().iterator().next();
+    double amounts = 0;
+    for (int r = 0; r < 6; r++) {
+      amounts += 10.5 + 7 * r;
+    }
+    assertEquals(amounts, Double.parseDouble(row[0]), 1e-3, String.join(",", row));
+    assertEquals("6", row[2], "the six customers are in common under the joint key");
   }
 
   @Test
