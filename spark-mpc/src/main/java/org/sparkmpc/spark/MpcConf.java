@@ -196,11 +196,19 @@ public final class MpcConf {
         return v;
       });
 
+  public static final Setting<String> STORED_KEY_FILE = new Setting<>(
+      "spark.mpc.stored.keyFile", "",
+      "A file of at least 32 random bytes, known to this party only, from which the key that "
+          + "authenticates its stored share tables' manifests is derived; default: the party's "
+          + "private key (spark.mpc.keyFile). A table loads only under the key it was saved with.",
+      s -> s);
+
   /** All settings, in documentation order. */
   public static final List<Setting<?>> ALL = List.of(PARTY, PARTIES, KEY_DIR, KEY_FILE, CERT_FILE,
       TRUST_FILE, TIMEOUT, SCALE_BITS, SESSION_NAME, MAX_BUFFERED, HANDSHAKE_TIMEOUT, DEALER,
       CORRELATIONS, GATEWAY_ADDRESS, SHARE_PARTITIONS, SHARE_BOUNDS, SHARE_MEMORY, MIN_GROUP_SIZE,
-      WAVE_WIDTH, PSI_NORMALIZE, PSI_PARTITIONS);
+      WAVE_WIDTH, PSI_NORMALIZE, PSI_PARTITIONS,
+      STORED_KEY_FILE);
 
   /** The settings table for the README. */
   public static String markdownTable() {
