@@ -52,6 +52,17 @@ final class StoredShareFile {
 
   private StoredShareFile() {}
 
+  /**
+   * The file system of {@code dir} for stored tables: Hadoop's own, but without the side files of
+   * a checksumming file system (the local one writes a {@code .crc} beside each file and fails
+   * reads with its own error): the manifest's SHA-256 per file is the integrity check here.
+   */
+  static FileSystem fileSystem(Path dir, org.apache.hadoop.conf.Configuration conf)
+      throws IOException {
+    FileSystem fs = dir.getFileSystem(conf);
+    return fs instanceof org.apache.hadoop.fs.ChecksumFileSystem c ? c.getRawFileSystem() : fs;
+  }
+
   /** The file name of partition {@code i}. */
   static String fileName(int partition) {
     return String.format(java.util.Locale.ROOT, "part-%05d.arrow", partition);

@@ -86,7 +86,7 @@ public final class StoredTables {
     Path dir = new Path(path);
     FileSystem fs;
     try {
-      fs = dir.getFileSystem(conf.value());
+      fs = StoredShareFile.fileSystem(dir, conf.value());
       if (fs.exists(dir) && fs.listStatus(dir).length > 0) {
         throw new StoredTableException("cannot save secure table " + table.id() + " to " + path
             + " at party " + self + ": the folder exists and is not empty (a stored table is "
@@ -118,7 +118,7 @@ public final class StoredTables {
         throw new IllegalStateException("wrote " + parts.size() + " partitions of "
             + table.contract().length);
       }
-    } catch (RuntimeException e) {
+    } catch (Exception e) {
       LOG.error("party {}: could not write secure table {} to {}", self, table.id(), path, e);
       failure = "party " + self + " could not write its shares of secure table " + table.id()
           + " (details in its own log)";
@@ -225,7 +225,7 @@ public final class StoredTables {
           throw new IllegalStateException("partition " + i + " has " + counts.get(i) + " rows");
         }
       }
-    } catch (RuntimeException e) {
+    } catch (Exception e) { // a failed job is a SparkException
       local = StoredTableException.in(e);
       if (local == null) {
         LOG.error("party {}: could not load {} from {}", self, m.label(), path, e);
@@ -265,7 +265,7 @@ public final class StoredTables {
     Path file = new Path(dir, StoredManifest.FILE);
     StoredManifest m;
     try {
-      FileSystem fs = dir.getFileSystem(conf.value());
+      FileSystem fs = StoredShareFile.fileSystem(dir, conf.value());
       if (!fs.exists(file)) {
         throw new StoredTableException("no stored table at " + dir + " at party " + self + ": it "
             + "has no " + StoredManifest.FILE + " (not saved, or its save did not finish)",
@@ -452,7 +452,7 @@ public final class StoredTables {
     public Iterator<StoredManifest.Part> call(Integer partition, Iterator<SharePartition> it)
         throws IOException {
       Path d = new Path(dir);
-      FileSystem fs = d.getFileSystem(conf.value());
+      FileSystem fs = StoredShareFile.fileSystem(d, conf.value());
       List<StoredManifest.Part> out = new ArrayList<>();
       while (it.hasNext()) {
         if (!out.isEmpty()) {
@@ -484,7 +484,7 @@ public final class StoredTables {
     public Iterator<SharePartition> call(Integer partition, Iterator<Integer> ignored)
         throws IOException {
       Path d = new Path(dir);
-      FileSystem fs = d.getFileSystem(conf.value());
+      FileSystem fs = StoredShareFile.fileSystem(d, conf.value());
       return List.of(StoredShareFile.read(fs, d, manifest.parts().get(partition), manifest.uid(),
           manifest.secureColumns(), manifest.publicTypes(), self, manifest.label())).iterator();
     }
