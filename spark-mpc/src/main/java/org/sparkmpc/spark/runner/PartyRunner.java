@@ -167,6 +167,11 @@ public final class PartyRunner {
       long t1 = System.nanoTime();
       java.util.Map<String, Dataset<Row>> tables = new java.util.HashMap<>();
       for (String table : org.sparkmpc.connectors.Sources.tables(conf)) {
+        Dataset<Row> stored = StoredInputs.loadIfStored(mpc, conf, table);
+        if (stored != null) {
+          tables.put(table, stored);
+          continue;
+        }
         Dataset<Row> own = org.sparkmpc.connectors.Sources.read(spark, conf, table);
         String[] cols = require(conf, "input." + table + ".share").split("\\s*,\\s*");
         String alignBy = conf.getProperty("input." + table + ".alignBy", "").trim();
@@ -188,6 +193,7 @@ public final class PartyRunner {
           secure = alignBy.isEmpty() ? mpc.share(own, cols) : mpc.shareAligned(own, alignBy, cols);
         }
         secure.createOrReplaceTempView(table);
+        StoredInputs.saveIfAsked(mpc, conf, table, secure);
         tables.put(table, secure);
       }
       long t2 = System.nanoTime();
