@@ -42,6 +42,7 @@ public final class BenchParty {
     String mode = conf.getProperty("mode", "agg");
     Mode body = switch (mode) {
       case "psi" -> PsiBench::party;
+      case "stored" -> StoredBench::party;
       case "logit" -> LogisticBench::party;
       case "regression" -> BenchParty::regression;
       case "pred" -> PredicateBench::party;

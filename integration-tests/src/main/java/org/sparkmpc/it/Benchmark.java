@@ -27,10 +27,11 @@ public final class Benchmark {
 
   /** The parts of the benchmark, in the order they run; all by default. */
   static final List<String> PARTS = List.of("agg", "mult", "deep", "kernel", "cmp", "pred", "reg",
-      "logit", "infer", "psi");
+      "logit", "infer", "psi", "stored");
   static final String USAGE = "usage: Benchmark [--rows N] [--reg-rows N] [--logit-rows N] [--parts "
       + String.join(",", PARTS) + "] [--kernel-batch N] [--kernel-dealer-only] [--cmp-batch N] "
-      + "[--pred-heap -XmxNg] [--infer-rows N] [--psi-rows N[,N...]] [--work DIR]";
+      + "[--pred-heap -XmxNg] [--infer-rows N] [--psi-rows N[,N...]] [--stored-rows N] "
+      + "[--work DIR]";
 
   public static void main(String[] args) throws Exception {
     long rows = 3_000_000;
@@ -43,6 +44,7 @@ public final class Benchmark {
     String predHeap = null; // from --rows: PredicateBench.heap
     long inferRows = 1_000_000; // the batch of the infer part (InferenceBench)
     String psiRows = "1000000"; // identifiers per party in the psi part, one run each
+    long storedRows = 1_000_000; // rows per party in the stored part (StoredBench)
     java.util.Set<String> parts = new java.util.LinkedHashSet<>(PARTS);
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
@@ -57,6 +59,7 @@ public final class Benchmark {
         case "--pred-heap" -> predHeap = args[++i];
         case "--infer-rows" -> inferRows = Long.parseLong(args[++i]);
         case "--psi-rows" -> psiRows = args[++i];
+        case "--stored-rows" -> storedRows = Long.parseLong(args[++i]);
         default -> throw new IllegalArgumentException(USAGE);
       }
     }
@@ -130,6 +133,9 @@ public final class Benchmark {
         long ids = Long.parseLong(n.trim());
         PsiBench.rows(work, ids, ids > 2_000_000 ? "-Xmx6g" : "-Xmx3g", table);
       }
+    }
+    if (parts.contains("stored")) {
+      StoredBench.rows(work, storedRows, table);
     }
     System.out.println();
     System.out.println(machine());
