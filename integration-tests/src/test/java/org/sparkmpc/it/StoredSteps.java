@@ -13,7 +13,10 @@ import org.sparkmpc.spark.SparkMpc;
  * loaded from {@code .stored}, or shared from {@code .input} ({@code .schema}, {@code .share}, and
  * {@code .id} for vertically split rows); then saved to each folder of {@code .saveTo} (comma
  * separated; each save a new version, named {@code .name}), whose identities go to
- * {@code saved.txt}; then {@code .query} runs over it as view {@code tx}.
+ * {@code saved.txt}; then {@code .query} runs over it as view {@code tx}, {@code .dataframe=g,c}
+ * reveals {@code SUM(c)} and {@code COUNT(*)} by {@code g} through the DataFrame API (in
+ * {@code dataframe/}), and {@code .features}/{@code .label} fit a linear regression on it, opened
+ * to every party ({@code model.txt}: the coefficients, then the intercept).
  */
 final class StoredSteps {
   private StoredSteps() {}
@@ -43,6 +46,27 @@ final class StoredSteps {
     if (query != null) {
       t.createOrReplaceTempView("tx");
       ScenarioParty.write(mpc, spark.sql(query), dir);
+    }
+    String groupBy = conf.getProperty(p + "dataframe");
+    if (groupBy != null) {
+      String[] by = groupBy.split(",");
+      ScenarioParty.write(mpc, mpc.reveal(t.groupBy(by[0]).agg(
+          org.apache.spark.sql.functions.sum(by[1]).as("total"),
+          org.apache.spark.sql.functions.count("*").as("n"))), dir.resolve("dataframe"));
+    }
+    String features = conf.getProperty(p + "features");
+    if (features != null) {
+      org.sparkmpc.spark.ml.SecureLinearRegressionModel model =
+          new org.sparkmpc.spark.ml.SecureLinearRegression(mpc)
+              .setFeatureCols(features.split(","))
+              .setLabelCol(conf.getProperty(p + "label"))
+              .setRecipients(mpc.parties().toArray(new String[0]))
+              .fit(t);
+      StringBuilder sb = new StringBuilder();
+      for (double c : model.coefficients()) {
+        sb.append(c).append(',');
+      }
+      Files.writeString(dir.resolve("model.txt"), sb.append(model.intercept()).toString());
     }
   }
 }

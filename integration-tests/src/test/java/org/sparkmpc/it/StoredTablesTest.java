@@ -25,11 +25,12 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Stored share tables across sessions, each party its own JVM: a first session shares a
- * horizontally split and a vertically split table (with a wide column) and saves them, each party
- * to its own folder; a later session of the same parties loads them and gets the plaintext answers
- * without sharing again. A load that some parties do and others not, parties holding different
- * tables or different versions, and altered files (a flipped byte, an edited manifest, a deleted or
- * truncated partition file, one swapped for the same partition of another version) are refused at every party, naming the party (and at the
+ * horizontally split and two vertically split tables (one with a wide column) and saves them, each
+ * party to its own folder; a later session of the same parties loads them and gets the plaintext
+ * answers without sharing again (SQL, the DataFrame API, a linear regression). A load that some
+ * parties do and others not, parties holding different tables or different versions, and altered
+ * files (a flipped byte, an edited manifest, a deleted or truncated partition file, one swapped for
+ * the same partition of another version) are refused at every party, naming the party (and at the
  * party at fault, the file), with no result; and the session goes on.
  */
 class StoredTablesTest {
@@ -51,12 +52,28 @@ class StoredTablesTest {
     Path v1 = BadInputTest.csv(d.resolve("v1.csv"), "id,age", "1,30", "2,40", "3,50");
     Path v2 = BadInputTest.csv(d.resolve("v2.csv"), "id,big", "1,5000000000", "2,6000000000",
         "3,7000000000");
+    // y = 2x + 1 exactly, x at one party and y at the other
+    String[] xs = new String[8];
+    String[] ys = new String[8];
+    for (int k = 0; k < 8; k++) {
+      xs[k] = k + "," + (k * 1.5 - 3);
+      ys[k] = k + "," + (2 * (k * 1.5 - 3) + 1);
+    }
+    Path r1 = BadInputTest.csv(d.resolve("r1.csv"), "id,x", xs);
+    Path r2 = BadInputTest.csv(d.resolve("r2.csv"), "id,y", ys);
     Path store = work.resolve("store");
 
     // Session 1: share and save (the horizontal table twice: two versions).
     List<LocalParties.Outcome> first = session(work.resolve("s1"), keys, (i, p) -> {
       Path own = store.resolve(BANKS.get(i));
-      p.setProperty("steps", "h,v");
+      p.setProperty("steps", "h,v,r");
+      p.setProperty("step.r.kind", "stored");
+      p.setProperty("step.r.id", "id");
+      p.setProperty("step.r.input", (i == 0 ? r1 : r2).toString());
+      p.setProperty("step.r.schema", i == 0 ? "id INT, x DOUBLE" : "id INT, y DOUBLE");
+      p.setProperty("step.r.share", i == 0 ? "x" : "y");
+      p.setProperty("step.r.name", "fit");
+      p.setProperty("step.r.saveTo", own.resolve("r").toString());
       p.setProperty("step.h.kind", "stored");
       p.setProperty("step.h.input", (i == 0 ? h1 : h2).toString());
       p.setProperty("step.h.schema", "region STRING, amount DOUBLE, items INT");
@@ -114,15 +131,17 @@ class StoredTablesTest {
 
     // Session 2: load and query; then every refusal; then a load that works again.
     List<String> steps = List.of("loadH", "loadV", "oneSided", "versions", "otherTable",
-        "flipped", "manifest", "deleted", "truncated", "swapped", "after");
+        "flipped", "manifest", "deleted", "truncated", "swapped", "after", "regress");
     List<LocalParties.Outcome> second = session(work.resolve("s2"), keys, (i, p) -> {
       Path own = store.resolve(BANKS.get(i));
+      p.setProperty("spark.mpc.correlations", "ot"); // the regression's products
       p.setProperty("steps", String.join(",", steps));
       for (String step : steps) {
         String pre = "step." + step + ".";
         p.setProperty(pre + "kind", "stored");
         String table = switch (step) {
           case "loadV" -> "v";
+          case "regress" -> "r";
           case "versions" -> i == 1 ? "h-again" : "h";
           case "otherTable" -> i == 1 ? "v" : "h";
           case "flipped" -> i == 1 ? "h-flipped" : "h";
@@ -140,7 +159,15 @@ class StoredTablesTest {
         } else {
           p.setProperty(pre + "stored", own.resolve(table).toString());
         }
-        p.setProperty(pre + "query", step.equals("loadV") ? V_QUERY : H_QUERY);
+        if (step.equals("regress")) {
+          p.setProperty(pre + "features", "x");
+          p.setProperty(pre + "label", "y");
+        } else {
+          p.setProperty(pre + "query", step.equals("loadV") ? V_QUERY : H_QUERY);
+        }
+        if (step.equals("after")) {
+          p.setProperty(pre + "dataframe", "region,amount");
+        }
       }
     });
     for (LocalParties.Outcome o : second) {
@@ -150,11 +177,17 @@ class StoredTablesTest {
     String expectedH = "east,300.0,5,1\nnorth,31345.5,8,3\nregion,total,items,n\nsouth,20.25,2,1";
     assertEquals(expectedH, fresh);
     for (String b : BANKS) {
-      for (String ok : List.of("loadH", "loadV", "after")) {
+      for (String ok : List.of("loadH", "loadV", "after", "regress")) {
         assertNull(Scenarios.error(s2, b, ok), ok + " at " + b);
       }
       assertEquals(expectedH, sorted(Scenarios.step(s2, b, "loadH").resolve("result.csv")), b);
       assertEquals(expectedH, sorted(Scenarios.step(s2, b, "after").resolve("result.csv")), b);
+      assertEquals("east,300.0,1\nnorth,31345.5,3\nregion,total,n\nsouth,20.25,1",
+          sorted(Scenarios.step(s2, b, "after").resolve("dataframe/result.csv")), b);
+      String[] model = Files.readString(Scenarios.step(s2, b, "regress").resolve("model.txt"))
+          .split(",");
+      assertEquals(2.0, Double.parseDouble(model[0]), 1e-3, b);
+      assertEquals(1.0, Double.parseDouble(model[1]), 1e-3, b);
       assertEquals("120,18000000000,6.0E9,3\na,b,m,n",
           sorted(Scenarios.step(s2, b, "loadV").resolve("result.csv")), b);
     }

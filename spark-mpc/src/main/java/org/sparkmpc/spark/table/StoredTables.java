@@ -8,14 +8,12 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HexFormat;
-import java.util.Iterator;
 import java.util.List;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.api.java.function.Function2;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.catalyst.expressions.Attribute;
 import org.apache.spark.sql.catalyst.expressions.AttributeReference;
@@ -55,7 +53,8 @@ import org.sparkmpc.spark.types.ShareType;
  * version of it is refused, naming it, before any share moves. The executors read the partition
  * files in parallel, each checked against its SHA-256 before it is parsed, into partitions cached
  * like a shared table's, with the same contract; a last round reports whether every party loaded,
- * so that an altered file at one party stops every party, naming it. Rounds: 3 on the driver.
+ * so that an altered file at one party stops every party, naming it (after a failed load, the
+ * files are read once more by tasks that report rather than fail, to name the file at fault). Rounds: 3 on the driver.
  * Bytes: the identity (a few hundred bytes) to each peer. Reveals: the identity and stamp of the
  * stored table each party holds (public metadata); never a path or a digest.
  */
@@ -111,7 +110,7 @@ public final class StoredTables {
     List<StoredManifest.Part> parts = List.of();
     long t0 = System.nanoTime();
     try {
-      parts = new ArrayList<>(table.partitions().mapPartitionsWithIndex(new WriteTask(conf, path,
+      parts = new ArrayList<>(table.partitions().mapPartitionsWithIndex(new StoredTasks.Write(conf, path,
           uid, publicTypes(columns)), false).collect());
       parts.sort(Comparator.comparingInt(StoredManifest.Part::partition));
       if (parts.size() != table.contract().length) {
@@ -213,7 +212,7 @@ public final class StoredTables {
       idx.add(i);
     }
     JavaRDD<SharePartition> rdd = JavaSparkContext.fromSparkContext(spark.sparkContext())
-        .parallelize(idx, n).mapPartitionsWithIndex(new LoadTask(conf, path, m, self), false);
+        .parallelize(idx, n).mapPartitionsWithIndex(new StoredTasks.Load(conf, path, m, self), false);
     rdd.persist(StorageLevel.MEMORY_AND_DISK());
     String failure = "";
     StoredTableException local = null;
@@ -227,6 +226,11 @@ public final class StoredTables {
       }
     } catch (Exception e) { // a failed job is a SparkException
       local = StoredTableException.in(e);
+      if (local == null) {
+        // The fail-fast listener may cancel the stage before the task's error becomes the job's
+        // cause: find which file failed, and why, with a job whose tasks report instead of fail.
+        local = check(spark, idx, conf, path, m, self);
+      }
       if (local == null) {
         LOG.error("party {}: could not load {} from {}", self, m.label(), path, e);
         local = new StoredTableException("party " + self + " could not load stored " + m.label()
@@ -256,6 +260,25 @@ public final class StoredTables {
     LOG.info("party {}: stored {} loaded as secure table {} ({} partitions) in {} ms", self,
         m.label(), tableId, n, (System.nanoTime() - t0) / 1_000_000);
     return table(m, tableId, rdd);
+  }
+
+  /** The first partition file of {@code m} refused when read again, or null if none is. */
+  private static StoredTableException check(SparkSession spark, List<Integer> idx,
+      SerializableConfiguration conf, String path, StoredManifest m, String self) {
+    try {
+      for (String r : JavaSparkContext.fromSparkContext(spark.sparkContext())
+          .parallelize(idx, idx.size()).mapPartitionsWithIndex(new StoredTasks.Check(conf, path, m, self),
+              false).collect()) {
+        if (!r.isEmpty()) {
+          int cut = r.indexOf('\0');
+          return new StoredTableException(r.substring(0, cut), r.substring(cut + 1));
+        }
+      }
+    } catch (RuntimeException e) {
+      LOG.warn("party {}: could not check the partition files of {}: {}", self, m.label(),
+          e.getMessage());
+    }
+    return null;
   }
 
   /** This party's manifest in {@code dir}, authenticated, and its files present at their lengths. */
@@ -428,65 +451,6 @@ public final class StoredTables {
       fs.delete(f, false);
     } catch (IOException e) {
       LOG.warn("could not delete {}: {}", f, e.getMessage());
-    }
-  }
-
-  /** Executor side of a save: writes the partition it is given. */
-  static final class WriteTask implements
-      Function2<Integer, Iterator<SharePartition>, Iterator<StoredManifest.Part>> {
-    private static final long serialVersionUID = 1L;
-    private final SerializableConfiguration conf;
-    private final String dir;
-    private final String uid;
-    private final org.apache.spark.sql.types.DataType[] publicTypes;
-
-    WriteTask(SerializableConfiguration conf, String dir, String uid,
-        org.apache.spark.sql.types.DataType[] publicTypes) {
-      this.conf = conf;
-      this.dir = dir;
-      this.uid = uid;
-      this.publicTypes = publicTypes;
-    }
-
-    @Override
-    public Iterator<StoredManifest.Part> call(Integer partition, Iterator<SharePartition> it)
-        throws IOException {
-      Path d = new Path(dir);
-      FileSystem fs = StoredShareFile.fileSystem(d, conf.value());
-      List<StoredManifest.Part> out = new ArrayList<>();
-      while (it.hasNext()) {
-        if (!out.isEmpty()) {
-          throw new IllegalStateException("partition " + partition + " holds several batches");
-        }
-        out.add(StoredShareFile.write(fs, d, partition, uid, it.next(), publicTypes));
-      }
-      return out.iterator();
-    }
-  }
-
-  /** Executor side of a load: reads, checks and caches one partition file. */
-  static final class LoadTask implements
-      Function2<Integer, Iterator<Integer>, Iterator<SharePartition>> {
-    private static final long serialVersionUID = 1L;
-    private final SerializableConfiguration conf;
-    private final String dir;
-    private final StoredManifest manifest;
-    private final String self;
-
-    LoadTask(SerializableConfiguration conf, String dir, StoredManifest manifest, String self) {
-      this.conf = conf;
-      this.dir = dir;
-      this.manifest = manifest;
-      this.self = self;
-    }
-
-    @Override
-    public Iterator<SharePartition> call(Integer partition, Iterator<Integer> ignored)
-        throws IOException {
-      Path d = new Path(dir);
-      FileSystem fs = StoredShareFile.fileSystem(d, conf.value());
-      return List.of(StoredShareFile.read(fs, d, manifest.parts().get(partition), manifest.uid(),
-          manifest.secureColumns(), manifest.publicTypes(), self, manifest.label())).iterator();
     }
   }
 }
