@@ -90,12 +90,13 @@ public final class Sources {
 
   /**
    * The input tables a party config names, sorted: every {@code <table>} with a key
-   * {@code input.<table>.path} (a file source) or {@code input.<table>.url} (a JDBC source).
+   * {@code input.<table>.path} (a file source), {@code input.<table>.url} (a JDBC source) or
+   * {@code input.<table>.stored} (a stored share table, loaded instead of shared).
    */
   public static List<String> tables(Properties conf) {
     TreeSet<String> names = new TreeSet<>();
     for (String k : conf.stringPropertyNames()) {
-      for (String end : List.of(".path", ".url")) {
+      for (String end : List.of(".path", ".url", ".stored")) {
         if (k.startsWith("input.") && k.endsWith(end) && k.length() > 6 + end.length()) {
           names.add(k.substring("input.".length(), k.length() - end.length()));
         }
@@ -103,7 +104,8 @@ public final class Sources {
     }
     if (names.isEmpty()) {
       throw new MpcInputException("the party config names no input table (input.<name>.path "
-          + "for a file, input.<name>.url for a database)");
+          + "for a file, input.<name>.url for a database, input.<name>.stored for a stored share "
+          + "table)");
     }
     return new ArrayList<>(names);
   }

@@ -44,6 +44,7 @@ public final class BenchParty {
     Mode body = switch (mode) {
       case "psi" -> PsiBench::party;
       case "jdbc" -> JdbcBench::party;
+      case "stored" -> StoredBench::party;
       case "logit" -> LogisticBench::party;
       case "regression" -> BenchParty::regression;
       case "pred" -> PredicateBench::party;

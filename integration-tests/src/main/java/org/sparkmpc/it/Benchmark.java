@@ -27,10 +27,11 @@ public final class Benchmark {
 
   /** The parts of the benchmark, in the order they run; all by default. */
   static final List<String> PARTS = List.of("agg", "mult", "deep", "kernel", "cmp", "pred", "reg",
-      "logit", "infer", "psi", "jdbc");
+      "logit", "infer", "psi", "jdbc", "stored");
   static final String USAGE = "usage: Benchmark [--rows N] [--reg-rows N] [--logit-rows N] [--parts "
       + String.join(",", PARTS) + "] [--kernel-batch N] [--kernel-dealer-only] [--cmp-batch N] "
-      + "[--pred-heap -XmxNg] [--infer-rows N] [--psi-rows N[,N...]] [--jdbc-rows N] [--work DIR]";
+      + "[--pred-heap -XmxNg] [--infer-rows N] [--psi-rows N[,N...]] [--jdbc-rows N] [--stored-rows N] "
+      + "[--work DIR]";
 
   public static void main(String[] args) throws Exception {
     long rows = 3_000_000;
@@ -44,6 +45,7 @@ public final class Benchmark {
     long inferRows = 1_000_000; // the batch of the infer part (InferenceBench)
     String psiRows = "1000000"; // identifiers per party in the psi part, one run each
     long jdbcRows = 3_000_000; // rows in the jdbc part, half in each party's table
+    long storedRows = 1_000_000; // rows per party in the stored part (StoredBench)
     java.util.Set<String> parts = new java.util.LinkedHashSet<>(PARTS);
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
@@ -59,6 +61,7 @@ public final class Benchmark {
         case "--infer-rows" -> inferRows = Long.parseLong(args[++i]);
         case "--psi-rows" -> psiRows = args[++i];
         case "--jdbc-rows" -> jdbcRows = Long.parseLong(args[++i]);
+        case "--stored-rows" -> storedRows = Long.parseLong(args[++i]);
         default -> throw new IllegalArgumentException(USAGE);
       }
     }
@@ -136,6 +139,9 @@ public final class Benchmark {
     // jdbc: ingest from PostgreSQL into shares against Spark's plaintext JDBC read (JdbcBench)
     if (parts.contains("jdbc")) {
       JdbcBench.rows(work, jdbcRows, table);
+    }
+    if (parts.contains("stored")) {
+      StoredBench.rows(work, storedRows, table);
     }
     System.out.println();
     System.out.println(machine());

@@ -24,7 +24,8 @@ import org.sparkmpc.spark.runner.PartyRunner;
  * step failed.
  * Steps are SQL jobs ({@code step.N.input}, {@code .schema}, {@code .share}, {@code .query}) or the
  * DataFrame API walkthrough ({@code step.N.kind=api}), or attempts on secure tables
- * ({@code step.N.kind=probe}, see {@link ShareProbes}).
+ * ({@code step.N.kind=probe}, see {@link ShareProbes}), or saves and loads of stored share tables
+ * ({@code step.N.kind=stored}, see {@link StoredSteps}).
  */
 public final class ScenarioParty {
   private ScenarioParty() {}
@@ -72,6 +73,8 @@ public final class ScenarioParty {
             dataframe(spark, mpc, conf, step, dir);
           } else if (kind.equals("psi")) {
             PsiSteps.run(spark, mpc, conf, step, dir);
+          } else if (kind.equals("stored")) {
+            StoredSteps.run(spark, mpc, conf, step, dir);
           } else if (kind.equals("probe")) {
             ShareProbes.run(spark, mpc, conf, step, dir);
           } else {

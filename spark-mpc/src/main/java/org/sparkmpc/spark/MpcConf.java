@@ -210,11 +210,19 @@ public final class MpcConf {
           + "operation that opens values. Empty: no policy.",
       s -> s);
 
+  public static final Setting<String> STORED_KEY_FILE = new Setting<>(
+      "spark.mpc.stored.keyFile", "",
+      "A file of at least 32 random bytes, known to this party only, from which the key that "
+          + "authenticates its stored share tables' manifests is derived; default: the party's "
+          + "private key (spark.mpc.keyFile). A table loads only under the key it was saved with.",
+      s -> s);
+
   /** All settings, in documentation order. */
   public static final List<Setting<?>> ALL = List.of(PARTY, PARTIES, KEY_DIR, KEY_FILE, CERT_FILE,
       TRUST_FILE, TIMEOUT, SCALE_BITS, SESSION_NAME, MAX_BUFFERED, HANDSHAKE_TIMEOUT, DEALER,
       CORRELATIONS, GATEWAY_ADDRESS, SHARE_PARTITIONS, SHARE_BOUNDS, SHARE_MEMORY, MIN_GROUP_SIZE,
-      WAVE_WIDTH, PSI_NORMALIZE, PSI_PARTITIONS, POLICY);
+      WAVE_WIDTH, PSI_NORMALIZE, PSI_PARTITIONS, POLICY,
+      STORED_KEY_FILE);
 
   /** {@link #ALL}'s keys, for the tools outside Spark (a {@link KnownSettings} service). */
   public static final class Known implements KnownSettings {

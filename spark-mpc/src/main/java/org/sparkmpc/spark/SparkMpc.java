@@ -190,6 +190,39 @@ public final class SparkMpc implements AutoCloseable {
     runtime.dropTable(tableId(secureTable, "drop"));
   }
 
+  /**
+   * Persist this party's shares of the secure table {@code secureTable} (returned by {@link #share},
+   * {@link #shareAligned}, {@link #load} or a secure operator) to {@code path}: a folder of this
+   * party's own storage (a local path or a Hadoop file system URI) that does not exist or is empty.
+   * Every party saves the same table at the same step, each to its own storage; the executors write
+   * their partitions. See {@link org.sparkmpc.spark.table.StoredTables} for the rounds, the format
+   * and what is checked.
+   *
+   * @return the table's identity (equal at every party, new for every save)
+   */
+  public String save(Dataset<Row> secureTable, String path) {
+    return save(secureTable, path, "");
+  }
+
+  /** {@link #save(Dataset, String)} with a name kept with the table (the same at every party). */
+  public String save(Dataset<Row> secureTable, String path, String name) {
+    return org.sparkmpc.spark.table.StoredTables.save(runtime, spark,
+        secureTable(secureTable, "save"), path, name).uid();
+  }
+
+  /**
+   * Load this party's stored copy of a table that every party saved in an earlier session (each
+   * from its own {@code path}) as a secure table, queried like a freshly shared one; no share is
+   * sent again. Every party loads at the same step. Refused at every party, naming the party, when
+   * a party's files were altered, are missing or truncated, or hold another table or another
+   * version of it, or when a party does something else at this step.
+   */
+  public Dataset<Row> load(String path) {
+    String id = runtime.nextTableId();
+    return registerSecureTable(org.sparkmpc.spark.table.StoredTables.load(runtime, spark, path,
+        id));
+  }
+
   /** Open every secure column of {@code secure} to every party. */
   public Dataset<Row> reveal(Dataset<Row> secure) {
     return revealTo(secure);

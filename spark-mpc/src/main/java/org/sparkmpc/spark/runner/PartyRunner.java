@@ -171,6 +171,11 @@ public final class PartyRunner {
       long t1 = System.nanoTime();
       java.util.Map<String, Dataset<Row>> tables = new java.util.HashMap<>();
       for (String table : org.sparkmpc.connectors.Sources.tables(conf)) {
+        Dataset<Row> stored = StoredInputs.loadIfStored(mpc, conf, table);
+        if (stored != null) {
+          tables.put(table, stored);
+          continue;
+        }
         // Through the party's data policy (policy=<file>), when it has one.
         Dataset<Row> own = mpc.ingest(table,
             org.sparkmpc.connectors.Sources.read(spark, conf, table));
@@ -194,6 +199,7 @@ public final class PartyRunner {
           secure = alignBy.isEmpty() ? mpc.share(own, cols) : mpc.shareAligned(own, alignBy, cols);
         }
         secure.createOrReplaceTempView(table);
+        StoredInputs.saveIfAsked(mpc, conf, table, secure);
         tables.put(table, secure);
       }
       long t2 = System.nanoTime();

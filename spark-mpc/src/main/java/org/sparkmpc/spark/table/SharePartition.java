@@ -148,6 +148,12 @@ public final class SharePartition implements Serializable, AutoCloseable, KnownS
     return highs[c] == null ? null : highs[c].getDataBuffer();
   }
 
+  /** The vector of {@link #highBuffer}, or {@code null}: for the stored form (read it only). */
+  BigIntVector highVector(int c) {
+    open();
+    return highs[c];
+  }
+
   /** The high words of column {@code c} copied out, or {@code null} (see {@link #highBuffer}). */
   public long[] highs(int c) {
     return highs[c] == null ? null : copy(highs[c]);
