@@ -33,7 +33,8 @@ class DataPolicyTest {
   static final String GROUPED = "SELECT region, reveal(SUM(amount), 'bank1') AS total, "
       + "COUNT(*) AS n FROM tx GROUP BY region";
   static final List<String> STEPS = List.of("ok", "tokens", "rows", "small", "toAll", "pii",
-      "private", "untagged", "shareWith", "missing", "regression", "predict", "psi", "okAgain");
+      "private", "untagged", "shareWith", "missing", "regression", "predict", "psi", "save",
+      "loadRows", "loadOk", "okAgain");
 
   Path work;
   final Map<String, Double> pooled = new TreeMap<>();
@@ -119,6 +120,15 @@ class DataPolicyTest {
             p.setProperty("step." + s + ".recipients", "bank1");
           }
           p.setProperty("step.predict.predictTo", "bank2");
+          // A stored table keeps its rules: saved under the policy, loaded, opened row by row.
+          Path stored = work.resolve(party).resolve("stored-tx");
+          p.setProperty("step.save.kind", "stored");
+          p.setProperty("step.save.saveTo", stored.toString());
+          p.setProperty("step.loadRows.kind", "stored");
+          p.setProperty("step.loadRows.stored", stored.toString());
+          p.setProperty("step.loadRows.query", "SELECT region, reveal(amount, 'bank1') AS a FROM tx");
+          p.setProperty("step.loadOk.kind", "stored");
+          p.setProperty("step.loadOk.stored", stored.toString());
           // Private alignment on the joint pseudonym, then an aggregate of the members.
           p.setProperty("step.psi.kind", "psi");
           p.setProperty("step.psi.mode", "align");
@@ -138,7 +148,7 @@ class DataPolicyTest {
 
   @Test
   void whatThePoliciesAllowEqualsPlaintextAndTheSessionGoesOnAfterRefusals() throws Exception {
-    for (String step : List.of("ok", "okAgain")) {
+    for (String step : List.of("ok", "loadOk", "okAgain")) {
       Map<String, String[]> got = result("bank1", step);
       assertEquals(pooled.keySet(), got.keySet());
       for (Map.Entry<String, Double> e : pooled.entrySet()) {
@@ -201,6 +211,11 @@ class DataPolicyTest {
   void revealingAColumnRowByRowIsRefused() throws Exception {
     // bank1's rule, and bank2's default for a shared column: aggregates only
     refusedAtBoth("rows", "rule usage.amount.reveal: aggregates", "never row by row");
+  }
+
+  @Test
+  void aStoredTableIsOpenedUnderTheRulesItWasSavedWith() throws Exception {
+    refusedAtBoth("loadRows", "rule usage.amount.reveal: aggregates", "never row by row");
   }
 
   @Test

@@ -103,6 +103,18 @@ public final class PolicyGuard {
   }
 
   /**
+   * Give secure table {@code tableId} (a stored table just loaded) the rules its columns had when
+   * it was saved (column, then the shared column each rule comes from).
+   */
+  public void restore(String tableId, Map<String, Map<String, ColumnUsage>> columns) {
+    if (!columns.isEmpty()) {
+      Map<String, Map<String, ColumnUsage>> t = new ConcurrentHashMap<>();
+      columns.forEach((c, u) -> t.put(c, Map.copyOf(u)));
+      rules.put(tableId, t);
+    }
+  }
+
+  /**
    * Secure table {@code tableId}'s columns {@code derived} are computed from columns {@code from}
    * of table {@code fromTable} (a model's predictions from its features): they carry all of
    * those columns' rules, each named by the column it comes from.
@@ -142,12 +154,13 @@ public final class PolicyGuard {
    */
   public void beforeOpening(String kind, Map<String, ColumnUsage> columns,
       List<String> recipients, boolean rowByRow, long minGroup) {
-    Policy policy = policy();
-    if (policy == null || columns.isEmpty()) {
+    if (columns.isEmpty()) {
       return;
     }
+    // Rules stay in force without a policy now: a stored table brings the rules it was saved under.
     try {
-      policy.checkOpening(kind, columns, recipients, parties(), rowByRow, minGroup);
+      Policy.checkOpening(rt.context().directory().self().name(), kind, columns, recipients,
+          parties(), rowByRow, minGroup);
     } catch (MpcInputException e) {
       throw rt.refuse(kind, e);
     }

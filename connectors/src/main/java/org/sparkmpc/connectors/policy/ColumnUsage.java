@@ -18,7 +18,8 @@ import java.util.List;
  * @param shareWith the parties that may hold shares of the column; empty: any party of the
  *                  session
  */
-public record ColumnUsage(Reveal reveal, int minRows, List<String> to, List<String> shareWith) {
+public record ColumnUsage(Reveal reveal, int minRows, List<String> to, List<String> shareWith)
+    implements java.io.Serializable {
 
   /** The usage of a shared column that the policy says nothing more of. */
   public static final ColumnUsage DEFAULT = new ColumnUsage(Reveal.AGGREGATES, 1, List.of(),

@@ -222,6 +222,16 @@ public final class Policy {
    */
   public void checkOpening(String operation, Map<String, ColumnUsage> columns,
       List<String> recipients, List<String> sessionParties, boolean rowByRow, long minGroup) {
+    checkOpening(party, operation, columns, recipients, sessionParties, rowByRow, minGroup);
+  }
+
+  /**
+   * {@link #checkOpening(String, Map, List, List, boolean, long)} for rules of {@code party}'s
+   * policy that came with a stored table, whether or not a policy is in force now.
+   */
+  public static void checkOpening(String party, String operation,
+      Map<String, ColumnUsage> columns, List<String> recipients, List<String> sessionParties,
+      boolean rowByRow, long minGroup) {
     List<String> to = recipients.isEmpty() ? sessionParties : recipients;
     for (Map.Entry<String, ColumnUsage> e : columns.entrySet()) {
       String col = e.getKey();

@@ -34,14 +34,23 @@ import org.sparkmpc.MpcInputException;
  * column=secure,&lt;name&gt;,&lt;index&gt;,&lt;scale&gt;,&lt;integral&gt;,&lt;factor&gt;,&lt;bits&gt;,&lt;wide&gt;
  * column=public,&lt;name&gt;,&lt;index&gt;,&lt;nullable&gt;,&lt;Spark type as JSON, URL-encoded&gt;
  * part=&lt;partition&gt;,&lt;file&gt;,&lt;rows&gt;,&lt;bytes&gt;,&lt;SHA-256 of the file&gt;
+ * rule=&lt;column&gt;,&lt;from&gt;,&lt;reveal&gt;,&lt;minRows&gt;,&lt;to;...&gt;,&lt;shareWith;...&gt;
  * hmac=&lt;HMAC-SHA256 of every byte before this line&gt;
  * </pre>
  * Everything but the {@code part} digests is public metadata of the table, the same at every party
  * (schema, row counts per partition, the identity); the digests differ per party and never leave it.
  */
 public record StoredManifest(String uid, String name, long savedAt, String session, String source,
-    String party, List<String> parties, List<Column> columns, List<Part> parts)
+    String party, List<String> parties, List<Column> columns, List<Part> parts, List<Rule> rules)
     implements Serializable {
+
+  /**
+   * A usage rule of this party's data policy that governed a column when the table was saved
+   * ({@code from}: the shared column it comes from), restored at load so that a stored table is
+   * opened under the same rules as the table it was saved from.
+   */
+  public record Rule(String column, String from, org.sparkmpc.connectors.policy.ColumnUsage usage)
+      implements Serializable {}
 
   /** The first line of every manifest: the format and its version. */
   public static final String FORMAT = "spark-mpc-stored-table/1";
@@ -127,6 +136,12 @@ public record StoredManifest(String uid, String name, long savedAt, String sessi
       line(sb, "part", p.partition() + "," + p.file() + "," + p.rows() + "," + p.bytes() + ","
           + p.sha256());
     }
+    for (Rule r : rules) {
+      var u = r.usage();
+      line(sb, "rule", enc(r.column()) + "," + enc(r.from()) + "," + u.reveal().spelling() + ","
+          + u.minRows() + "," + String.join(";", u.to().stream().map(StoredManifest::enc).toList())
+          + "," + String.join(";", u.shareWith().stream().map(StoredManifest::enc).toList()));
+    }
     byte[] body = sb.toString().getBytes(StandardCharsets.UTF_8);
     String mac = "hmac=" + HexFormat.of().formatHex(hmac(key, body)) + "\n";
     byte[] out = Arrays.copyOf(body, body.length + mac.length());
@@ -208,15 +223,31 @@ public record StoredManifest(String uid, String name, long savedAt, String sessi
         }
         parts.add(new Part(i, f[1], Long.parseLong(f[2]), Long.parseLong(f[3]), f[4]));
       }
+      List<Rule> rules = new ArrayList<>();
+      while (at[0] < lines.length && lines[at[0]].startsWith("rule=")) {
+        String[] f = value(lines, at, "rule").split(",", -1);
+        if (f.length != 6) {
+          throw new IllegalArgumentException("a malformed rule line");
+        }
+        rules.add(new Rule(dec(f[0]), dec(f[1]), new org.sparkmpc.connectors.policy.ColumnUsage(
+            org.sparkmpc.connectors.policy.ColumnUsage.Reveal.valueOf(
+                f[2].toUpperCase(java.util.Locale.ROOT)), Integer.parseInt(f[3]), names(f[4]),
+            names(f[5]))));
+      }
       if (at[0] != lines.length || columns.isEmpty() || parts.isEmpty()) {
         throw new IllegalArgumentException("unexpected or missing lines");
       }
       return new StoredManifest(uid, name, savedAt, session, source, party, parties,
-          List.copyOf(columns), List.copyOf(parts));
+          List.copyOf(columns), List.copyOf(parts), List.copyOf(rules));
     } catch (RuntimeException e) {
       throw new MpcInputException("the stored table manifest " + where + " is authentic but "
           + "malformed (" + e.getMessage() + "); it was not written by this version of Spark MPC");
     }
+  }
+
+  private static List<String> names(String list) {
+    return list.isEmpty() ? List.of()
+        : Arrays.stream(list.split(";")).map(StoredManifest::dec).toList();
   }
 
   private static String value(String[] lines, int[] at, String key) {

@@ -9,6 +9,7 @@ import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -144,8 +145,14 @@ public final class StoredTables {
       throw new StoredTableException("secure table " + table.id() + " was not saved (no party "
           + "keeps a manifest of it): " + String.join("; ", failed), String.join("; ", failed));
     }
+    // The policy rules that govern the table's columns at this party travel with its own copy.
+    List<StoredManifest.Rule> rules = new ArrayList<>();
+    for (var a : table.output()) {
+      rt.policy().uses(table.id(), a.name()).forEach((from, u) ->
+          rules.add(new StoredManifest.Rule(a.name(), from, u)));
+    }
     StoredManifest m = new StoredManifest(uid, name, savedAt, ctx.sessionId(), table.id(), self,
-        partyNames(ctx), columns, List.copyOf(parts));
+        partyNames(ctx), columns, List.copyOf(parts), List.copyOf(rules));
     byte[] key = StoredTableKey.of(spark);
     try {
       Path tmp = new Path(dir, StoredManifest.FILE + ".tmp");
@@ -259,6 +266,14 @@ public final class StoredTables {
     rt.releaseMessages(scope);
     LOG.info("party {}: stored {} loaded as secure table {} ({} partitions) in {} ms", self,
         m.label(), tableId, n, (System.nanoTime() - t0) / 1_000_000);
+    // This party's policy rules of the table, as they were when it was saved.
+    Map<String, Map<String, org.sparkmpc.connectors.policy.ColumnUsage>> rules =
+        new java.util.LinkedHashMap<>();
+    for (StoredManifest.Rule r : m.rules()) {
+      rules.computeIfAbsent(r.column(), k -> new java.util.LinkedHashMap<>()).put(r.from(),
+          r.usage());
+    }
+    rt.policy().restore(tableId, rules);
     return table(m, tableId, rdd);
   }
 

@@ -29,7 +29,12 @@ class StoredManifestTest {
                 DataTypes.StringType, true),
             new StoredManifest.Column("amount", true, 0, 16, false, "1", 31, true, null, false)),
         List.of(new StoredManifest.Part(0, "part-00000.arrow", 3, 900, "ab".repeat(32)),
-            new StoredManifest.Part(1, "part-00001.arrow", 2, 800, "cd".repeat(32))));
+            new StoredManifest.Part(1, "part-00001.arrow", 2, 800, "cd".repeat(32))),
+        // the saving party's policy rule of amount travels with its copy (read back equal)
+        List.of(new StoredManifest.Rule("amount", "amount",
+            new org.sparkmpc.connectors.policy.ColumnUsage(
+                org.sparkmpc.connectors.policy.ColumnUsage.Reveal.AGGREGATES, 10,
+                List.of("bank1"), List.of("bank1", "bank2")))));
   }
 
   @Test
