@@ -6,11 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -53,10 +51,7 @@ class RunnerPolicyTest {
     for (Map.Entry<String, String> q : queries.entrySet()) {
       Path run = work.resolve(q.getKey());
       Path keys = LocalParties.keys(run.resolve("keys"), BANKS);
-      String spec = LocalParties.partiesSpec(BANKS, LocalParties.freePorts(BANKS.size()));
-      Map<String, Properties> confs = new LinkedHashMap<>();
-      for (int i = 0; i < BANKS.size(); i++) {
-        Properties p = LocalParties.baseConfig(BANKS.get(i), spec, keys, Duration.ofSeconds(30));
+      List<LocalParties.Outcome> outs = Scenarios.runRunner(run, BANKS, keys, (i, p) -> {
         p.setProperty("input.tx.path", data.resolve(BANKS.get(i) + ".csv").toString());
         p.setProperty("input.tx.schema", "region STRING, name STRING, account STRING, "
             + "amount DOUBLE");
@@ -64,11 +59,7 @@ class RunnerPolicyTest {
         p.setProperty("policy", data.resolve(BANKS.get(i) + ".yaml").toString());
         p.setProperty("spark.mpc.reveal.minGroupSize", "3");
         p.setProperty("query", q.getValue());
-        p.setProperty("output", run.resolve(BANKS.get(i)).resolve("result").toString());
-        confs.put(BANKS.get(i), p);
-      }
-      List<LocalParties.Outcome> outs = LocalParties.run(run, confs, "-Xmx512m",
-          Duration.ofMinutes(2), "org.sparkmpc.spark.runner.PartyRunner", Scenarios.TEST_JVM);
+      });
       if (q.getKey().equals("allowed")) {
         for (LocalParties.Outcome o : outs) {
           assertEquals(0, o.exitCode(), o.toString());

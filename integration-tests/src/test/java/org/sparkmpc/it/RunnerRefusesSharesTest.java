@@ -6,11 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -36,19 +34,12 @@ class RunnerRefusesSharesTest {
     for (Map.Entry<String, String> q : queries.entrySet()) {
       Path run = work.resolve(q.getKey());
       Path keys = LocalParties.keys(run.resolve("keys"), BANKS);
-      String spec = LocalParties.partiesSpec(BANKS, LocalParties.freePorts(BANKS.size()));
-      Map<String, Properties> confs = new LinkedHashMap<>();
-      for (int i = 0; i < BANKS.size(); i++) {
-        Properties p = LocalParties.baseConfig(BANKS.get(i), spec, keys, Duration.ofSeconds(30));
+      List<LocalParties.Outcome> outs = Scenarios.runRunner(run, BANKS, keys, (i, p) -> {
         p.setProperty("input.tx.path", inputs.get(i).toString());
         p.setProperty("input.tx.schema", "region STRING, amount DOUBLE");
         p.setProperty("input.tx.share", "amount");
         p.setProperty("query", q.getValue());
-        p.setProperty("output", run.resolve(BANKS.get(i)).resolve("result").toString());
-        confs.put(BANKS.get(i), p);
-      }
-      List<LocalParties.Outcome> outs = LocalParties.run(run, confs, "-Xmx512m",
-          Duration.ofMinutes(2), "org.sparkmpc.spark.runner.PartyRunner", Scenarios.TEST_JVM);
+      });
       ShareProbeTest.assertMarkerNowhere(run, data);
       for (LocalParties.Outcome o : outs) {
         assertEquals(1, o.exitCode(), q.getKey() + ": " + o.party() + " exit " + o.exitCode());

@@ -6,10 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Properties;
 import java.util.function.BiConsumer;
 import java.util.stream.Stream;
@@ -74,17 +71,10 @@ class RunnerStoredTableTest {
 
   private static List<LocalParties.Outcome> job(Path run, Path keys,
       BiConsumer<Integer, Properties> configure) {
-    String spec = LocalParties.partiesSpec(BANKS, LocalParties.freePorts(BANKS.size()));
-    Map<String, Properties> confs = new LinkedHashMap<>();
-    for (int i = 0; i < BANKS.size(); i++) {
-      Properties p = LocalParties.baseConfig(BANKS.get(i), spec, keys, Duration.ofSeconds(30));
+    return Scenarios.runRunner(run, BANKS, keys, (i, p) -> {
       p.setProperty("query", QUERY);
-      p.setProperty("output", run.resolve(BANKS.get(i)).resolve("result").toString());
       configure.accept(i, p);
-      confs.put(BANKS.get(i), p);
-    }
-    return LocalParties.run(run, confs, "-Xmx512m", Duration.ofMinutes(3),
-        "org.sparkmpc.spark.runner.PartyRunner", Scenarios.TEST_JVM);
+    });
   }
 
   /** The lines of the CSV files in a result folder, sorted. */

@@ -31,6 +31,25 @@ final class Scenarios {
         ScenarioParty.class.getName(), TEST_JVM);
   }
 
+  /**
+   * Run the party runner ({@code PartyRunner}) for {@code parties}, each its own JVM, with keys in
+   * {@code keys}: each config is the base one (a 30 s {@code spark.mpc.timeout}) with
+   * {@code output=<run>/<party>/result}, then {@code configure}'s keys.
+   */
+  static List<LocalParties.Outcome> runRunner(Path run, List<String> parties, Path keys,
+      BiConsumer<Integer, Properties> configure) {
+    String spec = LocalParties.partiesSpec(parties, LocalParties.freePorts(parties.size()));
+    Map<String, Properties> confs = new LinkedHashMap<>();
+    for (int i = 0; i < parties.size(); i++) {
+      Properties p = LocalParties.baseConfig(parties.get(i), spec, keys, Duration.ofSeconds(30));
+      p.setProperty("output", run.resolve(parties.get(i)).resolve("result").toString());
+      configure.accept(i, p);
+      confs.put(parties.get(i), p);
+    }
+    return LocalParties.run(run, confs, "-Xmx512m", Duration.ofMinutes(3),
+        "org.sparkmpc.spark.runner.PartyRunner", TEST_JVM);
+  }
+
   /** What a run with a dealer left: the parties' outcomes and the dealer's exit and output. */
   record DealerRun(List<LocalParties.Outcome> parties, int dealerExit, String dealerOutput) {}
 
