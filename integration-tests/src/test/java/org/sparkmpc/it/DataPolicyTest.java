@@ -32,8 +32,8 @@ class DataPolicyTest {
       + "amount DOUBLE, score DOUBLE, notes STRING";
   static final String GROUPED = "SELECT region, reveal(SUM(amount), 'bank1') AS total, "
       + "COUNT(*) AS n FROM tx GROUP BY region";
-  static final List<String> STEPS = List.of("ok", "tokens", "rows", "small", "toAll", "pii",
-      "private", "untagged", "shareWith", "missing", "regression", "predict", "psi", "save",
+  static final List<String> STEPS = List.of("ok", "tokens", "rows", "minmax", "small", "toAll",
+      "pii", "private", "untagged", "shareWith", "missing", "regression", "predict", "psi", "save",
       "loadRows", "loadOk", "okAgain");
 
   Path work;
@@ -101,6 +101,8 @@ class DataPolicyTest {
           p.setProperty("step.tokens.query", "SELECT account, customer, COUNT(*) AS n FROM tx "
               + "GROUP BY account, customer");
           p.setProperty("step.rows.query", "SELECT region, reveal(amount, 'bank1') AS a FROM tx");
+          p.setProperty("step.minmax.query", "SELECT region, reveal(MAX(amount), 'bank1') AS hi "
+              + "FROM tx GROUP BY region");
           p.setProperty("step.toAll.query", "SELECT region, reveal(SUM(amount)) AS total FROM tx "
               + "GROUP BY region");
           p.setProperty("step.pii.share", "amount,score,account");
@@ -216,6 +218,11 @@ class DataPolicyTest {
   @Test
   void aStoredTableIsOpenedUnderTheRulesItWasSavedWith() throws Exception {
     refusedAtBoth("loadRows", "rule usage.amount.reveal: aggregates", "never row by row");
+  }
+
+  @Test
+  void minAndMaxOpenOneRowsValueAndAreRefusedLikeARowByRowReveal() throws Exception {
+    refusedAtBoth("minmax", "rule usage.amount.reveal: aggregates", "(MIN/MAX) opens it row by row");
   }
 
   @Test

@@ -274,6 +274,16 @@ public final class Policy {
         }
       }
     }
+    for (StructField f : schema.fields()) {
+      TablePolicy t = f.metadata().contains(TABLE_TAG)
+          ? tables.get(f.metadata().getString(TABLE_TAG)) : null;
+      if (t != null && unlisted == Unlisted.DROP && t.classOf(col) == null) {
+        return new MpcInputException("data policy of party " + party + ", table " + t.name()
+            + ", rule unlisted: drop: column '" + col + "' is named by no rule, so it was "
+            + "dropped at ingestion, and " + operation + " asks for it; list it under share or "
+            + "public if it may leave the party");
+      }
+    }
     return new MpcInputException(operation + ": party " + party + " has no column '" + col
         + "'; its columns are " + List.of(schema.fieldNames()));
   }

@@ -199,6 +199,8 @@ class PolicyTest {
         .getMessage().contains("lists it under pii.tokenize, so it may not be shared"));
     assertTrue(refused(() -> p.checkSharing("share", s, List.of("notes"), List.of(), two))
         .getMessage().contains("rule private: column 'notes' never leaves the party"));
+    assertTrue(refused(() -> p.checkSharing("share", s, List.of("extra"), List.of(), two))
+        .getMessage().contains("rule unlisted: drop: column 'extra' is named by no rule"));
     assertTrue(refused(() -> p.checkSharing("share", rows().schema(), List.of("amount"),
         List.of(), two)).getMessage().contains("did not come through it"));
   }

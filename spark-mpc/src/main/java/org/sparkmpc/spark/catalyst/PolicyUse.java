@@ -35,6 +35,33 @@ final class PolicyUse {
     }
   }
 
+  /**
+   * Check that the columns {@code attributes} of the secure tables scanned under {@code plan} may
+   * be opened row by row ({@code MIN} and {@code MAX} open one row's value), before operator
+   * {@code kind} begins.
+   */
+  static void checkRows(MpcRuntime rt, String kind, SparkPlan plan, Set<ExprId> attributes,
+      List<String> recipients) {
+    if (attributes.isEmpty()) {
+      return;
+    }
+    PolicyGuard g = rt.policy();
+    Map<String, ColumnUsage> used = new LinkedHashMap<>();
+    plan.foreach(node -> {
+      if (node instanceof SecureTableScanExec scan) {
+        for (Attribute a : ScalaInterop.list(scan.output())) {
+          if (attributes.contains(a.exprId())) {
+            used.putAll(g.uses(scan.tableId(), a.name()));
+          }
+        }
+      }
+      return scala.runtime.BoxedUnit.UNIT;
+    });
+    if (!used.isEmpty()) {
+      g.beforeOpening(kind, used, recipients, true, 1);
+    }
+  }
+
   /** The usage rules of the ruled columns {@code plan} reads, labelled by column name. */
   static Map<String, ColumnUsage> columns(PolicyGuard g, SparkPlan plan) {
     Set<ExprId> used = new HashSet<>();

@@ -141,6 +141,16 @@ public final class SecureDeepAggregateExec extends SecureExec {
     // This party's data policy, before anything of the aggregate moves (its outputs are opened).
     PolicyUse.check(rt, nodeName(), this, ScalaInterop.list(recipients), false,
         Math.max(1, minGroupSize(this)));
+    // MIN and MAX open one row's value: for the policy, that is opening it row by row.
+    java.util.Set<org.apache.spark.sql.catalyst.expressions.ExprId> extremes =
+        new java.util.HashSet<>();
+    for (int i = 0; i < k.size(); i++) {
+      if (k.get(i).equals("MIN") || k.get(i).equals("MAX")) {
+        args.get(i).inputs.forEach(a -> extremes.add(a.exprId()));
+      }
+    }
+    PolicyUse.checkRows(rt, nodeName() + " (MIN/MAX)", this, extremes,
+        ScalaInterop.list(recipients));
     OperatorScope scope = rt.beginOperator(nodeName());
     long op = scope.id();
     SecureExprEval.Layout condLayout = condition == null ? null
