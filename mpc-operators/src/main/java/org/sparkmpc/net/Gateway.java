@@ -165,6 +165,12 @@ public final class Gateway implements Channel {
 
   private static final int BUFFER_BYTES = 64 * 1024;
   private static final long FIRST_BACKOFF_MS = 25;
+  /**
+   * How long an abort notice is retried against a peer that cannot be reached: the notice only
+   * spares a live peer its wait, and a peer that is gone (its job already over) needs none, so
+   * the aborting party must not wait the whole timeout for it.
+   */
+  static final long ABORT_SEND_MS = 5_000;
   private static final long MAX_BACKOFF_MS = 1000;
   /** How long a refused connection is drained before it is closed, so the peer can read the answer. */
   private static final int LINGER_MS = 250;
@@ -265,7 +271,11 @@ public final class Gateway implements Channel {
     checkWireSend(directory, to, key, payload);
     ensureOpen(key);
     PeerLink link = links[to];
-    long deadline = System.nanoTime() + ConfigValues.saturatedNanos(config.timeout());
+    long budget = ConfigValues.saturatedNanos(config.timeout());
+    if (key.partition() == ABORT_PARTITION) {
+      budget = Math.min(budget, TimeUnit.MILLISECONDS.toNanos(ABORT_SEND_MS));
+    }
+    long deadline = System.nanoTime() + budget;
     long backoff = FIRST_BACKOFF_MS;
     link.lock.lock();
     try {

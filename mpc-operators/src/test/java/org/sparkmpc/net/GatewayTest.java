@@ -159,6 +159,20 @@ class GatewayTest {
   }
 
   @Test
+  void anAbortNoticeGivesUpOnAPeerThatIsGoneLongBeforeTheTimeout() {
+    int[] ports = {NetTestSupport.freePort(), NetTestSupport.freePort(), NetTestSupport.freePort()};
+    GatewayConfig cfg = GatewayConfig.defaults(NetTestSupport.directory(PARTIES, ports, "a"), keys)
+        .withTimeout(Duration.ofSeconds(60));
+    try (Gateway a = Gateway.start(cfg)) {
+      long t0 = System.nanoTime();
+      a.abort("gone", 4, "party a refused");   // b and c are down: skipped, not waited for
+      long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+      assertTrue(ms >= Gateway.ABORT_SEND_MS - 1000 && ms < 2 * Gateway.ABORT_SEND_MS + 3000,
+          "took " + ms + " ms for two unreachable peers (the timeout is 60 s)");
+    }
+  }
+
+  @Test
   void peerThatStartsLateIsReachedByRetrying() throws Exception {
     int[] ports = {NetTestSupport.freePort(), NetTestSupport.freePort(), NetTestSupport.freePort()};
     Duration timeout = TIMEOUT;
