@@ -2,7 +2,6 @@ package org.sparkmpc.connectors.policy;
 
 import java.util.Collections;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -32,12 +31,6 @@ public record TablePolicy(String name, Map<String, ColumnClass> classes,
   /** The usage rule of shared column {@code column}. */
   public ColumnUsage usageOf(String column) {
     return usage.getOrDefault(column, ColumnUsage.DEFAULT);
-  }
-
-  /** The columns of class {@code c}, in the file's order. */
-  public List<String> columns(ColumnClass c) {
-    return classes.entrySet().stream().filter(e -> e.getValue() == c).map(Map.Entry::getKey)
-        .toList();
   }
 
   /** What a party's policy says a column is. */
