@@ -35,6 +35,10 @@ import org.sparkmpc.share.Reveal;
  * </ul>
  * Rounds: 1 + 6. Bytes per element to each other party: 8 (the opening) + 2·gates/8 (29.5 for the
  * sign, 15.75 for zero). Reveals only {@code c} and the Beaver-masked gate inputs, all uniform.
+ *
+ * <p>{@link #signOfSum} is the sign circuit alone, on a public {@code c} and XOR-shared bits that
+ * the parties already hold (no opening, no edaBits): 6 rounds, 29.5 bytes per element.
+ * {@link DiscreteLaplace} draws biased bits with it.
  */
 public final class BitConversion {
   /** AND levels of the sign circuit. */
@@ -124,10 +128,46 @@ public final class BitConversion {
     long[][] opened = openMasked(ctx, source, operator, partition, rounds.round(first),
         streams.stream(0), x);
     BitTriples t = triples(source, operator, partition, streams.stream(1), signTripleWords(n));
-    long[] c = opened[0];
-    long[] r = opened[1];
     long flip = ctx.self() == 0 ? -1L : 0L;
-    // y = ~r: generate g = c & y, propagate p = c ^ y, for bits 0..62; bit 0 also takes the +1.
+    // x = c + ~r + 1: party 0 holds the NOT of its share of r, and the +1 is the carry into bit 0.
+    return sumBit63(ctx, operator, partition, rounds, first + 1, t, opened[0], opened[1], flip,
+        true, nb);
+  }
+
+  /**
+   * XOR shares of bit 63 of {@code c[i] + r[i]} (mod 2^64) for public {@code c} and XOR-shared
+   * {@code r} (this party's share words), packed as {@link #signBits}: the carry circuit of
+   * {@link #signBits} on a public and a shared addend, without an opening and so without edaBits.
+   * For {@code c, r < 2^63} the sum cannot wrap and the bit is {@code [c + r >= 2^63]}.
+   * Uses {@link #signTripleWords} boolean triple words of {@code stream}; {@value #SIGN_LEVELS}
+   * rounds from {@code rounds.round(first)}, {@code 2 * SIGN_GATES / 8} bytes per element to each
+   * other party. Reveals only Beaver-masked gate inputs, uniform.
+   */
+  public static long[] signOfSum(MpcContext ctx, CorrelationSource source, long operator,
+      int partition, RoundRange rounds, int first, int stream, long[] c, long[] r) {
+    int n = c.length;
+    if (r.length != n) {
+      throw new IllegalArgumentException("the addends have different lengths: " + n + " and "
+          + r.length);
+    }
+    if (n == 0) {
+      return new long[0];
+    }
+    BitTriples t = triples(source, operator, partition, stream, signTripleWords(n));
+    return sumBit63(ctx, operator, partition, rounds, first, t, BitSlice.toPlanes(c, n),
+        BitSlice.toPlanes(r, n), 0L, false, BitSlice.blocks(n));
+  }
+
+  /**
+   * XOR shares of bit 63 of {@code c + y (+ 1 when carryIn)} on planes ({@code nb} words each):
+   * {@code c} public, {@code y} XOR-shared with this party's share planes {@code r ^ yFlip}. The
+   * carry into bit 63 is a generate/propagate tree over bits 0..62, {@value #SIGN_LEVELS} rounds
+   * from {@code rounds.round(firstRound)}.
+   */
+  private static long[] sumBit63(MpcContext ctx, long operator, int partition, RoundRange rounds,
+      int firstRound, BitTriples t, long[] c, long[] r, long yFlip, boolean carryIn, int nb) {
+    long flip = ctx.self() == 0 ? -1L : 0L;
+    // generate g = c & y, propagate p = c ^ y (party 0 XORs the public c), for bits 0..62
     long[][] g = new long[63][];
     long[][] p = new long[63][];
     for (int j = 0; j < 63; j++) {
@@ -136,8 +176,8 @@ public final class BitConversion {
       int at = j * nb;
       for (int b = 0; b < nb; b++) {
         long cj = c[at + b];
-        long yj = r[at + b] ^ flip;
-        if (j == 0) {
+        long yj = r[at + b] ^ yFlip;
+        if (j == 0 && carryIn) {
           gj[b] = (yj & ~cj) ^ (cj & flip); // c0 | y0, the carry out of c0 + y0 + 1
         } else {
           gj[b] = cj & yj;
@@ -147,11 +187,11 @@ public final class BitConversion {
       g[j] = gj;
       p[j] = pj;
     }
-    long[] carry = carryTree(ctx, operator, partition, rounds, first + 1, t, g, p, nb);
+    long[] carry = carryTree(ctx, operator, partition, rounds, firstRound, t, g, p, nb);
     long[] out = new long[nb];
     int at = 63 * nb;
     for (int b = 0; b < nb; b++) {
-      out[b] = carry[b] ^ r[at + b] ^ flip ^ (c[at + b] & flip);
+      out[b] = carry[b] ^ r[at + b] ^ yFlip ^ (c[at + b] & flip);
     }
     return out;
   }
