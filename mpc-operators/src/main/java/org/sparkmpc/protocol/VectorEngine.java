@@ -33,8 +33,9 @@ import org.sparkmpc.session.StreamRange;
  * round, 8 bytes per element, one truncation pair (the dealer) or 64 daBits (the OT source,
  * turned into a pair locally: {@code r = Σ 2^j b_j}, {@code r >>> f = Σ_{j≥f} 2^(j-f) b_j}, the
  * top bit {@code b_63}); floor of {@code z/2^f} or one more, for {@code |z| < 2^62}. {@link #ltz}
- * {@value Comparison#ROUNDS} rounds ({@link Comparison#ltz}). Reveals nothing but uniformly
- * masked values.
+ * {@value Comparison#ROUNDS} rounds ({@link Comparison#ltz}). {@link #discreteLaplace}
+ * {@value DiscreteLaplace#ROUNDS} rounds ({@link DiscreteLaplace#sample}). Reveals nothing but
+ * uniformly masked values.
  */
 public final class VectorEngine {
   private final MpcContext ctx;
@@ -327,5 +328,32 @@ public final class VectorEngine {
     RoundRange rr = new RoundRange(rounds.name(), rounds.round(r0), Comparison.ROUNDS);
     StreamRange sr = new StreamRange(streams.name(), streams.stream(s0), Comparison.STREAMS);
     return Comparison.ltz(ctx, source, operator, partition, rr, sr, x);
+  }
+
+  /**
+   * Shares of {@code samples} independent discrete Laplace draws of scale {@code scale}
+   * ({@link DiscreteLaplace#sample}), from this party's own secret {@code ownSeed} (32 bytes,
+   * different at every party; not read by a counting engine). {@value DiscreteLaplace#ROUNDS}
+   * rounds, {@value DiscreteLaplace#STREAMS} streams.
+   */
+  public long[] discreteLaplace(int samples, double scale, byte[] ownSeed) {
+    int s0 = stream;
+    int r0 = round;
+    List<Need> needs = DiscreteLaplace.needs(partition,
+        new StreamRange("discrete Laplace", s0, DiscreteLaplace.STREAMS), samples, scale);
+    for (int i = 0; i < DiscreteLaplace.STREAMS; i++) {
+      nextStream();
+    }
+    for (int i = 0; i < DiscreteLaplace.ROUNDS; i++) {
+      nextRound();
+    }
+    if (counted != null) {
+      counted.addAll(needs);
+      return new long[samples];
+    }
+    RoundRange rr = new RoundRange(rounds.name(), rounds.round(r0), DiscreteLaplace.ROUNDS);
+    StreamRange sr = new StreamRange(streams.name(), streams.stream(s0), DiscreteLaplace.STREAMS);
+    return DiscreteLaplace.sample(ctx, source, operator, partition, rr, sr, ownSeed, samples,
+        scale);
   }
 }
