@@ -9,15 +9,15 @@ import org.sparkmpc.net.MessageKey;
 import org.sparkmpc.net.PartyDirectory;
 
 /** A channel that keeps a copy of every message its party sends and receives: a party's view. */
-final class RecordingChannel implements Channel {
+public final class RecordingChannel implements Channel {
   /** One message: its key (the sender in it), the peer it went to or came from, its bytes. */
-  record Message(MessageKey key, int peer, byte[] payload) {}
+  public record Message(MessageKey key, int peer, byte[] payload) {}
 
   private final Channel inner;
   final List<Message> sent = new ArrayList<>();
   final List<Message> received = new ArrayList<>();
 
-  RecordingChannel(Channel inner) {
+  public RecordingChannel(Channel inner) {
     this.inner = inner;
   }
 
@@ -64,11 +64,11 @@ final class RecordingChannel implements Channel {
     inner.close();
   }
 
-  synchronized List<Message> sentSnapshot() {
+  public synchronized List<Message> sentSnapshot() {
     return new ArrayList<>(sent);
   }
 
-  synchronized List<Message> receivedSnapshot() {
+  public synchronized List<Message> receivedSnapshot() {
     return new ArrayList<>(received);
   }
 }

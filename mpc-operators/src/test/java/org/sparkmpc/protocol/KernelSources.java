@@ -7,6 +7,7 @@ import java.util.stream.Stream;
 import org.sparkmpc.correlation.CorrelationSource;
 import org.sparkmpc.correlation.DealerCorrelationSource;
 import org.sparkmpc.correlation.ot.OtCorrelationSource;
+import org.sparkmpc.net.Channel;
 import org.sparkmpc.share.PartyThreads;
 
 /**
@@ -24,8 +25,14 @@ record KernelSources(String kind, int parties) {
   /** Run {@code body} at every party with this source; results by party index. */
   <T> List<T> run(BiFunction<org.sparkmpc.session.MpcContext, CorrelationSource, T> body)
       throws Exception {
+    return run((p, ch) -> ch, body);
+  }
+
+  /** {@link #run}, each party's channel passed through {@code wrap} (index, channel) first. */
+  <T> List<T> run(BiFunction<Integer, Channel, Channel> wrap,
+      BiFunction<org.sparkmpc.session.MpcContext, CorrelationSource, T> body) throws Exception {
     if (kind.equals("dealer")) {
-      return PartyThreads.runWithDealer(parties, ctx -> {
+      return PartyThreads.runWithDealer(parties, wrap, ctx -> {
         DealerCorrelationSource d = new DealerCorrelationSource(ctx);
         T r;
         try {
@@ -40,7 +47,7 @@ record KernelSources(String kind, int parties) {
         return r;
       });
     }
-    return PartyThreads.run(parties, Duration.ofSeconds(60),
+    return PartyThreads.run(parties, Duration.ofSeconds(60), wrap,
         ctx -> body.apply(ctx, new OtCorrelationSource(ctx)));
   }
 

@@ -8,7 +8,9 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiFunction;
 import java.util.function.Function;
+import org.sparkmpc.net.Channel;
 import org.sparkmpc.net.LocalChannelHub;
 import org.sparkmpc.session.MpcContext;
 
@@ -33,6 +35,15 @@ public final class PartyThreads {
    * thread of its own serving until the last party ends the session.
    */
   public static <T> List<T> runWithDealer(int n, Function<MpcContext, T> body) throws Exception {
+    return runWithDealer(n, (p, ch) -> ch, body);
+  }
+
+  /**
+   * {@link #runWithDealer}, each party's channel passed through {@code wrap} (party index, hub
+   * channel) first: to record a party's view.
+   */
+  public static <T> List<T> runWithDealer(int n, BiFunction<Integer, Channel, Channel> wrap,
+      Function<MpcContext, T> body) throws Exception {
     Duration timeout = Duration.ofSeconds(30);
     List<String> members = new ArrayList<>(names(n));
     members.add("dealer");
@@ -44,8 +55,8 @@ public final class PartyThreads {
       List<Future<T>> fs = new ArrayList<>();
       for (int i = 0; i < n; i++) {
         int p = i;
-        fs.add(pool.submit(() -> body.apply(
-            MpcContext.establish(hub.channel(p), "test", timeout, new SecureRandom(), "dealer"))));
+        fs.add(pool.submit(() -> body.apply(MpcContext.establish(wrap.apply(p, hub.channel(p)),
+            "test", timeout, new SecureRandom(), "dealer"))));
       }
       List<T> out = new ArrayList<>();
       for (Future<T> f : fs) {
@@ -65,13 +76,20 @@ public final class PartyThreads {
 
   public static <T> List<T> run(int n, Duration timeout, Function<MpcContext, T> body)
       throws Exception {
+    return run(n, timeout, (p, ch) -> ch, body);
+  }
+
+  /** {@link #run}, each party's channel passed through {@code wrap} first (as in the dealer's). */
+  public static <T> List<T> run(int n, Duration timeout, BiFunction<Integer, Channel, Channel> wrap,
+      Function<MpcContext, T> body) throws Exception {
     ExecutorService pool = Executors.newFixedThreadPool(n);
     try (LocalChannelHub hub = new LocalChannelHub(names(n), timeout)) {
       List<Future<T>> fs = new ArrayList<>();
       for (int i = 0; i < n; i++) {
         int p = i;
         fs.add(pool.submit(() -> body.apply(
-            MpcContext.establish(hub.channel(p), "test", timeout, new SecureRandom()))));
+            MpcContext.establish(wrap.apply(p, hub.channel(p)), "test", timeout,
+                new SecureRandom()))));
       }
       List<T> out = new ArrayList<>();
       for (Future<T> f : fs) {
