@@ -75,6 +75,8 @@ public final class ScenarioParty {
             PsiSteps.run(spark, mpc, conf, step, dir);
           } else if (kind.equals("stored")) {
             StoredSteps.run(spark, mpc, conf, step, dir);
+          } else if (kind.equals("noisy")) {
+            DpSteps.run(spark, mpc, conf, step, dir);
           } else if (kind.equals("probe")) {
             ShareProbes.run(spark, mpc, conf, step, dir);
           } else {

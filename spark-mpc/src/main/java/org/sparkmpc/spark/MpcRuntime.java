@@ -48,6 +48,7 @@ public final class MpcRuntime implements AutoCloseable {
   private final FinishedOperators finished;
   private volatile boolean closed;
   private PolicyGuard guard;
+  private final org.sparkmpc.spark.dp.ClipBounds clipBounds = new org.sparkmpc.spark.dp.ClipBounds();
 
   private MpcRuntime(org.sparkmpc.net.Channel gateway, MpcContext context, int scaleBits,
       String correlations, String ticket, org.apache.spark.SparkContext sparkContext) {
@@ -143,6 +144,11 @@ public final class MpcRuntime implements AutoCloseable {
     BY_SESSION.put(rt.context.sessionId(), rt);
     current = rt;
     return rt;
+  }
+
+  /** This party's declared clipping bounds of secure columns (differential privacy). */
+  public org.sparkmpc.spark.dp.ClipBounds clipBounds() {
+    return clipBounds;
   }
 
   /** This party's data policy at work in the session (checks pass when it has none). */
@@ -317,6 +323,7 @@ public final class MpcRuntime implements AutoCloseable {
   /** Release a secure table's partitions. */
   public void dropTable(String id) {
     org.sparkmpc.spark.table.SecureTable t = tablesById.remove(id);
+    clipBounds.forget(id);
     if (guard != null) {
       guard.forget(id);
     }

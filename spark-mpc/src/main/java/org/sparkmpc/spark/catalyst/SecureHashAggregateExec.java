@@ -67,11 +67,12 @@ public final class SecureHashAggregateExec extends SecureExec {
   private final Seq<Attribute> output;
   private final boolean reveal;
   private final Seq<String> recipients;
+  private final org.sparkmpc.spark.dp.Noise noise;
   private final SparkPlan child;
 
   public SecureHashAggregateExec(Seq<Attribute> grouping, Seq<String> kinds, Seq<Attribute> inputs,
       Seq<Attribute> partners, Seq<String> factors, Seq<Attribute> output, boolean reveal,
-      Seq<String> recipients, SparkPlan child) {
+      Seq<String> recipients, org.sparkmpc.spark.dp.Noise noise, SparkPlan child) {
     this.grouping = grouping;
     this.kinds = kinds;
     this.inputs = inputs;
@@ -80,6 +81,7 @@ public final class SecureHashAggregateExec extends SecureExec {
     this.output = output;
     this.reveal = reveal;
     this.recipients = recipients;
+    this.noise = noise;
     this.child = child;
   }
 
@@ -96,13 +98,13 @@ public final class SecureHashAggregateExec extends SecureExec {
   @Override
   public SparkPlan withNewChildrenInternal(IndexedSeq<SparkPlan> c) {
     return new SecureHashAggregateExec(grouping, kinds, inputs, partners, factors, output, reveal,
-        recipients, c.apply(0));
+        recipients, noise, c.apply(0));
   }
 
   @Override
   protected Object[] fields() {
     return new Object[] {grouping, kinds, inputs, partners, factors, output, reveal, recipients,
-        child};
+        noise, child};
   }
 
   @Override
@@ -172,6 +174,9 @@ public final class SecureHashAggregateExec extends SecureExec {
       // This party's data policy, before anything of the aggregate moves.
       PolicyUse.check(rt, nodeName(), this, to, false, minGroupSize(this));
     }
+    // Differential privacy: calibration and this party's budget, before anything moves.
+    NoisyOpening dp = noise.none() ? null : NoisyOpening.prepare(rt, nodeName(), this, noise, k,
+        in, ScalaInterop.list(factors), shareSlot, sums);
     OperatorScope scope = rt.beginOperator(nodeName());
     long op = scope.id();
     StreamRange productStreams = scope.streams("products", productOrdinals.size());
@@ -238,7 +243,8 @@ public final class SecureHashAggregateExec extends SecureExec {
         .append(minGroup > 0 ? " minGroupSize=" + minGroup : "")
         .append(" input=").append(describeInput(child, rt))
         .append(productOrdinals.isEmpty() ? ""
-            : DEEP_PRODUCTS ? " products=deep" : " products=staged");
+            : DEEP_PRODUCTS ? " products=deep" : " products=staged")
+        .append(dp == null ? "" : " " + dp.description());
     agree(ctx, op, desc.toString());
 
     int[] slotBits = new int[sums];
@@ -349,6 +355,7 @@ public final class SecureHashAggregateExec extends SecureExec {
 
     Opened opened = new Opened(lo, hi);
     boolean recipient = true;
+    Long[] noisyCounts = null; // per group, with noise (null: exact counts; null entry: closed)
     if (reveal) {
       // Only groups of at least the minimum size are opened; counts are public, so every party
       // picks the same groups. Narrow sums open in round 0, wide ones (16 bytes) in round 1.
@@ -356,8 +363,13 @@ public final class SecureHashAggregateExec extends SecureExec {
           .filter(gi -> counts[gi] >= minGroup).toArray();
       int[] idx = to.isEmpty() ? Reveal.all(ctx)
           : to.stream().mapToInt(ctx.directory()::indexOf).toArray();
+      long[] noiseOfCounts = dp == null ? null : dp.addNoise(rt, op, lo, hi, ng, wideSlot,
+          slotBits, bitLength(largest), open, desc.toString());
       opened = open(ctx, op, scope, lo, hi, ng, sums, wideSlot, open, idx);
       recipient = opened != null;
+      if (dp != null && dp.noisyCounts()) {
+        noisyCounts = openCounts(ctx, op, scope, noiseOfCounts, counts, open, ng, idx);
+      }
     }
     rt.releaseMessages(scope); // every round has run and the result is here
     postDriverMetrics();
@@ -373,7 +385,7 @@ public final class SecureHashAggregateExec extends SecureExec {
         Object[] vals = new Object[k.size()];
         for (int i = 0; i < k.size(); i++) {
           vals[i] = value(k.get(i), i, gi, ng, shareSlot, wideSlot, shareOrds.length, shifts,
-              opened, counts, minGroup, keyRow, groups, in, out);
+              opened, counts, noisyCounts, minGroup, keyRow, groups, in, out);
         }
         rows.add(toUnsafe.apply(new GenericInternalRow(vals)).copy());
       }
@@ -475,16 +487,46 @@ public final class SecureHashAggregateExec extends SecureExec {
     return new Opened(outLo, outHi);
   }
 
+  /**
+   * Open this party's shares of the noisy counts of the {@code open} groups ({@code noise}, to
+   * which party 0 adds the public count) to {@code recipients}: per group, the noisy count, or null
+   * for a group not opened; null at a party that receives nothing.
+   */
+  private Long[] openCounts(MpcContext ctx, long op, OperatorScope scope, long[] noise,
+      long[] counts, int[] open, int ng, int[] recipients) {
+    int m = open.length;
+    int round = scope.round("reveal noisy counts");
+    if (m == 0) {
+      return new Long[ng];
+    }
+    long[] shares = new long[m];
+    for (int j = 0; j < m; j++) {
+      shares[j] = noise[j] + (ctx.self() == 0 ? counts[open[j]] : 0);
+    }
+    long[] got = Reveal.toParties(ctx, op, Coordinates.DRIVER_PARTITION, round, shares, m,
+        recipients);
+    metric("rounds").add(1);
+    if (Arrays.stream(recipients).noneMatch(r -> r == ctx.self())) {
+      return null;
+    }
+    Long[] out = new Long[ng];
+    for (int j = 0; j < m; j++) {
+      out[open[j]] = got[j];
+    }
+    return out;
+  }
+
   private Object value(String kind, int i, int gi, int ng, int[] shareSlot, boolean[] wideSlot,
-      int shareSlotsPlain, int[] productShifts, Opened opened, long[] counts, int minGroup, UnsafeRow keyRow, List<Attribute> groups,
-      List<Attribute> in, List<Attribute> out) {
+      int shareSlotsPlain, int[] productShifts, Opened opened, long[] counts, Long[] noisyCounts,
+      int minGroup, UnsafeRow keyRow, List<Attribute> groups, List<Attribute> in,
+      List<Attribute> out) {
     switch (kind) {
       case "GROUP": {
         int gpos = indexOfSemantic(groups, in.get(i));
         return keyRow.get(gpos, out.get(i).dataType());
       }
       case "COUNT":
-        return counts[gi];
+        return noisyCounts != null ? noisyCounts[gi] : (Object) counts[gi];
       default: {
         int at = shareSlot[i] * ng + gi;
         if (!reveal) {
@@ -501,6 +543,12 @@ public final class SecureHashAggregateExec extends SecureExec {
           type = type.with(type.scale() - shift, type.integral(), type.factor(), type.bits());
         }
         long divisor = kind.startsWith("AVG") ? counts[gi] : 1;
+        if (kind.equals("AVG") && noisyCounts != null) {
+          if (noisyCounts[gi] == null || noisyCounts[gi] <= 0) {
+            return null; // a noisy count of no rows: no average to publish
+          }
+          divisor = noisyCounts[gi];
+        }
         return wideSlot[shareSlot[i]]
             ? type.decode(Ring64.toBigInteger(opened.hi()[at], opened.lo()[at]), divisor,
                 out.get(i).name())

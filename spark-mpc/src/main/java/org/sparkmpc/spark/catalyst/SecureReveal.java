@@ -10,13 +10,16 @@ import org.apache.spark.sql.catalyst.expressions.NamedExpression;
 import org.apache.spark.sql.catalyst.plans.logical.LogicalPlan;
 import org.apache.spark.sql.types.Metadata;
 import org.sparkmpc.spark.SecureColumns;
+import org.sparkmpc.spark.dp.Noise;
 import scala.collection.immutable.IndexedSeq;
 import scala.collection.immutable.Seq;
 
 /**
  * The explicit opening of every secure column of {@code child} to {@code recipients} (party names;
  * empty means all parties). Public columns pass through. At a party that is not a recipient the
- * result has no rows. This node is the only way a secure value leaves MPC.
+ * result has no rows. This node is the only way a secure value leaves MPC. With {@link Noise}
+ * other than {@link Noise#NONE}, the aggregates below are opened with differentially private noise
+ * drawn inside MPC (only SUM, COUNT and AVG by public groups take it; anything else is refused).
  */
 public final class SecureReveal extends SecureLogicalNode {
   private static final long serialVersionUID = 1L;
@@ -24,11 +27,14 @@ public final class SecureReveal extends SecureLogicalNode {
   private final Seq<String> recipients;
   private final Seq<Attribute> output;
   private final LogicalPlan child;
+  private final Noise noise;
 
-  public SecureReveal(Seq<String> recipients, Seq<Attribute> output, LogicalPlan child) {
+  public SecureReveal(Seq<String> recipients, Seq<Attribute> output, LogicalPlan child,
+      Noise noise) {
     this.recipients = recipients;
     this.output = output;
     this.child = child;
+    this.noise = noise;
   }
 
   /** Reveal {@code child}'s secure columns; revealed columns get fresh expression ids. */
@@ -42,6 +48,12 @@ public final class SecureReveal extends SecureLogicalNode {
    * pre-rewrite attribute still resolves), else a fresh one.
    */
   public static SecureReveal of(List<String> recipients, LogicalPlan child, List<ExprId> ids) {
+    return of(recipients, child, ids, Noise.NONE);
+  }
+
+  /** As {@link #of(List, LogicalPlan, List)}, opening the aggregates below with {@code noise}. */
+  public static SecureReveal of(List<String> recipients, LogicalPlan child, List<ExprId> ids,
+      Noise noise) {
     List<Attribute> out = new ArrayList<>();
     List<Attribute> in = ScalaInterop.list(child.output());
     for (int i = 0; i < in.size(); i++) {
@@ -54,7 +66,12 @@ public final class SecureReveal extends SecureLogicalNode {
         out.add(a);
       }
     }
-    return new SecureReveal(ScalaInterop.seq(recipients), ScalaInterop.seq(out), child);
+    return new SecureReveal(ScalaInterop.seq(recipients), ScalaInterop.seq(out), child, noise);
+  }
+
+  /** The noise the aggregates below are opened with ({@link Noise#NONE}: exact). */
+  public Noise noise() {
+    return noise;
   }
 
   public List<String> recipients() {
@@ -93,11 +110,11 @@ public final class SecureReveal extends SecureLogicalNode {
 
   @Override
   public LogicalPlan withNewChildrenInternal(IndexedSeq<LogicalPlan> c) {
-    return new SecureReveal(recipients, output, c.apply(0));
+    return new SecureReveal(recipients, output, c.apply(0), noise);
   }
 
   @Override
   protected Object[] fields() {
-    return new Object[] {recipients, output, child};
+    return new Object[] {recipients, output, child, noise};
   }
 }

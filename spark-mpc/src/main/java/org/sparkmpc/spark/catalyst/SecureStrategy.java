@@ -18,6 +18,13 @@ public final class SecureStrategy extends SparkStrategy {
     if (plan instanceof SecureTableRelation t) {
       return ScalaInterop.seqOf(new SecureTableScanExec(t.tableId(), t.output()));
     }
+    if (plan instanceof SecureReveal r && !r.noise().none()
+        && !(r.child() instanceof SecureAggregate)) {
+      throw new org.sparkmpc.MpcInputException("a noisy reveal opens SUM, COUNT and AVG grouped "
+          + "by public columns (groupBy(...).agg(...) over a secure table); it is refused for "
+          + "rows, MIN/MAX and aggregates under a secret predicate, whose noise is not "
+          + "calibrated here");
+    }
     if (plan instanceof SecureReveal r && r.child() instanceof SecureDeepAggregate d) {
       return ScalaInterop.seqOf(new SecureDeepAggregateExec(ScalaInterop.seq(d.grouping()),
           ScalaInterop.seq(d.kinds()), d.args(), d.condition(), d.having(),
@@ -39,13 +46,13 @@ public final class SecureStrategy extends SparkStrategy {
       return ScalaInterop.seqOf(new SecureHashAggregateExec(ScalaInterop.seq(a.grouping()),
           ScalaInterop.seq(a.kinds()), ScalaInterop.seq(a.inputs()),
           ScalaInterop.seq(a.partners()), ScalaInterop.seq(a.factors()), r.output(), true,
-          ScalaInterop.seq(r.recipients()), planLater(a.child())));
+          ScalaInterop.seq(r.recipients()), r.noise(), planLater(a.child())));
     }
     if (plan instanceof SecureAggregate a) {
       return ScalaInterop.seqOf(new SecureHashAggregateExec(ScalaInterop.seq(a.grouping()),
           ScalaInterop.seq(a.kinds()), ScalaInterop.seq(a.inputs()),
           ScalaInterop.seq(a.partners()), ScalaInterop.seq(a.factors()), a.output(), false,
-          ScalaInterop.seqOf(), planLater(a.child())));
+          ScalaInterop.seqOf(), org.sparkmpc.spark.dp.Noise.NONE, planLater(a.child())));
     }
     if (plan instanceof SecureReveal r) {
       return ScalaInterop.seqOf(new SecureRevealExec(ScalaInterop.seq(r.recipients()), r.output(),
