@@ -210,6 +210,55 @@ public final class MpcConf {
           + "operation that opens values. Empty: no policy.",
       s -> s);
 
+  public static final Setting<Integer> FEDERATED_PORT = new Setting<>(
+      "spark.mpc.federated.port", "0",
+      "Port of this party's federated upload endpoint (mutual TLS; clients send their shares "
+          + "there); 0: any free port (FederatedAggregation.port() tells).",
+      s -> {
+        int v = Integer.parseInt(s);
+        if (v < 0 || v > 65535) {
+          throw new IllegalArgumentException("must be a port number, was " + s);
+        }
+        return v;
+      });
+
+  public static final Setting<String> FEDERATED_CLIENT_CA = new Setting<>(
+      "spark.mpc.federated.clientCa", "",
+      "Certificate (PEM) of the authority that issues the federated clients' certificates; the "
+          + "upload endpoint accepts only clients it signed, each known by its certificate's CN. "
+          + "Required for federated aggregation.",
+      s -> s);
+
+  public static final Setting<String> FEDERATED_DIR = new Setting<>(
+      "spark.mpc.federated.dir", "",
+      "Folder of this party's own storage where its upload endpoint keeps the shares clients "
+          + "sent, one folder per round (readable by its executors). Required for federated "
+          + "aggregation.",
+      s -> s);
+
+  public static final Setting<String> DP_LEDGER = new Setting<>(
+      "spark.mpc.dp.ledger", "",
+      "This party's privacy ledger (a JSON file of its own storage, created when first needed): "
+          + "the privacy budget (epsilon) each dataset has spent on noisy reveals, over every "
+          + "session. Required for a noisy reveal; never reset by Spark MPC.",
+      s -> s);
+
+  public static final Setting<Double> DP_BUDGET = new Setting<>(
+      "spark.mpc.dp.budget", "",
+      "The total epsilon this party lets noisy reveals spend on each dataset, over every session "
+          + "(its ledger counts what was spent). A query that would pass it is refused, at every "
+          + "party, before anything moves. Required for a noisy reveal.",
+      s -> {
+        if (s.isEmpty()) {
+          return Double.NaN;
+        }
+        double v = Double.parseDouble(s);
+        if (!(v > 0) || Double.isInfinite(v)) {
+          throw new IllegalArgumentException("must be a positive number, was " + s);
+        }
+        return v;
+      });
+
   public static final Setting<String> STORED_KEY_FILE = new Setting<>(
       "spark.mpc.stored.keyFile", "",
       "A file of at least 32 random bytes, known to this party only, from which the key that "
@@ -222,7 +271,7 @@ public final class MpcConf {
       TRUST_FILE, TIMEOUT, SCALE_BITS, SESSION_NAME, MAX_BUFFERED, HANDSHAKE_TIMEOUT, DEALER,
       CORRELATIONS, GATEWAY_ADDRESS, SHARE_PARTITIONS, SHARE_BOUNDS, SHARE_MEMORY, MIN_GROUP_SIZE,
       WAVE_WIDTH, PSI_NORMALIZE, PSI_PARTITIONS, POLICY,
-      STORED_KEY_FILE);
+      STORED_KEY_FILE, DP_LEDGER, DP_BUDGET, FEDERATED_PORT, FEDERATED_CLIENT_CA, FEDERATED_DIR);
 
   /** {@link #ALL}'s keys, for the tools outside Spark (a {@link KnownSettings} service). */
   public static final class Known implements KnownSettings {

@@ -10,6 +10,7 @@ import org.sparkmpc.MpcInputException;
 import org.sparkmpc.spark.catalyst.SecureReveal;
 import org.sparkmpc.spark.catalyst.ScalaInterop;
 import org.sparkmpc.spark.catalyst.SecureTableRelation;
+import org.sparkmpc.spark.dp.Noise;
 import org.sparkmpc.spark.psi.PrivateSetIntersection;
 import org.sparkmpc.spark.table.HorizontalShare;
 import org.sparkmpc.spark.table.SecureTable;
@@ -94,6 +95,7 @@ public final class SparkMpc implements AutoCloseable {
     Dataset<Row> out = registerSecureTable(HorizontalShare.share(runtime, input, cols,
         runtime.defaultScaleBits(), id));
     runtime.policy().register(id, rules);
+    runtime.clipBounds().register(id, ownRows.schema(), cols);
     return out;
   }
 
@@ -123,6 +125,7 @@ public final class SparkMpc implements AutoCloseable {
         Arrays.asList(secretColumns), runtime.defaultScaleBits(), parts > 0 ? parts : 4, tableId);
     Dataset<Row> out = registerSecureTable(table);
     runtime.policy().register(tableId, rules);
+    runtime.clipBounds().register(tableId, ownColumns.schema(), Arrays.asList(secretColumns));
     return out;
   }
 
@@ -223,9 +226,42 @@ public final class SparkMpc implements AutoCloseable {
         id));
   }
 
+  /**
+   * This party's rows with numeric column {@code column} clamped into {@code [lo, hi]} and the
+   * bounds declared on it, before {@link #share}: the sensitivity of differentially private sums
+   * of the column ({@link #reveal(Dataset, Noise)}). Local and lazy; every party declares the same
+   * bounds (the parties agree on them with the query).
+   */
+  public Dataset<Row> clip(Dataset<Row> ownRows, String column, double lo, double hi) {
+    return org.sparkmpc.spark.dp.ClipBounds.clip(ownRows, column, lo, hi);
+  }
+
   /** Open every secure column of {@code secure} to every party. */
   public Dataset<Row> reveal(Dataset<Row> secure) {
     return revealTo(secure);
+  }
+
+  /**
+   * Open the SUM, COUNT and AVG by public groups of {@code aggregate} to every party with
+   * differentially private noise drawn inside MPC ({@link Noise}: what it adds, what it charges).
+   * Refused, before anything moves, for anything but those aggregates, for a SUM of a column
+   * without clipping bounds ({@link #clip}), and when a party's ledger has not the budget left.
+   */
+  public Dataset<Row> reveal(Dataset<Row> aggregate, Noise noise) {
+    return revealTo(aggregate, noise);
+  }
+
+  /** {@link #reveal(Dataset, Noise)} to the named parties only (all if none are named). */
+  public Dataset<Row> revealTo(Dataset<Row> aggregate, Noise noise, String... parties) {
+    if (noise == null || noise.none()) {
+      throw new MpcInputException("reveal with noise takes Noise.laplace(epsilon).dataset(name)");
+    }
+    if (noise.dataset().isEmpty()) {
+      throw new MpcInputException("noise: name the dataset the budget is charged to, "
+          + "Noise.laplace(" + noise.epsilon() + ").dataset(\"name\")");
+    }
+    return org.apache.spark.sql.classic.Dataset.ofRows(classic(),
+        SecureReveal.of(recipients(parties), logical(aggregate), null, noise));
   }
 
   /**
@@ -233,6 +269,11 @@ public final class SparkMpc implements AutoCloseable {
    * named). At any other party the result has the same schema and no rows.
    */
   public Dataset<Row> revealTo(Dataset<Row> secure, String... parties) {
+    return org.apache.spark.sql.classic.Dataset.ofRows(classic(),
+        SecureReveal.of(recipients(parties), logical(secure)));
+  }
+
+  private List<String> recipients(String... parties) {
     List<String> to = new ArrayList<>();
     for (String p : parties) {
       runtime.context().directory().indexOf(p);
@@ -241,8 +282,7 @@ public final class SparkMpc implements AutoCloseable {
       }
     }
     to.sort(null);
-    return org.apache.spark.sql.classic.Dataset.ofRows(classic(),
-        SecureReveal.of(to, logical(secure)));
+    return to;
   }
 
   /**
@@ -260,6 +300,15 @@ public final class SparkMpc implements AutoCloseable {
       return scala.runtime.BoxedUnit.UNIT;
     });
     return recipient[0];
+  }
+
+  /**
+   * Start this party's federated upload endpoint ({@code spark.mpc.federated.*}) for rounds of
+   * federated secure aggregation; see {@link
+   * org.sparkmpc.spark.federated.FederatedAggregation}. Close it when the rounds are done.
+   */
+  public org.sparkmpc.spark.federated.FederatedAggregation federated() {
+    return org.sparkmpc.spark.federated.FederatedAggregation.start(runtime, spark);
   }
 
   /** This party's runtime (session, correlation source, secure tables). */

@@ -203,6 +203,9 @@ public final class PartyRunner {
         tables.put(table, secure);
       }
       long t2 = System.nanoTime();
+      if (job.equals("federated")) {
+        return FederatedJob.run(mpc, conf);
+      }
       if (job.equals("regression")) {
         return regression(mpc, conf, tables, t0, t1, t2);
       }
@@ -247,10 +250,10 @@ public final class PartyRunner {
   static String job(Properties conf) {
     String job = conf.getProperty("job", "sql").trim();
     switch (job) {
-      case "sql", "regression" -> { }
+      case "sql", "regression", "federated" -> { }
       case "logistic" -> logisticSettings(conf);
-      default -> throw new MpcInputException("job must be sql, regression or logistic, was '"
-          + job + "'");
+      default -> throw new MpcInputException("job must be sql, regression, logistic or "
+          + "federated, was '" + job + "'");
     }
     return job;
   }

@@ -96,7 +96,7 @@ class PartyRunnerConfigTest {
     assertTrue(refusal(mb).contains("stepSize must be in (0, 64]"), refusal(mb));
     Properties p = logistic();
     p.setProperty("job", "classify");
-    assertEquals("job must be sql, regression or logistic, was 'classify'", refusal(p));
+    assertEquals("job must be sql, regression, logistic or federated, was 'classify'", refusal(p));
   }
 
   @Test
