@@ -37,11 +37,12 @@ import org.sparkmpc.session.StreamRange;
  *
  * <p>Rounds: {@value #ROUNDS} ({@value BitConversion#SIGN_LEVELS} carry levels, 1 conversion),
  * whatever the number of draws; one message per round per peer. Bytes per draw to each other
- * party: {@code 2L} bits × (29.5 + 0.125) = {@code 59.25 · L} (474 at scale 2.5, L = 8; 1007 at
- * scale 1000, L = 17), rounded up to whole words per 64 bits; plus the correlation source's cost
- * ({@code 2L · 118} boolean AND gates and {@code 2L} daBits per draw). Reveals: Beaver-masked gate
- * inputs and daBit-masked bits, uniform and independent of the noise; the {@code r_j} never leave
- * their party.
+ * party: {@code 2L} bits × (29.5 + 0.125) = {@code 59.25 · L} (415 at scale 2.5, L = 7; 948 at
+ * scale 1000, L = 16), rounded up to whole words per 64 bits; plus the correlation source's cost
+ * for {@code 2L · 118} boolean AND gates and {@code 2L} daBits per draw (the dealer sends the last
+ * party about {@code 2L · 22.75} bytes; the OT source exchanges about {@code 3.8 · L} KB each way
+ * in its own rounds, 1 KiB per 64 gates). Reveals: Beaver-masked gate inputs and daBit-masked
+ * bits, uniform and independent of the noise; the {@code r_j} never leave their party.
  *
  * <p>The caller's duties: {@code ownSeed} is 32 bytes that only this party knows (in Spark
  * {@code PairwiseKeys.ownSecret("dp/" + operator)}), different at every party: two parties with

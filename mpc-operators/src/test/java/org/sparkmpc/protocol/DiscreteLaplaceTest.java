@@ -35,8 +35,9 @@ import org.sparkmpc.share.Reveal;
 
 /**
  * Discrete Laplace noise drawn inside MPC: exactly the plaintext draw of the parties' seeds, the
- * right distribution (moments, a chi-square fit, the tails), a party's share and received messages
- * independent of the noise, retries byte-identical, and bad arguments refused. Run for the dealer
+ * right distribution (moments, a chi-square fit, the tails), a party's share, the bytes it
+ * receives and the values each round opens to it independent of the noise, retries
+ * byte-identical, and bad arguments refused. Run for the dealer
  * (2 and 3 parties, 5 for the exact check) and the OT source (2 parties).
  */
 class DiscreteLaplaceTest {
@@ -126,7 +127,7 @@ class DiscreteLaplaceTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("org.sparkmpc.protocol.KernelSources#all")
   void drawsAreThePlaintextDrawsOfTheSeeds(KernelSources src) throws Exception {
-    int[] sizes = {1, 33, 64, 3000};
+    int[] sizes = {1, 33, 64, 1000};
     double huge = 1e6; // 26 bits, thresholds near 2^62
     List<List<Draw>> out = src.run((ctx, s) -> {
       List<Draw> ds = new ArrayList<>();
@@ -273,53 +274,74 @@ class DiscreteLaplaceTest {
     assertTrue(ChiSquare.fit(all, uniform) > ALPHA, "party 0's shares are uniform");
     assertIndependent(x, top, "the top 4 bits of party 0's share");
 
-    // What party 0 received in the kernel's rounds, as per-draw counts of one bits: a word of
-    // an AND level or of the conversion holds the bits of 64 consecutive elements, and bit i of
-    // G_g for draw s is element (g * L + i) * n + s.
-    int m = 2 * DiscreteLaplace.bits(SMALL) * n;
+    // Party 0's view of the kernel's rounds: the bytes it received, and the values each round
+    // opens (its own message XOR the peers'). A word of an AND level or of the conversion holds
+    // the bits of 64 consecutive elements, and bit i of G_g for draw s is element
+    // (g * L + i) * n + s. The feature per draw: one bits of G1's elements minus G2's, which
+    // would follow the sign of G1 - G2 if the bits showed through.
+    int bits = DiscreteLaplace.bits(SMALL);
+    int m = 2 * bits * n;
     int nb = BitSlice.blocks(m);
     int conversion = d.rounds().round(DiscreteLaplace.ROUNDS - 1);
-    int[] gateOnes = new int[n];
-    int[] conversionOnes = new int[n];
-    int messages = 0;
+    Map<Integer, byte[]> opened = new HashMap<>();
+    int[][] received = new int[2][n]; // AND levels, conversion
     long[] opening = new long[n];
+    int messages = 0;
     for (RecordingChannel.Message msg : views.get(0).receivedSnapshot()) {
       MessageKey key = msg.key();
-      if (key.operator() != d.operator()) {
-        continue;
-      }
       byte[] in = msg.payload();
-      if (!d.rounds().contains(key.round())) {
-        if (key.round() == d.open()) {
-          for (int i = 0; i < n; i++) {
-            opening[i] += (long) LE.get(in, 8 * i);
-          }
+      if (key.operator() == d.operator() && key.round() == d.open()) {
+        for (int i = 0; i < n; i++) {
+          opening[i] += (long) LE.get(in, 8 * i);
         }
-        continue;
       }
-      messages++;
-      int[] ones = key.round() == conversion ? conversionOnes : gateOnes;
-      for (int w = 0; w < in.length / 8; w++) {
-        long word = (long) LE.get(in, 8 * w);
-        int base = 64 * (w % nb);
-        while (word != 0) {
-          int e = base + Long.numberOfTrailingZeros(word);
-          if (e < m) {
-            ones[e % n]++;
-          }
-          word &= word - 1;
-        }
+      if (key.operator() == d.operator() && d.rounds().contains(key.round())) {
+        messages++;
+        signedOnes(in, m, n, bits, nb, received[key.round() == conversion ? 1 : 0]);
+        xorInto(opened, key.round(), in);
       }
     }
     assertEquals(DiscreteLaplace.ROUNDS * (src.parties() - 1), messages, "kernel messages");
-    assertIndependent(x, byQuantiles(x, gateOnes, 10), "ones per draw in the AND levels");
-    assertIndependent(x, byQuantiles(x, conversionOnes, 8), "ones per draw in the conversion");
-    // The control: the same test on the opening round, which does reveal the noise, fails.
-    long[][] opened = new long[2][16];
-    for (int i = 0; i < n; i++) {
-      opened[x[i] < 0 ? 0 : 1][(int) ((opening[i] + share[i]) >>> 60)]++;
+    for (RecordingChannel.Message msg : views.get(0).sentSnapshot()) {
+      if (msg.key().operator() == d.operator() && d.rounds().contains(msg.key().round())
+          && msg.peer() == 1) {
+        xorInto(opened, msg.key().round(), msg.payload());
+      }
     }
-    assertTrue(ChiSquare.independence(opened[0], opened[1]) < ALPHA, "the opening shows the sign");
+    int[][] open = new int[2][n];
+    opened.forEach((round, v) -> signedOnes(v, m, n, bits, nb, open[round == conversion ? 1 : 0]));
+    assertIndependent(x, byQuantiles(x, received[0], 10), "bits received in the AND levels");
+    assertIndependent(x, byQuantiles(x, received[1], 8), "bits received in the conversion");
+    assertIndependent(x, byQuantiles(x, open[0], 10), "bits opened in the AND levels");
+    assertIndependent(x, byQuantiles(x, open[1], 8), "bits opened in the conversion");
+    // The control: the same test on the opening round, which does reveal the noise, fails.
+    long[][] noise = new long[2][16];
+    for (int i = 0; i < n; i++) {
+      noise[x[i] < 0 ? 0 : 1][(int) ((opening[i] + share[i]) >>> 60)]++;
+    }
+    assertTrue(ChiSquare.independence(noise[0], noise[1]) < ALPHA, "the opening shows the sign");
+  }
+
+  /** Add, per draw, the one bits of G1's elements and subtract G2's, of packed words. */
+  static void signedOnes(byte[] words, int m, int n, int bits, int nb, int[] into) {
+    for (int w = 0; w < words.length / 8; w++) {
+      long word = (long) LE.get(words, 8 * w);
+      int base = 64 * (w % nb);
+      while (word != 0) {
+        int e = base + Long.numberOfTrailingZeros(word);
+        if (e < m) {
+          into[e % n] += e / n < bits ? 1 : -1;
+        }
+        word &= word - 1;
+      }
+    }
+  }
+
+  static void xorInto(Map<Integer, byte[]> opened, int round, byte[] payload) {
+    byte[] v = opened.computeIfAbsent(round, r -> new byte[payload.length]);
+    for (int i = 0; i < v.length; i++) {
+      v[i] ^= payload[i];
+    }
   }
 
   static Channel record(Map<Integer, RecordingChannel> views, int party, Channel ch) {
@@ -363,7 +385,7 @@ class DiscreteLaplaceTest {
   @MethodSource("sources")
   void theSameSeedsDrawTheSameNoiseAndRetriesSendTheSameBytes(KernelSources src)
       throws Exception {
-    int n = 2000;
+    int n = 500;
     Map<Integer, RecordingChannel> views = new ConcurrentHashMap<>();
     Draw a = src.run((p, ch) -> record(views, p, ch),
         (ctx, s) -> draw(ctx, s, seed(4, ctx.self()), n, SMALL, true)).get(0);
