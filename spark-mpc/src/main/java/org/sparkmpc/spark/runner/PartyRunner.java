@@ -164,13 +164,20 @@ public final class PartyRunner {
     String job = job(conf);
     // Input tables are checked before the session: a database this party cannot read stops it
     // here, in a second, with the table and source named.
-    org.sparkmpc.connectors.Sources.check(conf);
+    // A federated round reads no table: the clients' uploads are its input.
+    boolean federated = job.equals("federated");
+    if (!federated) {
+      org.sparkmpc.connectors.Sources.check(conf);
+    } else {
+      FederatedJob.spec(conf, List.of("a", "b")); // its numbers, checked before the session
+    }
     SparkSession spark = session(conf);
     long t0 = System.nanoTime();
     try (SparkMpc mpc = SparkMpc.of(spark)) {
       long t1 = System.nanoTime();
       java.util.Map<String, Dataset<Row>> tables = new java.util.HashMap<>();
-      for (String table : org.sparkmpc.connectors.Sources.tables(conf)) {
+      for (String table : federated ? List.<String>of()
+          : org.sparkmpc.connectors.Sources.tables(conf)) {
         Dataset<Row> stored = StoredInputs.loadIfStored(mpc, conf, table);
         if (stored != null) {
           tables.put(table, stored);
