@@ -69,7 +69,11 @@ final class FederatedBench {
   /** Every coordinate uniform in [-AMPLITUDE, AMPLITUDE): a norm far under the clip bound. */
   static final double AMPLITUDE = 1e-3;
   static final long SEED = 20261201L;
-  static final Duration ROUND_TIMEOUT = Duration.ofMinutes(30);
+  /**
+   * The round's deadline: far beyond any upload phase here (the quorum of all clients closes the
+   * round as soon as the last one is in; a round that reaches the deadline fails the part).
+   */
+  static final Duration ROUND_TIMEOUT = Duration.ofMinutes(120);
 
   // ---------------------------------------------------------------- party side (BenchParty mode fed)
 
@@ -362,7 +366,7 @@ final class FederatedBench {
     String roundId = "bench-" + parties;
     ExecutorService runner = Executors.newSingleThreadExecutor();
     Future<Properties> done = runner.submit(() -> Benchmark.runParties(runDir, parties, false,
-        BenchParty.class.getName(), "-Xmx3g", List.of(), ROUND_TIMEOUT.plusMinutes(10), (i, p) -> {
+        BenchParty.class.getName(), "-Xmx3g", List.of(), ROUND_TIMEOUT.plusMinutes(15), (i, p) -> {
           String name = "party" + (i + 1);
           p.setProperty("mode", "fed");
           p.setProperty("fed.clients", Integer.toString(clients));
