@@ -25,8 +25,9 @@ import org.sparkmpc.spark.runner.PartyRunner;
  * queries over the already-shared table (median of five). Writes {@code key=value}
  * lines to the file named by {@code out}. Other parts pick a {@code mode}: {@code mult}
  * ({@code SUM(x * y)}), {@code deep} ({@link DeepChain}), {@code regression} and {@code pred}
- * (the secret-predicate queries of {@link PredicateBench}), {@code psi} ({@link PsiBench}) and
- * {@code jdbc} ({@link JdbcBench}).
+ * (the secret-predicate queries of {@link PredicateBench}), {@code psi} ({@link PsiBench}),
+ * {@code jdbc} ({@link JdbcBench}), {@code stored} ({@link StoredBench}) and {@code fed} (an
+ * aggregation party of {@link FederatedBench}).
  */
 public final class BenchParty {
   private BenchParty() {}
@@ -45,6 +46,7 @@ public final class BenchParty {
       case "psi" -> PsiBench::party;
       case "jdbc" -> JdbcBench::party;
       case "stored" -> StoredBench::party;
+      case "fed" -> FederatedBench::party;
       case "logit" -> LogisticBench::party;
       case "regression" -> BenchParty::regression;
       case "pred" -> PredicateBench::party;

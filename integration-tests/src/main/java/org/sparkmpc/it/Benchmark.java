@@ -27,11 +27,11 @@ public final class Benchmark {
 
   /** The parts of the benchmark, in the order they run; all by default. */
   static final List<String> PARTS = List.of("agg", "mult", "deep", "kernel", "cmp", "pred", "reg",
-      "logit", "infer", "psi", "jdbc", "stored");
+      "logit", "infer", "psi", "jdbc", "stored", "fed");
   static final String USAGE = "usage: Benchmark [--rows N] [--reg-rows N] [--logit-rows N] [--parts "
       + String.join(",", PARTS) + "] [--kernel-batch N] [--kernel-dealer-only] [--cmp-batch N] "
       + "[--pred-heap -XmxNg] [--infer-rows N] [--psi-rows N[,N...]] [--jdbc-rows N] [--stored-rows N] "
-      + "[--work DIR]";
+      + "[--fed-clients N] [--fed-dims N] [--work DIR]";
 
   public static void main(String[] args) throws Exception {
     long rows = 3_000_000;
@@ -46,6 +46,8 @@ public final class Benchmark {
     String psiRows = "1000000"; // identifiers per party in the psi part, one run each
     long jdbcRows = 3_000_000; // rows in the jdbc part, half in each party's table
     long storedRows = 1_000_000; // rows per party in the stored part (StoredBench)
+    int fedClients = 10_000; // clients of the fed part (FederatedBench)
+    int fedDims = 100_000; // dimensions of each client's update in the fed part
     java.util.Set<String> parts = new java.util.LinkedHashSet<>(PARTS);
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
@@ -62,6 +64,8 @@ public final class Benchmark {
         case "--psi-rows" -> psiRows = args[++i];
         case "--jdbc-rows" -> jdbcRows = Long.parseLong(args[++i]);
         case "--stored-rows" -> storedRows = Long.parseLong(args[++i]);
+        case "--fed-clients" -> fedClients = Integer.parseInt(args[++i]);
+        case "--fed-dims" -> fedDims = Integer.parseInt(args[++i]);
         default -> throw new IllegalArgumentException(USAGE);
       }
     }
@@ -142,6 +146,10 @@ public final class Benchmark {
     }
     if (parts.contains("stored")) {
       StoredBench.rows(work, storedRows, table);
+    }
+    // fed: federated secure aggregation, clients uploading to 2 and 3 parties (FederatedBench)
+    if (parts.contains("fed")) {
+      FederatedBench.rows(work, fedClients, fedDims, table);
     }
     System.out.println();
     System.out.println(machine());
