@@ -162,15 +162,20 @@ public final class PartyRunner {
   /** Run one party's job. Returns the number of result rows written (0 at a non-recipient). */
   public static long run(Properties conf) {
     String job = job(conf);
+    // A federated round has no table of its own: its inputs are the clients' uploads.
+    boolean federated = job.equals("federated");
     // Input tables are checked before the session: a database this party cannot read stops it
     // here, in a second, with the table and source named.
-    org.sparkmpc.connectors.Sources.check(conf);
+    if (!federated) {
+      org.sparkmpc.connectors.Sources.check(conf);
+    }
     SparkSession spark = session(conf);
     long t0 = System.nanoTime();
     try (SparkMpc mpc = SparkMpc.of(spark)) {
       long t1 = System.nanoTime();
       java.util.Map<String, Dataset<Row>> tables = new java.util.HashMap<>();
-      for (String table : org.sparkmpc.connectors.Sources.tables(conf)) {
+      for (String table : federated ? List.<String>of()
+          : org.sparkmpc.connectors.Sources.tables(conf)) {
         Dataset<Row> stored = StoredInputs.loadIfStored(mpc, conf, table);
         if (stored != null) {
           tables.put(table, stored);
