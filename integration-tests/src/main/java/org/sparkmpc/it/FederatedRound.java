@@ -180,7 +180,8 @@ final class FederatedRound {
     System.out.printf(Locale.ROOT, "mean at aggregatorA, dims 0-2: %.6f %.6f %.6f; plaintext mean "
         + "of the included clients' quantised updates: %.6f %.6f %.6f%n", mean[0], mean[1], mean[2],
         sum[0] / div, sum[1] / div, sum[2] / div);
-    System.out.printf("largest difference over the %d dims: %.3g%n", DIMS, worst);
+    System.out.printf("largest difference over the %d dims: %s (must be 0 up to double "
+        + "rounding)%n", DIMS, worst);
     System.out.printf(Locale.ROOT, "client-1 sent %,d bytes (%s; TLS handshakes included); its "
         + "update as plaintext float32 is %,d bytes%n", one.bytesWritten(), perParty, DIMS * 4);
     if (worst > 1e-12 || included.size() != submitting) {
