@@ -24,15 +24,18 @@ import org.sparkmpc.spark.ml.BinaryMetrics;
  * loopback, without pooling them. Prints the secure answer beside plaintext Spark's answer on the
  * pooled rows, and the time each took.
  *
- * <p>Then three more parts, each with parties of its own: two hospitals fit a linear regression on
+ * <p>Then four more parts, each with parties of its own: two hospitals fit a linear regression on
  * columns split between them ({@link #regression}); the three banks fit a fraud model, a
  * logistic regression on their transactions ({@link #fraud}); and two hospitals with overlapping
  * patient sets align them by private set intersection and fit a logistic regression
- * ({@link HospitalStudy}). Each model is printed beside Spark ML's on the pooled rows.
+ * ({@link HospitalStudy}). Each model is printed beside Spark ML's on the pooled rows. Last, a
+ * federated round: two aggregation parties open the mean of clients' updates that the demo sends
+ * from threads of its own ({@link FederatedRound}).
  *
- * <p>Arguments: {@code [--rows N] [--patients N] [--fraud N] [--study N] [--work DIR]} (default
- * 1,000,000 transactions per bank, 200,000 patients, 10,000 labelled transactions per bank,
- * 20,000 patients per hospital in the study, ./demo-output; 0 skips that part).
+ * <p>Arguments: {@code [--rows N] [--patients N] [--fraud N] [--study N] [--clients N]
+ * [--work DIR]} (default 1,000,000 transactions per bank, 200,000 patients, 10,000 labelled
+ * transactions per bank, 20,000 patients per hospital in the study, 200 federated clients,
+ * ./demo-output; 0 skips that part).
  */
 public final class Demo {
   private Demo() {}
@@ -46,6 +49,7 @@ public final class Demo {
     long patients = 200_000;
     long fraud = FRAUD_ROWS;
     long study = STUDY_PATIENTS;
+    int clients = FederatedRound.CLIENTS;
     Path work = Path.of("demo-output");
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
@@ -53,12 +57,44 @@ public final class Demo {
         case "--patients" -> patients = Long.parseLong(args[++i]);
         case "--fraud" -> fraud = Long.parseLong(args[++i]);
         case "--study" -> study = Long.parseLong(args[++i]);
+        case "--clients" -> clients = Integer.parseInt(args[++i]);
         case "--work" -> work = Path.of(args[++i]);
         default -> throw new IllegalArgumentException("unknown argument " + args[i]
-            + "; usage: Demo [--rows N] [--patients N] [--fraud N] [--study N] [--work DIR]");
+            + "; usage: Demo [--rows N] [--patients N] [--fraud N] [--study N] [--clients N] "
+            + "[--work DIR]");
       }
     }
     work = work.toAbsolutePath();
+    SparkSession spark = rows > 0 || patients > 0 || fraud > 0 || study > 0
+        ? SparkSession.builder().master("local[2]").appName("plaintext")
+            .config("spark.ui.enabled", "false").config("spark.driver.host", "127.0.0.1")
+            .getOrCreate()
+        : null;
+    if (rows > 0) {
+      banks(spark, work, rows);
+    }
+    if (patients > 0) {
+      regression(spark, work.resolve("regression"), patients);
+    }
+    if (fraud > 0) {
+      fraud(spark, work.resolve("fraud"), fraud);
+    }
+    if (study > 0) {
+      HospitalStudy.run(spark, work.resolve("study"), study);
+    }
+    if (clients > 0) {
+      FederatedRound.run(work.resolve("federated"), clients);
+    }
+    if (spark != null) {
+      spark.stop();
+    }
+  }
+
+  /**
+   * Part one: three banks compute per-region total, count and average of their pooled
+   * transactions; printed beside plaintext Spark's answer. Exits 1 if a region is missing.
+   */
+  static void banks(SparkSession spark, Path work, long rows) throws Exception {
     System.out.printf("Spark MPC demo: 3 banks x %,d transactions, each bank its own JVM and Spark,"
         + " TLS 1.3 on loopback.%n", rows);
     System.out.println("Each bank shares its 'amount' column; region stays public. Query:");
@@ -96,9 +132,6 @@ public final class Demo {
     }
     String timings = timings(outs.get(0).stdout());
 
-    SparkSession spark = SparkSession.builder().master("local[2]").appName("plaintext")
-        .config("spark.ui.enabled", "false").config("spark.driver.host", "127.0.0.1")
-        .getOrCreate();
     long p0 = System.nanoTime();
     Dataset<Row> pooled = spark.read().option("header", "true")
         .schema("region STRING, amount DOUBLE, items INT").csv(files.toArray(new String[0]));
@@ -137,16 +170,6 @@ public final class Demo {
           + expected.size());
       System.exit(1);
     }
-    if (patients > 0) {
-      regression(spark, work.resolve("regression"), patients);
-    }
-    if (fraud > 0) {
-      fraud(spark, work.resolve("fraud"), fraud);
-    }
-    if (study > 0) {
-      HospitalStudy.run(spark, work.resolve("study"), study);
-    }
-    spark.stop();
   }
 
   static final List<String> HOSPITALS = List.of("hospitalA", "hospitalB", "dealer");

@@ -26,7 +26,8 @@ import org.junit.jupiter.api.Test;
  * this module's build). Fails if nbconvert fails, if any cell's output is an error, or if the secure
  * answer the notebook wrote differs from the answer recomputed here, in plain Java, from the
  * payrolls the notebook generated, or if the bar chart ({@link Charts#groupedBars}) was not saved
- * as a PNG file.
+ * as a PNG file; and checks the differentially private section: noisy totals and counts near the
+ * exact ones but not equal to all of them, and the epsilon in every employer's ledger.
  *
  * <p>Needs Jupyter's nbconvert (Debian packages): {@code notebooks/setup.sh} installs it. Without
  * it the test fails, saying so.
@@ -79,6 +80,7 @@ class WageGapNotebookTest {
     JsonNode result = JSON.readTree(resultFile.toFile());
     checkAgainstPlaintext(result, out.resolve("data"));
     checkOtherEmployers(result, out);
+    checkNoisy(JSON.readTree(executed.toFile()), out);
     Path png = out.resolve("wage-gap.png");
     assertTrue(Files.isRegularFile(png) && Files.size(png) > 1000, "the chart was not written");
     java.awt.image.BufferedImage chart = javax.imageio.ImageIO.read(png.toFile());
@@ -210,6 +212,73 @@ class WageGapNotebookTest {
             employer + "'s row " + f[0] + "/" + f[1] + " (n = " + f[3] + ")");
       }
       assertTrue(small >= 1, employer + " has no group under " + MIN_GROUP_SIZE);
+    }
+  }
+
+  /**
+   * Section 6 ran (its cell has output) and wrote the noisy answer: every group of at least the
+   * minimum size opened with a noisy total and count within 40 noise scales of the exact ones
+   * (recomputed here from the payrolls, clipped at the cap; P(|Laplace| > 40 b) = e^-40), not
+   * all of them equal to it, the small groups still closed; and every employer's ledger charged
+   * epsilon to "wages".
+   */
+  private static void checkNoisy(JsonNode notebook, Path out) throws IOException {
+    boolean ran = false;
+    for (JsonNode cell : notebook.get("cells")) {
+      if (cell.get("cell_type").asText().equals("code") && source(cell).contains("Noise.laplace")
+          && !cell.get("outputs").isEmpty()) {
+        ran = true;
+      }
+    }
+    assertTrue(ran, "the noisy section's cell did not run or printed nothing");
+    Path file = out.resolve("result/wage-gap-noisy.json");
+    assertTrue(Files.isRegularFile(file), "the notebook wrote no " + file);
+    JsonNode noisy = JSON.readTree(file.toFile());
+    double epsilon = noisy.get("epsilon").asDouble();
+    double cap = noisy.get("salaryCap").asDouble();
+    assertTrue(epsilon > 0 && cap > 0, "epsilon " + epsilon + ", cap " + cap);
+    // Two noisy quantities (the totals and the counts) share epsilon.
+    double totalScale = cap / (epsilon / 2);
+    double countScale = 1 / (epsilon / 2);
+    Map<String, BigDecimal> sums = new TreeMap<>();
+    Map<String, Long> counts = new TreeMap<>();
+    for (String employer : List.of("employer1", "employer2", "employer3")) {
+      List<String> lines = Files.readAllLines(out.resolve("data").resolve(employer + ".csv"));
+      for (String line : lines.subList(1, lines.size())) {
+        String[] f = line.split(",");
+        String key = f[0] + "/" + f[1];
+        sums.merge(key, new BigDecimal(f[2]).min(BigDecimal.valueOf(cap)), BigDecimal::add);
+        counts.merge(key, 1L, Long::sum);
+      }
+    }
+    Map<String, JsonNode> groups = new TreeMap<>();
+    for (JsonNode g : noisy.get("groups")) {
+      groups.put(g.get("gender").asText() + "/" + g.get("role").asText(), g);
+    }
+    assertEquals(counts.keySet(), groups.keySet(), "groups of the noisy answer");
+    int moved = 0;
+    for (Map.Entry<String, Long> e : counts.entrySet()) {
+      JsonNode g = groups.get(e.getKey());
+      if (e.getValue() < MIN_GROUP_SIZE) {
+        assertTrue(g.get("total").isNull(), e.getKey() + " is under the minimum size and must "
+            + "not be opened with noise either: " + g);
+        continue;
+      }
+      double exact = sums.get(e.getKey()).doubleValue();
+      double total = g.get("total").asDouble();
+      long n = g.get("n").asLong();
+      assertTrue(Math.abs(total - exact) < 40 * totalScale,
+          e.getKey() + ": noisy total " + total + ", exact " + exact);
+      assertTrue(Math.abs(n - e.getValue()) < 40 * countScale,
+          e.getKey() + ": noisy n " + n + ", exact " + e.getValue());
+      moved += total != exact || n != e.getValue() ? 1 : 0;
+    }
+    assertTrue(moved > 0, "every noisy value equals the exact one: no noise was added");
+    for (String employer : List.of("employer1", "employer2", "employer3")) {
+      JsonNode ledger = JSON.readTree(out.resolve(employer).resolve("privacy-ledger.json")
+          .toFile());
+      assertEquals(epsilon, ledger.path("datasets").path("wages").path("spent").asDouble(), 1e-9,
+          employer + "'s ledger: " + ledger);
     }
   }
 

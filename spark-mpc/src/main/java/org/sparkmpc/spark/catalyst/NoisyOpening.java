@@ -34,16 +34,19 @@ final class NoisyOpening {
   private final PrivacyLedger ledger;
   /** Laplace scale (fixed-point units) per sum slot; 0 for a slot that is not opened noisily. */
   private final double[] slotScale;
+  /** The largest magnitude of one row's value per sum slot (fixed-point units), by its bounds. */
+  private final double[] slotBound;
   /** Laplace scale of the counts; 0 when no COUNT or AVG is opened. */
   private final double countScale;
   private final String description;
 
   private NoisyOpening(Noise noise, double budget, PrivacyLedger ledger, double[] slotScale,
-      double countScale, String description) {
+      double[] slotBound, double countScale, String description) {
     this.noise = noise;
     this.budget = budget;
     this.ledger = ledger;
     this.slotScale = slotScale;
+    this.slotBound = slotBound;
     this.countScale = countScale;
     this.description = description;
   }
@@ -141,7 +144,7 @@ final class NoisyOpening {
     PrivacyLedger ledger = new PrivacyLedger(java.nio.file.Path.of(ledgerFile));
     ledger.check(party, noise.dataset(), noise.epsilon(), budget);
     String desc = "noise=" + noise + " bounds=[" + bounds.toString().trim() + "]";
-    return new NoisyOpening(noise, budget, ledger, slotScale, countScale, desc);
+    return new NoisyOpening(noise, budget, ledger, slotScale, sens, countScale, desc);
   }
 
   /** The clipping bounds this party declared for the scanned secure column {@code a}, or null. */
@@ -172,26 +175,34 @@ final class NoisyOpening {
 
   /**
    * Draw the noise of the {@code open} groups inside MPC and add it to this party's shares of the
-   * sums ({@code lo}, {@code hi}: slot-major, {@code ng} groups); then charge the ledger.
+   * sums ({@code lo}: slot-major, {@code ng} groups); then charge the ledger.
    *
-   * @param slotBits each sum's public bit bound; with the group size it must leave room for the
-   *     noise below 2^63
+   * <p>A noisy sum is opened in 64 bits: by the clipping bounds, a group of at most {@code
+   * largest} rows sums to less than 2^61 in magnitude (checked here, else refused at every party
+   * alike), and the noise to less than 2^61, so the low words of a sum kept 128 bits wide share it
+   * exactly, and {@code wideSlot} is cleared for every noisy slot. (The noise's shares live in
+   * Z(2^64); adding them to the high words share by share would be wrong.)
+   *
    * @return this party's shares of the noisy counts of the open groups, or null when no count is
    *     opened
    */
-  long[] addNoise(MpcRuntime rt, long aggregateOp, long[] lo, long[] hi, int ng, boolean[] wideSlot,
-      int[] slotBits, int countBits, int[] open, String agreed) {
+  long[] addNoise(MpcRuntime rt, long aggregateOp, long[] lo, int ng, boolean[] wideSlot,
+      long largest, int[] open, String agreed) {
     MpcContext ctx = rt.context();
     int m = open.length;
     int sums = slotScale.length;
     for (int sl = 0; sl < sums; sl++) {
-      if (slotScale[sl] > 0 && !wideSlot[sl] && (slotBits[sl] + countBits > 62
-          || DiscreteLaplace.bits(slotScale[sl]) > 62)) {
-        MpcInputException e = new MpcInputException("noisy reveal: a sum with noise of scale "
-            + slotScale[sl] + " could pass 2^63 at its fixed-point scale; lower "
-            + "spark.mpc.fixedPoint.scaleBits or the clipping bounds");
-        ctx.abort(aggregateOp, e);
-        throw e;
+      if (slotScale[sl] > 0) {
+        double reach = Math.max(1, largest) * (slotBound[sl] + 1);
+        if (!(reach < 0x1p61) || DiscreteLaplace.bits(slotScale[sl]) > 61) {
+          MpcInputException e = new MpcInputException("noisy reveal: a group of " + largest
+              + " rows could sum past 2^61 at its fixed-point scale by the clipping bounds (or "
+              + "its noise of scale " + slotScale[sl] + " could); lower "
+              + "spark.mpc.fixedPoint.scaleBits or the clipping bounds");
+          ctx.abort(aggregateOp, e);
+          throw e;
+        }
+        wideSlot[sl] = false;
       }
     }
     long[] countShares = null;
@@ -226,12 +237,7 @@ final class NoisyOpening {
           continue;
         }
         for (int j = 0; j < m; j++) {
-          int at = sl * ng + open[j];
-          long a = lo[at];
-          lo[at] = a + z[j];
-          if (wideSlot[sl]) { // 128-bit sum: add the sign-extended noise with its carry
-            hi[at] += (z[j] >> 63) + (Long.compareUnsigned(lo[at], a) < 0 ? 1 : 0);
-          }
+          lo[sl * ng + open[j]] += z[j];
         }
       }
       rt.correlationSource().release(scope.id());

@@ -363,8 +363,8 @@ public final class SecureHashAggregateExec extends SecureExec {
           .filter(gi -> counts[gi] >= minGroup).toArray();
       int[] idx = to.isEmpty() ? Reveal.all(ctx)
           : to.stream().mapToInt(ctx.directory()::indexOf).toArray();
-      long[] noiseOfCounts = dp == null ? null : dp.addNoise(rt, op, lo, hi, ng, wideSlot,
-          slotBits, bitLength(largest), open, desc.toString());
+      long[] noiseOfCounts = dp == null ? null : dp.addNoise(rt, op, lo, ng, wideSlot, largest,
+          open, desc.toString());
       opened = open(ctx, op, scope, lo, hi, ng, sums, wideSlot, open, idx);
       recipient = opened != null;
       if (dp != null && dp.noisyCounts()) {

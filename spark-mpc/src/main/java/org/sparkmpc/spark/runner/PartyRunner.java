@@ -15,6 +15,7 @@ import org.sparkmpc.spark.psi.PrivateSetIntersection;
 import org.sparkmpc.spark.SecureColumns;
 import org.sparkmpc.spark.SparkMpc;
 import org.sparkmpc.spark.SparkMpcExtensions;
+import org.sparkmpc.spark.dp.Noise;
 import org.sparkmpc.spark.ml.SecureLinearRegression;
 import org.sparkmpc.spark.ml.SecureLinearRegressionModel;
 import org.sparkmpc.spark.ml.SecureLogisticRegression;
@@ -42,6 +43,19 @@ import org.sparkmpc.spark.ml.SecureLogisticRegressionModel;
  * output=/data/bank1/result                      # a folder; CSV with a header
  * explain=/data/bank1/plan.txt                   # optional: the executed plan
  * policy=/etc/spark-mpc/bank1-policy.yaml        # optional: the party's data policy
+ * </pre>
+ *
+ * <p>A differentially private reveal after the query ({@link SparkMpc#reveal(Dataset, Noise)}):
+ * clip the summed columns at this party before sharing, and name a second query whose SUM, COUNT
+ * and AVG by public groups are opened with noise, charged to a dataset in the party's privacy
+ * ledger ({@code spark.mpc.dp.ledger}, {@code spark.mpc.dp.budget}):
+ *
+ * <pre>
+ * input.tx.clip=amount:0:10000                   # column:lo:hi[,column:lo:hi]; SparkMpc.clip
+ * noisy.query=SELECT region, SUM(amount) AS total, COUNT(*) AS n FROM tx GROUP BY region
+ * noisy.epsilon=1.0                              # the privacy loss the whole query spends
+ * noisy.dataset=transactions                     # the ledger's name for what it is charged to
+ * noisy.output=/data/bank1/noisy                 # a folder; CSV with a header
  * </pre>
  *
  * <p>With {@code policy} (or {@code spark.mpc.policy}), every input table is read through the
@@ -162,10 +176,10 @@ public final class PartyRunner {
   /** Run one party's job. Returns the number of result rows written (0 at a non-recipient). */
   public static long run(Properties conf) {
     String job = job(conf);
+    // A federated round has no table of its own: its inputs are the clients' uploads.
+    boolean federated = job.equals("federated");
     // Input tables are checked before the session: a database this party cannot read stops it
     // here, in a second, with the table and source named.
-    // A federated round reads no table: the clients' uploads are its input.
-    boolean federated = job.equals("federated");
     if (!federated) {
       org.sparkmpc.connectors.Sources.check(conf);
     } else {
@@ -186,6 +200,9 @@ public final class PartyRunner {
         // Through the party's data policy (policy=<file>), when it has one.
         Dataset<Row> own = mpc.ingest(table,
             org.sparkmpc.connectors.Sources.read(spark, conf, table));
+        for (String[] c : clips(conf, table)) {
+          own = mpc.clip(own, c[0], Double.parseDouble(c[1]), Double.parseDouble(c[2]));
+        }
         String[] cols = require(conf, "input." + table + ".share").split("\\s*,\\s*");
         String alignBy = conf.getProperty("input." + table + ".alignBy", "").trim();
         String intersectBy = conf.getProperty("input." + table + ".intersectBy", "").trim();
@@ -235,15 +252,24 @@ public final class PartyRunner {
       long t3 = System.nanoTime();
       System.out.printf("spark-mpc: party %s timings: session %d ms, share %d ms, query %d ms%n",
           mpc.party(), (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000, (t3 - t2) / 1_000_000);
-      if (!mpc.isRecipient(result)) {
-        return 0;
+      long written = 0;
+      if (mpc.isRecipient(result)) {
+        Path out = Path.of(require(conf, "output"));
+        writeCsv(spark, rows, result, out);
+        System.out.println("spark-mpc: party " + mpc.party() + " wrote " + rows.size()
+            + " result rows to " + out);
+        written = rows.size();
       }
-      Path out = Path.of(require(conf, "output"));
-      spark.createDataFrame(rows, result.schema()).coalesce(1).write().mode("overwrite")
-          .option("header", "true").csv(out.toString());
-      System.out.println("spark-mpc: party " + mpc.party() + " wrote " + rows.size()
-          + " result rows to " + out);
-      return rows.size();
+      Noise noise = noise(conf);
+      if (noise != null) {
+        Dataset<Row> noisy = mpc.reveal(spark.sql(require(conf, "noisy.query")), noise);
+        List<Row> noisyRows = noisy.collectAsList();
+        Path out = Path.of(require(conf, "noisy.output"));
+        writeCsv(spark, noisyRows, noisy, out);
+        System.out.println("spark-mpc: party " + mpc.party() + " wrote " + noisyRows.size()
+            + " noisy result rows (" + noise + ") to " + out);
+      }
+      return written;
     } finally {
       spark.stop();
     }
@@ -257,12 +283,56 @@ public final class PartyRunner {
   static String job(Properties conf) {
     String job = conf.getProperty("job", "sql").trim();
     switch (job) {
-      case "sql", "regression", "federated" -> { }
+      case "sql" -> noise(conf);
+      case "regression", "federated" -> { }
       case "logistic" -> logisticSettings(conf);
       default -> throw new MpcInputException("job must be sql, regression, logistic or "
           + "federated, was '" + job + "'");
     }
     return job;
+  }
+
+  private static void writeCsv(SparkSession spark, List<Row> rows, Dataset<Row> result, Path out) {
+    spark.createDataFrame(rows, result.schema()).coalesce(1).write().mode("overwrite")
+        .option("header", "true").csv(out.toString());
+  }
+
+  /** The clipping bounds {@code input.<table>.clip} declares: {column, lo, hi} each, checked. */
+  static List<String[]> clips(Properties conf, String table) {
+    String key = "input." + table + ".clip";
+    String v = conf.getProperty(key, "").trim();
+    List<String[]> out = new ArrayList<>();
+    if (v.isEmpty()) {
+      return out;
+    }
+    for (String one : v.split("\\s*,\\s*")) {
+      String[] c = one.split("\\s*:\\s*");
+      try {
+        if (c.length != 3 || !(Double.parseDouble(c[1]) <= Double.parseDouble(c[2]))) {
+          throw new NumberFormatException();
+        }
+      } catch (NumberFormatException e) {
+        throw new MpcInputException(key + " must be column:lo:hi with lo <= hi (several "
+            + "separated by commas), was '" + one + "'");
+      }
+      out.add(c);
+    }
+    return out;
+  }
+
+  /** The noise of {@code noisy.query}, checked; null when the config names no noisy query. */
+  static Noise noise(Properties conf) {
+    if (conf.getProperty("noisy.query", "").isBlank()) {
+      return null;
+    }
+    require(conf, "noisy.output");
+    try {
+      return Noise.laplace(Double.parseDouble(require(conf, "noisy.epsilon")))
+          .dataset(require(conf, "noisy.dataset"));
+    } catch (NumberFormatException e) {
+      throw new MpcInputException("noisy.epsilon must be a number, was '"
+          + conf.getProperty("noisy.epsilon") + "'");
+    }
   }
 
   /** The input table that {@code regression.table} names, shared. */
