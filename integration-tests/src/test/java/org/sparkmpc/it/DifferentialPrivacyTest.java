@@ -61,7 +61,8 @@ class DifferentialPrivacyTest {
       files.add(f.toString());
       ledgers[i] = work.resolve("ledger-" + PARTIES.get(i) + "/privacy.json");
     }
-    List<String> steps = List.of("noisy", "noisy2", "over", "nobounds", "max", "otherbounds");
+    List<String> steps = List.of("noisy", "noisy2", "over", "nobounds", "max", "otherbounds",
+        "wide");
     List<LocalParties.Outcome> outs = Scenarios.run(work.resolve("s1"), PARTIES,
         Duration.ofSeconds(60), (i, p) -> {
           configure(p, i, files.get(i));
@@ -78,6 +79,10 @@ class DifferentialPrivacyTest {
           p.setProperty("step.max.dataset", "max");
           p.setProperty("step.otherbounds.clip", "salary:0:" + (i == 0 ? HI : 250_000));
           p.setProperty("step.otherbounds.dataset", "otherbounds");
+          // Salaries bounded by their type (the whole fixed-point range): their sums are kept
+          // 128 bits wide, and the noisy ones are opened from the low words.
+          p.setProperty("step.wide.conf.spark.mpc.share.bounds", "type");
+          p.setProperty("step.wide.dataset", "wide");
         });
     outs.forEach(o -> assertEquals(0, o.exitCode(), o.toString()));
     // A second session, new JVMs, the same ledgers.
@@ -137,6 +142,17 @@ class DifferentialPrivacyTest {
           + "count");
     }
     assertTrue(sumsMoved, "the noisy sums differ from the exact ones");
+  }
+
+  @Test
+  void aNoisySumKeptWideIsAsNearTheExactOne() throws Exception {
+    Map<String, String[]> a = Scenarios.result(s1(), "emp1", "wide");
+    assertEquals(a.keySet(), Scenarios.result(s1(), "emp2", "wide").keySet());
+    for (String g : List.of("F", "M")) {
+      double total = Double.parseDouble(a.get(g)[1]);
+      assertTrue(Math.abs(total - pooled.get(g)[0]) < 30 * 800_000, g + ": " + total + " vs "
+          + pooled.get(g)[0]);
+    }
   }
 
   @Test
