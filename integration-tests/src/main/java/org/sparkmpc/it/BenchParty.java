@@ -47,6 +47,7 @@ public final class BenchParty {
       case "jdbc" -> JdbcBench::party;
       case "stored" -> StoredBench::party;
       case "fed" -> FederatedBench::party;
+      case "dp" -> DpBench::party;
       case "logit" -> LogisticBench::party;
       case "regression" -> BenchParty::regression;
       case "pred" -> PredicateBench::party;

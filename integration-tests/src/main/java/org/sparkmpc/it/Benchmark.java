@@ -27,11 +27,11 @@ public final class Benchmark {
 
   /** The parts of the benchmark, in the order they run; all by default. */
   static final List<String> PARTS = List.of("agg", "mult", "deep", "kernel", "cmp", "pred", "reg",
-      "logit", "infer", "psi", "jdbc", "stored", "fed");
+      "logit", "infer", "psi", "jdbc", "stored", "fed", "dp");
   static final String USAGE = "usage: Benchmark [--rows N] [--reg-rows N] [--logit-rows N] [--parts "
       + String.join(",", PARTS) + "] [--kernel-batch N] [--kernel-dealer-only] [--cmp-batch N] "
       + "[--pred-heap -XmxNg] [--infer-rows N] [--psi-rows N[,N...]] [--jdbc-rows N] [--stored-rows N] "
-      + "[--fed-clients N] [--fed-dims N] [--work DIR]";
+      + "[--fed-clients N] [--fed-dims N] [--dp-rows N] [--work DIR]";
 
   public static void main(String[] args) throws Exception {
     long rows = 3_000_000;
@@ -48,6 +48,7 @@ public final class Benchmark {
     long storedRows = 1_000_000; // rows per party in the stored part (StoredBench)
     int fedClients = 10_000; // clients of the fed part (FederatedBench)
     int fedDims = 100_000; // dimensions of each client's update in the fed part
+    long dpRows = 1_000_000; // rows per party in the dp part (DpBench)
     java.util.Set<String> parts = new java.util.LinkedHashSet<>(PARTS);
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
@@ -66,6 +67,7 @@ public final class Benchmark {
         case "--stored-rows" -> storedRows = Long.parseLong(args[++i]);
         case "--fed-clients" -> fedClients = Integer.parseInt(args[++i]);
         case "--fed-dims" -> fedDims = Integer.parseInt(args[++i]);
+        case "--dp-rows" -> dpRows = Long.parseLong(args[++i]);
         default -> throw new IllegalArgumentException(USAGE);
       }
     }
@@ -150,6 +152,10 @@ public final class Benchmark {
     // fed: federated secure aggregation, clients uploading to 2 and 3 parties (FederatedBench)
     if (parts.contains("fed")) {
       FederatedBench.rows(work, fedClients, fedDims, table);
+    }
+    // dp: a revealed aggregate with noise drawn inside MPC against the exact reveal (DpBench)
+    if (parts.contains("dp")) {
+      DpBench.rows(work, dpRows, table);
     }
     System.out.println();
     System.out.println(machine());
