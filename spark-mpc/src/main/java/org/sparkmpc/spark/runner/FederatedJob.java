@@ -41,11 +41,11 @@ final class FederatedJob {
   /** The round's parameters from the config, checked (before any session starts). */
   static RoundSpec spec(Properties conf, List<String> parties) {
     try {
-      return RoundSpec.of(require(conf, "federated.round"),
-          Integer.parseInt(require(conf, "federated.dims")),
-          Double.parseDouble(require(conf, "federated.clipNorm")),
+      return RoundSpec.of(PartyRunner.require(conf, "federated.round"),
+          Integer.parseInt(PartyRunner.require(conf, "federated.dims")),
+          Double.parseDouble(PartyRunner.require(conf, "federated.clipNorm")),
           Integer.parseInt(conf.getProperty("federated.scaleBits", "16").trim()),
-          Integer.parseInt(require(conf, "federated.maxClients")), parties);
+          Integer.parseInt(PartyRunner.require(conf, "federated.maxClients")), parties);
     } catch (NumberFormatException e) {
       throw new MpcInputException("job=federated: a federated.* number is not a number ("
           + e.getMessage() + ")");
@@ -85,21 +85,13 @@ final class FederatedJob {
       for (int i = 0; i < mean.length; i++) {
         csv.append(i).append(',').append(mean[i]).append('\n');
       }
-      Path out = Path.of(require(conf, "output"));
+      Path out = Path.of(PartyRunner.require(conf, "output"));
       write(out.resolve("mean.csv"), csv.toString());
       write(out.resolve("clients.txt"), String.join("\n", r.clients()) + "\n");
       System.out.println("spark-mpc: party " + mpc.party() + " wrote the mean of "
           + r.clients().size() + " updates to " + out);
       return mean.length;
     }
-  }
-
-  private static String require(Properties conf, String key) {
-    String v = conf.getProperty(key, "").trim();
-    if (v.isEmpty()) {
-      throw new MpcInputException("job=federated needs " + key);
-    }
-    return v;
   }
 
   private static void write(Path file, String text) {

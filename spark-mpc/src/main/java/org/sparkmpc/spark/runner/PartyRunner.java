@@ -200,7 +200,7 @@ public final class PartyRunner {
         // Through the party's data policy (policy=<file>), when it has one.
         Dataset<Row> own = mpc.ingest(table,
             org.sparkmpc.connectors.Sources.read(spark, conf, table));
-        for (String[] c : clips(conf, table)) {
+        for (String[] c : NoisyQuery.clips(conf, table)) {
           own = mpc.clip(own, c[0], Double.parseDouble(c[1]), Double.parseDouble(c[2]));
         }
         String[] cols = require(conf, "input." + table + ".share").split("\\s*,\\s*");
@@ -260,15 +260,7 @@ public final class PartyRunner {
             + " result rows to " + out);
         written = rows.size();
       }
-      Noise noise = noise(conf);
-      if (noise != null) {
-        Dataset<Row> noisy = mpc.reveal(spark.sql(require(conf, "noisy.query")), noise);
-        List<Row> noisyRows = noisy.collectAsList();
-        Path out = Path.of(require(conf, "noisy.output"));
-        writeCsv(spark, noisyRows, noisy, out);
-        System.out.println("spark-mpc: party " + mpc.party() + " wrote " + noisyRows.size()
-            + " noisy result rows (" + noise + ") to " + out);
-      }
+      NoisyQuery.runIfAsked(spark, mpc, conf);
       return written;
     } finally {
       spark.stop();
@@ -283,56 +275,23 @@ public final class PartyRunner {
   static String job(Properties conf) {
     String job = conf.getProperty("job", "sql").trim();
     switch (job) {
-      case "sql" -> noise(conf);
+      case "sql" -> NoisyQuery.noise(conf);
       case "regression", "federated" -> { }
       case "logistic" -> logisticSettings(conf);
       default -> throw new MpcInputException("job must be sql, regression, logistic or "
           + "federated, was '" + job + "'");
     }
+    for (String k : conf.stringPropertyNames()) {
+      if (k.startsWith("input.") && k.endsWith(".clip")) {
+        NoisyQuery.clips(conf, k.substring("input.".length(), k.length() - ".clip".length()));
+      }
+    }
     return job;
   }
 
-  private static void writeCsv(SparkSession spark, List<Row> rows, Dataset<Row> result, Path out) {
+  static void writeCsv(SparkSession spark, List<Row> rows, Dataset<Row> result, Path out) {
     spark.createDataFrame(rows, result.schema()).coalesce(1).write().mode("overwrite")
         .option("header", "true").csv(out.toString());
-  }
-
-  /** The clipping bounds {@code input.<table>.clip} declares: {column, lo, hi} each, checked. */
-  static List<String[]> clips(Properties conf, String table) {
-    String key = "input." + table + ".clip";
-    String v = conf.getProperty(key, "").trim();
-    List<String[]> out = new ArrayList<>();
-    if (v.isEmpty()) {
-      return out;
-    }
-    for (String one : v.split("\\s*,\\s*")) {
-      String[] c = one.split("\\s*:\\s*");
-      try {
-        if (c.length != 3 || !(Double.parseDouble(c[1]) <= Double.parseDouble(c[2]))) {
-          throw new NumberFormatException();
-        }
-      } catch (NumberFormatException e) {
-        throw new MpcInputException(key + " must be column:lo:hi with lo <= hi (several "
-            + "separated by commas), was '" + one + "'");
-      }
-      out.add(c);
-    }
-    return out;
-  }
-
-  /** The noise of {@code noisy.query}, checked; null when the config names no noisy query. */
-  static Noise noise(Properties conf) {
-    if (conf.getProperty("noisy.query", "").isBlank()) {
-      return null;
-    }
-    require(conf, "noisy.output");
-    try {
-      return Noise.laplace(Double.parseDouble(require(conf, "noisy.epsilon")))
-          .dataset(require(conf, "noisy.dataset"));
-    } catch (NumberFormatException e) {
-      throw new MpcInputException("noisy.epsilon must be a number, was '"
-          + conf.getProperty("noisy.epsilon") + "'");
-    }
   }
 
   /** The input table that {@code regression.table} names, shared. */
@@ -529,7 +488,8 @@ public final class PartyRunner {
     }
   }
 
-  private static String require(Properties conf, String key) {
+  /** The value of {@code key}, trimmed; an error naming the key when it is missing or blank. */
+  static String require(Properties conf, String key) {
     String v = conf.getProperty(key);
     if (v == null || v.isBlank()) {
       throw new MpcInputException("the party config has no '" + key + "'");
