@@ -20,9 +20,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
-import org.sparkmpc.correlation.BeaverTriples;
 import org.sparkmpc.correlation.CorrelationSource;
-import org.sparkmpc.correlation.Need;
 import org.sparkmpc.inference.RecordingChannel;
 import org.sparkmpc.net.Channel;
 import org.sparkmpc.net.MessageKey;
@@ -424,6 +422,10 @@ class DiscreteLaplaceTest {
     KernelSources src = new KernelSources("dealer", 2);
     List<long[]> out = src.run((ctx, s) -> {
       VectorEngine counted = VectorEngine.counting(s, 0);
+      // A bad scale is refused by the counting engine too, naming it.
+      String engine = assertThrows(IllegalArgumentException.class,
+          () -> VectorEngine.counting(s, 0).discreteLaplace(10, -2, null)).getMessage();
+      assertTrue(engine.contains("scale") && engine.contains("-2.0"), engine);
       counted.discreteLaplace(n, SMALL, null);
       assertEquals(DiscreteLaplace.ROUNDS, counted.rounds());
       assertEquals(DiscreteLaplace.STREAMS, counted.streams());
@@ -490,27 +492,7 @@ class DiscreteLaplaceTest {
     String streams = assertThrows(IllegalArgumentException.class,
         () -> DiscreteLaplace.needs(0, new StreamRange("short", 0, 1), 10, SMALL)).getMessage();
     assertTrue(streams.contains("stream 1"), streams);
-    VectorEngine counting = VectorEngine.counting(NO_SOURCE, 0);
-    String engine = assertThrows(IllegalArgumentException.class,
-        () -> counting.discreteLaplace(10, -2, null)).getMessage();
-    assertTrue(engine.contains("scale") && engine.contains("-2.0"), engine);
   }
-
-  /** A source for counting engines: has nothing. */
-  static final CorrelationSource NO_SOURCE = new CorrelationSource() {
-    @Override
-    public BeaverTriples triples(long operator, int partition, int stream, int n) {
-      throw new UnsupportedOperationException();
-    }
-
-    @Override
-    public void request(long operator, List<Need> needs) {}
-
-    @Override
-    public String name() {
-      return "none";
-    }
-  };
 
   @Test
   void theChiSquarePValuesAreRight() {
