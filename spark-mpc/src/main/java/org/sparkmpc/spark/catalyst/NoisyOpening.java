@@ -254,7 +254,7 @@ final class NoisyOpening {
     return countShares;
   }
 
-  /** Scale of the counts' noise (0: none). */
+  /** Whether the counts are opened with noise (a COUNT or an AVG is among the outputs). */
   boolean noisyCounts() {
     return countScale > 0;
   }

@@ -31,8 +31,8 @@ public final class ClipBounds {
   private final Map<String, Map<String, double[]>> byTable = new ConcurrentHashMap<>();
 
   /**
-   * {@code own} with its numeric column {@code column} clamped into {@code [lo, hi]} (nulls stay
-   * null; the type stays) and tagged with the bounds. Bounds must be finite, {@code lo < hi}, and
+   * {@code own} with its numeric column {@code column} clamped into {@code [lo, hi]} (nulls and
+   * NaN stay, for {@code share} to refuse; the type stays) and tagged with the bounds. Bounds must be finite, {@code lo < hi}, and
    * whole numbers for an integral column.
    */
   public static Dataset<Row> clip(Dataset<Row> own, String column, double lo, double hi) {
@@ -54,7 +54,11 @@ public final class ClipBounds {
           + ", so its bounds must be whole numbers, were [" + lo + ", " + hi + "]");
     }
     Column c = functions.col(column);
-    Column clamped = functions.when(c.isNull(), c).otherwise(functions.greatest(
+    // Null and NaN stay as they are, so that share() refuses them naming the column: clamping
+    // would turn a NaN into hi (Spark orders NaN above every number), a silently wrong value.
+    Column keep = t == DataTypes.FloatType || t == DataTypes.DoubleType
+        ? c.isNull().or(functions.isnan(c)) : c.isNull();
+    Column clamped = functions.when(keep, c).otherwise(functions.greatest(
         functions.lit(lo).cast(t), functions.least(functions.lit(hi).cast(t), c))).cast(t);
     Metadata md = new MetadataBuilder().withMetadata(field.metadata())
         .putString(KEY, lo + "," + hi).build();

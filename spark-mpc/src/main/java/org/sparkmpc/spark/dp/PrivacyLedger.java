@@ -177,8 +177,8 @@ public final class PrivacyLedger {
         + spent + " of its budget " + budget + " (spark.mpc.dp.budget)");
   }
 
-  private MpcInputException unreadable(IOException e) {
-    throw new UncheckedIOException("the privacy ledger " + file + " cannot be read or written: "
+  private UncheckedIOException unreadable(IOException e) {
+    return new UncheckedIOException("the privacy ledger " + file + " cannot be read or written: "
         + e.getMessage(), e);
   }
 }
