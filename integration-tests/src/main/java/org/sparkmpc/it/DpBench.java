@@ -5,7 +5,6 @@ import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.sum;
 
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Properties;
 import org.apache.spark.sql.Dataset;
@@ -49,14 +48,8 @@ final class DpBench {
       }
     }
     out.append("dp_rows=").append(n).append('\n');
-    out.append("dp_exact_ms=").append(median(exact)).append('\n');
-    out.append("dp_noisy_ms=").append(median(noisy)).append('\n');
-  }
-
-  private static long median(long[] ns) {
-    long[] s = ns.clone();
-    Arrays.sort(s);
-    return s[s.length / 2] / 1_000_000;
+    out.append("dp_exact_ms=").append(StoredBench.median(exact)).append('\n');
+    out.append("dp_noisy_ms=").append(StoredBench.median(noisy)).append('\n');
   }
 
   /** Run the two parties with {@code n} rows each; add the rows to {@code table}. */

@@ -81,7 +81,8 @@ final class StoredBench {
     return String.join("\n", rows.stream().map(Row::toString).sorted().toList());
   }
 
-  private static long median(long[] ns) {
+  /** The median of {@code ns} nanoseconds, in milliseconds. */
+  static long median(long[] ns) {
     long[] s = ns.clone();
     Arrays.sort(s);
     return s[s.length / 2] / 1_000_000;

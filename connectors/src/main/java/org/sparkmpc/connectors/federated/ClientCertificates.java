@@ -68,6 +68,12 @@ public final class ClientCertificates {
       Objects.requireNonNull(key, "key");
       Objects.requireNonNull(certificate, "certificate");
     }
+
+    /** The authority's name, never its key. */
+    @Override
+    public String toString() {
+      return "Authority[" + certificate.getSubjectX500Principal().getName() + "]";
+    }
   }
 
   /** A client's identity in memory: its id (the certificate's CN), key (secret) and certificate. */
@@ -76,6 +82,12 @@ public final class ClientCertificates {
       requireValidClientId(clientId);
       Objects.requireNonNull(key, "key");
       Objects.requireNonNull(certificate, "certificate");
+    }
+
+    /** The client's id, never its key. */
+    @Override
+    public String toString() {
+      return "ClientIdentity[" + clientId + "]";
     }
   }
 

@@ -97,6 +97,11 @@ class FederatedSpecTest {
     assertEquals("phone-17@clinic.example", id.clientId());
     assertEquals("phone-17@clinic.example", PartyCredentials.commonName(id.certificate()));
     id.certificate().verify(ca.certificate().getPublicKey());
+    // Neither identity prints its private key (a record's toString would).
+    String secret = java.util.HexFormat.of().formatHex(id.key().getEncoded());
+    assertEquals("ClientIdentity[phone-17@clinic.example]", id.toString());
+    assertEquals(-1, (id + " " + ca).indexOf(secret));
+    assertEquals(-1, ca.toString().indexOf(java.util.HexFormat.of().formatHex(ca.key().getEncoded())));
     assertThrows(IllegalArgumentException.class, () -> ClientCertificates.issue(ca, "no spaces"));
     assertThrows(IllegalArgumentException.class, () -> ClientCertificates.issue(ca, "x".repeat(129)));
     assertThrows(IllegalArgumentException.class, () -> ClientCertificates.createAuthority("ca", dir));
