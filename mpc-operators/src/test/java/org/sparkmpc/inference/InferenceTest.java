@@ -205,8 +205,17 @@ class InferenceTest {
         InferenceSettings.DEFAULTS.withScale(18));
     Exception e = assertThrows(Exception.class, () -> InferenceParties.run(setup,
         p -> p == 0 ? model(1, 3) : null, c -> null));
-    QueryMismatchException q = assertInstanceOf(QueryMismatchException.class, e.getCause());
-    assertTrue(q.getMessage().contains("party 'p0' opened another inference session"),
+    // Whichever side compares first refuses with the mismatch and aborts the other: the client's
+    // error is the mismatch itself (naming the server p0), or the server's abort with the
+    // server's mismatch (naming the client p1) among the suppressed errors.
+    Throwable cause = e.getCause();
+    QueryMismatchException q = cause instanceof QueryMismatchException m ? m
+        : java.util.Arrays.stream(cause.getSuppressed())
+            .filter(QueryMismatchException.class::isInstance)
+            .map(QueryMismatchException.class::cast).findFirst()
+            .orElseThrow(() -> new AssertionError("no mismatch refusal: " + rootMessage(cause)));
+    String named = q == cause ? "p0" : "p1";
+    assertTrue(q.getMessage().contains("party '" + named + "' opened another inference session"),
         q.getMessage());
     assertTrue(q.getMessage().contains("scale=18"), q.getMessage());
   }
